@@ -1,0 +1,36 @@
+import {z} from 'zod'
+
+/**
+ * The one place that reads process.env. Everything else receives a typed, frozen Config.
+ *
+ * Unset DATABASE_URL / RPC_URL mean "bring up the embedded default": an embedded Postgres under DATA_DIR and a local
+ * anvil devnet with the reference protocol deployed (see src/main.ts).
+ */
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  RPC_URL: z.string().url().optional(),
+  GATEWAY_URL: z.string().url().optional(),
+  RPC_RATE_LIMIT: z.coerce.number().int().positive().optional(),
+  RPC_MAX_BATCH_CALL_SIZE: z.coerce.number().int().positive().default(100),
+  FINALITY_CONFIRMATIONS: z.coerce.number().int().min(0).default(10),
+  /** Include every block header so the proposals' state is evaluated at the true head (cheap on a devnet). */
+  INCLUDE_ALL_BLOCKS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  CONTRACTS_FILE: z.string().min(1).default('.data/contracts.json'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DEVNET_ACCOUNTS: z.coerce.number().int().positive().default(60),
+  DEVNET_EVENTS: z.coerce.number().int().positive().default(3000),
+  DEVNET_SEED: z.coerce.number().int().default(7),
+  DEVNET_LIVE_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+})
+
+export type Config = Readonly<z.infer<typeof EnvSchema>>
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')
+    throw new Error(`Invalid configuration in the environment:\n${problems}`)
+  }
+  return Object.freeze(parsed.data)
+}

@@ -1,0 +1,7 @@
+export enum ContributionKind {
+    DATA = "DATA",
+    COMPUTE = "COMPUTE",
+    TRAINING = "TRAINING",
+    EVALUATION = "EVALUATION",
+    CODE = "CODE",
+}

@@ -1,0 +1,4 @@
+export enum EpochStatus {
+    OPEN = "OPEN",
+    CLOSED = "CLOSED",
+}

@@ -1,0 +1,10 @@
+export enum ProposalState {
+    PENDING = "PENDING",
+    ACTIVE = "ACTIVE",
+    CANCELED = "CANCELED",
+    DEFEATED = "DEFEATED",
+    SUCCEEDED = "SUCCEEDED",
+    QUEUED = "QUEUED",
+    EXPIRED = "EXPIRED",
+    EXECUTED = "EXECUTED",
+}

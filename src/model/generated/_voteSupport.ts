@@ -1,0 +1,5 @@
+export enum VoteSupport {
+    AGAINST = "AGAINST",
+    FOR = "FOR",
+    ABSTAIN = "ABSTAIN",
+}

@@ -1,0 +1,48 @@
+import {
+  type BlockHeader,
+  type DataHandlerContext,
+  EvmBatchProcessor,
+  type EvmBatchProcessorFields,
+  type Log as _Log,
+} from '@subsquid/evm-processor'
+import type {Config} from '../config'
+import type {ContractsConfig} from './contracts-config'
+import {EVENT_CATALOG} from './event-catalog'
+
+const FIELDS = {
+  log: {topics: true, data: true, transactionHash: true},
+} as const
+
+/**
+ * Builds the one EvmBatchProcessor: RPC (and optionally an SQD Network gateway for real chains), finality depth,
+ * and one log subscription per configured contract, from its start block, with every topic0 its ABI declares.
+ */
+export function buildProcessor(config: Config, contracts: ContractsConfig) {
+  if (!config.RPC_URL) throw new Error('buildProcessor: RPC_URL is required (the devnet sets it when run by npm start)')
+  const processor = new EvmBatchProcessor()
+    .setRpcEndpoint({
+      url: config.RPC_URL,
+      rateLimit: config.RPC_RATE_LIMIT,
+      maxBatchCallSize: config.RPC_MAX_BATCH_CALL_SIZE,
+    })
+    .setFinalityConfirmation(config.FINALITY_CONFIRMATIONS)
+    .setRpcDataIngestionSettings({headPollInterval: 500})
+    .setFields(FIELDS)
+  if (config.GATEWAY_URL) processor.setGateway(config.GATEWAY_URL)
+  const from = Math.min(...contracts.contracts.map((c) => c.startBlock))
+  processor.setBlockRange({from})
+  if (config.INCLUDE_ALL_BLOCKS) processor.includeAllBlocks({from})
+  for (const c of contracts.contracts) {
+    processor.addLog({
+      address: [c.address],
+      topic0: [...EVENT_CATALOG[c.kind].keys()],
+      range: {from: c.startBlock},
+    })
+  }
+  return processor
+}
+
+export type Fields = EvmBatchProcessorFields<EvmBatchProcessor<typeof FIELDS>>
+export type Block = BlockHeader<Fields>
+export type Log = _Log<Fields>
+export type ProcessorContext<Store> = DataHandlerContext<Store, Fields>
