@@ -15,6 +15,8 @@ const EnvSchema = z.object({
   FINALITY_CONFIRMATIONS: z.coerce.number().int().min(0).default(10),
   /** Include every block header so the proposals' state is evaluated at the true head (cheap on a devnet). */
   INCLUDE_ALL_BLOCKS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Stop indexing after this block (the processor exits there); unset = follow the head forever. */
+  INDEX_TO_BLOCK: z.coerce.number().int().min(0).optional(),
   CONTRACTS_FILE: z.string().min(1).default('.data/contracts.json'),
   DATA_DIR: z.string().min(1).default('.data'),
   DEVNET_ACCOUNTS: z.coerce.number().int().positive().default(60),

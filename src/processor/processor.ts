@@ -30,8 +30,9 @@ export function buildProcessor(config: Config, contracts: ContractsConfig) {
     .setFields(FIELDS)
   if (config.GATEWAY_URL) processor.setGateway(config.GATEWAY_URL)
   const from = Math.min(...contracts.contracts.map((c) => c.startBlock))
-  processor.setBlockRange({from})
-  if (config.INCLUDE_ALL_BLOCKS) processor.includeAllBlocks({from})
+  const to = config.INDEX_TO_BLOCK
+  processor.setBlockRange({from, to})
+  if (config.INCLUDE_ALL_BLOCKS) processor.includeAllBlocks({from, to})
   for (const c of contracts.contracts) {
     processor.addLog({
       address: [c.address],

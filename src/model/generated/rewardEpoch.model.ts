@@ -22,10 +22,10 @@ export class RewardEpoch {
     epochId!: bigint
 
     /**
-     * 0 means protocol-wide.
+     * On-chain model id the epoch rewards; 0 means protocol-wide. (Not named modelId: that is the column of the model relation.)
      */
     @BigIntColumn_({nullable: false})
-    modelId!: bigint
+    scopeModelId!: bigint
 
     @Index_()
     @ManyToOne_(() => Model, {nullable: true})

@@ -20,7 +20,7 @@ export function applyRewardEvent(ctx: EventContext, raw: RewardEvent): void {
         id,
         distributor: meta.contract,
         epochId: raw.epochId,
-        modelId: raw.modelId,
+        scopeModelId: raw.modelId,
         model,
         totalFunded: 0n,
         totalPaid: 0n,

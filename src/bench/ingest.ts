@@ -1,0 +1,108 @@
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {Client} from 'pg'
+import {loadConfig} from '../config'
+import {createRandomDatabase, isReachable} from '../db/databases'
+import {startEmbeddedPostgres} from '../db/embedded'
+import {applyMigrations} from '../db/migrate'
+import {startAnvil} from '../devnet/anvil'
+import {deployProtocol, writeContractsConfig} from '../devnet/deploy'
+import {runScenario} from '../devnet/scenario'
+import {spawnProcessor} from '../processor/spawn'
+
+/**
+ * `npm run bench:ingest`: the full processor (decoding, derived entities, audit log, Postgres writes) indexing a
+ * devnet scenario from block 0 into an empty database, three times. Prints events/s, blocks/s (median of the runs)
+ * and the processor's peak RSS (VmHWM of the child process).
+ *
+ * Knobs (argv): --events N (default 200000), --accounts N (default 2000), --per-block N (default 200), --runs N.
+ */
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN)
+  return kb / 1024
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function main(): Promise<void> {
+  const events = arg('events', 200_000)
+  const accounts = arg('accounts', 2_000)
+  const perBlock = arg('per-block', 200)
+  const runs = arg('runs', 3)
+  const cleanup: (() => Promise<void>)[] = []
+  try {
+    const adminUrl = await postgresForBench(cleanup)
+    const anvil = await startAnvil()
+    cleanup.push(() => anvil.stop())
+    const deployment = await deployProtocol(anvil.rpcUrl)
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-'))
+    cleanup.push(async () => rmSync(tmp, {recursive: true, force: true}))
+    const contractsFile = path.join(tmp, 'contracts.json')
+    writeContractsConfig(deployment, contractsFile)
+    const t0 = Date.now()
+    const scenario = await runScenario(anvil.rpcUrl, deployment, {seed: 42, accounts, events, perBlock})
+    console.log(
+      `scenario: ${scenario.logCount} events in blocks ${scenario.fromBlock}..${scenario.toBlock} ` +
+        `(${accounts} accounts, ~${perBlock} txs/block), generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    )
+    const head = scenario.toBlock
+    const rows: {eventsPerS: number; blocksPerS: number; seconds: number; rssMiB: number; events: number}[] = []
+    for (let run = 1; run <= runs; run++) {
+      const db = await createRandomDatabase(adminUrl, 'deai_bench')
+      cleanup.push(() => db.drop())
+      await applyMigrations(db.url)
+      const start = Date.now()
+      const proc = spawnProcessor({databaseUrl: db.url, rpcUrl: anvil.rpcUrl, contractsFile, stdio: 'pipe'})
+      try {
+        await proc.waitForHeight(head, 30 * 60_000)
+        const seconds = (Date.now() - start) / 1000
+        const rssMiB = peakRssMiB(proc.child.pid!)
+        const c = new Client({connectionString: db.url})
+        await c.connect()
+        const n = Number((await c.query('SELECT count(*) AS n FROM audit_event')).rows[0].n)
+        await c.end()
+        const blocks = head - deployment.startBlock + 1
+        rows.push({eventsPerS: n / seconds, blocksPerS: blocks / seconds, seconds, rssMiB, events: n})
+        console.log(
+          `run ${run}: ${n} events, ${blocks} blocks in ${seconds.toFixed(2)} s → ${(n / seconds).toFixed(0)} events/s, ` +
+            `${(blocks / seconds).toFixed(1)} blocks/s, peak RSS ${rssMiB.toFixed(0)} MiB`,
+        )
+      } finally {
+        await proc.stop('SIGKILL')
+      }
+      await db.drop()
+    }
+    console.log(
+      `median of ${runs}: ${median(rows.map((r) => r.eventsPerS)).toFixed(0)} events/s, ` +
+        `${median(rows.map((r) => r.blocksPerS)).toFixed(1)} blocks/s, ${median(rows.map((r) => r.seconds)).toFixed(2)} s; ` +
+        `peak RSS max ${Math.max(...rows.map((r) => r.rssMiB)).toFixed(0)} MiB ` +
+        `(target: >= 30000 events/s, < 1024 MiB)`,
+    )
+  } finally {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined)
+  }
+}
+
+async function postgresForBench(cleanup: (() => Promise<void>)[]): Promise<string> {
+  const given = loadConfig().DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  if (await isReachable(given, 2000)) return given
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-pg-'))
+  const pg = await startEmbeddedPostgres({dataDir: path.join(dir, 'data')})
+  cleanup.push(async () => {
+    await pg.stop()
+    rmSync(dir, {recursive: true, force: true})
+  })
+  return pg.url
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})

@@ -1,0 +1,90 @@
+import {mkdirSync} from 'node:fs'
+import path from 'node:path'
+import {loadConfig} from './config'
+import {createDatabase, dropDatabase} from './db/databases'
+import {startEmbeddedPostgres} from './db/embedded'
+import {applyMigrations} from './db/migrate'
+import {redactPgUrl, withDatabase} from './db/url'
+import {startAnvil} from './devnet/anvil'
+import {deployProtocol, writeContractsConfig} from './devnet/deploy'
+import {runScenario, startLiveActivity} from './devnet/scenario'
+import {spawnProcessor} from './processor/spawn'
+import {Shutdown} from './shutdown'
+
+/**
+ * `npm start`: the whole main job in one process tree.
+ *  1. Postgres: DATABASE_URL, or an embedded Postgres under DATA_DIR/postgres.
+ *  2. Chain: RPC_URL + CONTRACTS_FILE, or a fresh anvil devnet with the reference protocol deployed and a seeded
+ *     scenario played on it (plus a trickle of live activity so there are always new blocks to follow).
+ *  3. Migrations, then the processor as a child process, which keeps following the head.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const shutdown = new Shutdown()
+  const dataDir = path.resolve(config.DATA_DIR)
+  mkdirSync(dataDir, {recursive: true})
+
+  let serverUrl = config.DATABASE_URL
+  if (!serverUrl) {
+    log('DATABASE_URL not set: starting the embedded Postgres in ' + path.join(config.DATA_DIR, 'postgres'))
+    const pg = await startEmbeddedPostgres({dataDir: path.join(dataDir, 'postgres')})
+    shutdown.add('embedded Postgres', () => pg.stop())
+    serverUrl = pg.url
+  }
+
+  let databaseUrl = serverUrl
+  let rpcUrl = config.RPC_URL
+  let contractsFile = path.resolve(config.CONTRACTS_FILE)
+  if (!rpcUrl) {
+    // A devnet is new on every run, so an index of the previous run's chain is meaningless: the devnet always gets
+    // a database of its own, recreated here. A DATABASE_URL's own database is never dropped.
+    databaseUrl = withDatabase(serverUrl, 'deai_lens_devnet')
+    await dropDatabase(serverUrl, 'deai_lens_devnet')
+    await createDatabase(serverUrl, 'deai_lens_devnet')
+    log('RPC_URL not set: starting an anvil devnet and deploying the reference DeAI protocol')
+    const anvil = await startAnvil()
+    shutdown.add('anvil', () => anvil.stop())
+    rpcUrl = anvil.rpcUrl
+    const deployment = await deployProtocol(rpcUrl)
+    contractsFile = path.join(dataDir, 'devnet-contracts.json')
+    writeContractsConfig(deployment, contractsFile)
+    const t0 = Date.now()
+    const result = await runScenario(rpcUrl, deployment, {
+      seed: config.DEVNET_SEED,
+      accounts: config.DEVNET_ACCOUNTS,
+      events: config.DEVNET_EVENTS,
+    })
+    log(`scenario (seed ${config.DEVNET_SEED}): ${result.logCount} events in blocks ${result.fromBlock}..${result.toBlock}, ${Date.now() - t0} ms`)
+    if (config.DEVNET_LIVE_INTERVAL_MS > 0) {
+      const live = startLiveActivity(rpcUrl, deployment, {seed: config.DEVNET_SEED + 1, intervalMs: config.DEVNET_LIVE_INTERVAL_MS})
+      shutdown.add('live activity', () => live.stop())
+    }
+  }
+
+  const applied = await applyMigrations(databaseUrl)
+  log(`database ${redactPgUrl(databaseUrl)}: ${applied.length} migration(s) applied`)
+
+  const processor = spawnProcessor({
+    databaseUrl,
+    rpcUrl,
+    contractsFile,
+    env: {FINALITY_CONFIRMATIONS: String(config.FINALITY_CONFIRMATIONS)},
+  })
+  shutdown.add('processor', () => processor.stop().then(() => undefined))
+  void processor.exited.then((code) => {
+    if (!shutdown.started) {
+      log(`processor exited unexpectedly (${code}); stopping`)
+      void shutdown.run(1)
+    }
+  })
+  log(`indexing ${rpcUrl} into ${redactPgUrl(databaseUrl)}; Ctrl-C stops everything`)
+}
+
+function log(message: string): void {
+  console.log(`[deai-lens] ${message}`)
+}
+
+main().catch((e) => {
+  console.error('[deai-lens] failed:', e instanceof Error ? e.message : e)
+  process.exit(1)
+})
