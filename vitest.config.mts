@@ -1,0 +1,36 @@
+// .mts: the project is CommonJS, and Vite warns on every run about ESM syntax in a .ts config loaded as CommonJS.
+import { configDefaults, defineConfig } from 'vitest/config'
+
+// Two projects so plain unit tests neither wait for a Postgres nor inherit integration-test timeouts:
+//   unit  src/**/*.test.ts except *.int.test.ts   default timeouts, no database
+//   int   src/**/*.int.test.ts                    Postgres from src/test-support/global-setup.ts
+//                                                 (inject('pgAdminUrl'); TEST_PG=embedded forces embedded)
+export default defineConfig({
+  test: {
+    // Child processes rather than threads: integration tests spawn servers and need process-level isolation.
+    pool: 'forks',
+    // One file at a time: the integration files share one Postgres (and later anvil) on a 2-core machine,
+    // and contention makes timings and timeouts flaky.
+    fileParallelism: false,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'src/**/*.int.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'int',
+          include: ['src/**/*.int.test.ts'],
+          globalSetup: ['src/test-support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+})
