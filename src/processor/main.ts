@@ -43,8 +43,13 @@ processor.run(new TypeormDatabase({supportHotBlocks: true}), async (ctx) => {
   }
   const last = ctx.blocks[ctx.blocks.length - 1]
   if (!last) return
+  const t0 = performance.now()
   const state = await loadBatchState(ctx.store, logs, contracts)
+  const t1 = performance.now()
   applyLogs(state, logs, contracts, last.header.height)
   for (const w of state.warnings) ctx.log.warn(w)
+  const t2 = performance.now()
   await writeBatchState(ctx.store, state)
+  const t3 = performance.now()
+  ctx.log.info(`batch ${ctx.blocks.length} blocks ${logs.length} logs: load ${(t1 - t0).toFixed(0)} apply ${(t2 - t1).toFixed(0)} write ${(t3 - t2).toFixed(0)} ms`)
 })

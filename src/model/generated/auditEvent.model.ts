@@ -4,7 +4,6 @@ import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, I
  * One indexed log, append-only: the evidence every other row points to.
  */
 @Index_(["txHash", "logIndex"], {unique: true})
-@Index_(["contract", "blockNumber"], {unique: false})
 @Entity_()
 export class AuditEvent {
     constructor(props?: Partial<AuditEvent>) {
@@ -17,7 +16,6 @@ export class AuditEvent {
     @PrimaryColumn_()
     id!: string
 
-    @Index_()
     @IntColumn_({nullable: false})
     blockNumber!: number
 
@@ -42,7 +40,6 @@ export class AuditEvent {
     @StringColumn_({nullable: false})
     contractKind!: string
 
-    @Index_()
     @StringColumn_({nullable: false})
     eventName!: string
 

@@ -1,6 +1,5 @@
 import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, ManyToOne as ManyToOne_, Index as Index_, StringColumn as StringColumn_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
 import {RewardEpoch} from "./rewardEpoch.model"
-import {AuditEvent} from "./auditEvent.model"
 
 @Entity_()
 export class RewardFunding {
@@ -8,6 +7,9 @@ export class RewardFunding {
         Object.assign(this, props)
     }
 
+    /**
+     * The id of the AuditEvent (log) that made this row.
+     */
     @PrimaryColumn_()
     id!: string
 
@@ -30,8 +32,4 @@ export class RewardFunding {
 
     @StringColumn_({nullable: false})
     txHash!: string
-
-    @Index_()
-    @ManyToOne_(() => AuditEvent, {nullable: true})
-    event!: AuditEvent
 }

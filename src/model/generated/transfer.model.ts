@@ -1,6 +1,4 @@
-import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, ManyToOne as ManyToOne_, Index as Index_, StringColumn as StringColumn_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
-import {Token} from "./token.model"
-import {AuditEvent} from "./auditEvent.model"
+import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, StringColumn as StringColumn_, Index as Index_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
 
 @Entity_()
 export class Transfer {
@@ -8,12 +6,17 @@ export class Transfer {
         Object.assign(this, props)
     }
 
+    /**
+     * The id of the AuditEvent (log) that made this row.
+     */
     @PrimaryColumn_()
     id!: string
 
-    @Index_()
-    @ManyToOne_(() => Token, {nullable: true})
-    token!: Token
+    /**
+     * Token contract address (a plain column, not a relation: these are the highest-volume tables).
+     */
+    @StringColumn_({nullable: false})
+    token!: string
 
     @Index_()
     @StringColumn_({nullable: false})
@@ -26,7 +29,6 @@ export class Transfer {
     @BigIntColumn_({nullable: false})
     value!: bigint
 
-    @Index_()
     @IntColumn_({nullable: false})
     blockNumber!: number
 
@@ -35,8 +37,4 @@ export class Transfer {
 
     @StringColumn_({nullable: false})
     txHash!: string
-
-    @Index_()
-    @ManyToOne_(() => AuditEvent, {nullable: true})
-    event!: AuditEvent
 }

@@ -1,6 +1,5 @@
 import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, ManyToOne as ManyToOne_, Index as Index_, StringColumn as StringColumn_, BooleanColumn as BooleanColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
 import {Contribution} from "./contribution.model"
-import {AuditEvent} from "./auditEvent.model"
 
 @Entity_()
 export class Validation {
@@ -8,6 +7,9 @@ export class Validation {
         Object.assign(this, props)
     }
 
+    /**
+     * The id of the AuditEvent (log) that made this row.
+     */
     @PrimaryColumn_()
     id!: string
 
@@ -34,7 +36,6 @@ export class Validation {
     @BooleanColumn_({nullable: false})
     selfValidated!: boolean
 
-    @Index_()
     @IntColumn_({nullable: false})
     blockNumber!: number
 
@@ -43,8 +44,4 @@ export class Validation {
 
     @StringColumn_({nullable: false})
     txHash!: string
-
-    @Index_()
-    @ManyToOne_(() => AuditEvent, {nullable: true})
-    event!: AuditEvent
 }

@@ -1,7 +1,6 @@
 import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, Index as Index_, ManyToOne as ManyToOne_, StringColumn as StringColumn_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
 import {Proposal} from "./proposal.model"
 import {VoteSupport} from "./_voteSupport"
-import {AuditEvent} from "./auditEvent.model"
 
 @Index_(["proposal", "weight"], {unique: false})
 @Entity_()
@@ -10,6 +9,9 @@ export class Vote {
         Object.assign(this, props)
     }
 
+    /**
+     * The id of the AuditEvent (log) that made this row.
+     */
     @PrimaryColumn_()
     id!: string
 
@@ -35,7 +37,6 @@ export class Vote {
     @StringColumn_({nullable: true})
     params!: string | undefined | null
 
-    @Index_()
     @IntColumn_({nullable: false})
     blockNumber!: number
 
@@ -44,8 +45,4 @@ export class Vote {
 
     @StringColumn_({nullable: false})
     txHash!: string
-
-    @Index_()
-    @ManyToOne_(() => AuditEvent, {nullable: true})
-    event!: AuditEvent
 }

@@ -1,6 +1,4 @@
-import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, Index as Index_, ManyToOne as ManyToOne_, StringColumn as StringColumn_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
-import {Token} from "./token.model"
-import {AuditEvent} from "./auditEvent.model"
+import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, Index as Index_, StringColumn as StringColumn_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
 
 /**
  * Voting-power history: one row per DelegateVotesChanged.
@@ -12,12 +10,17 @@ export class VotingPowerChange {
         Object.assign(this, props)
     }
 
+    /**
+     * The id of the AuditEvent (log) that made this row.
+     */
     @PrimaryColumn_()
     id!: string
 
-    @Index_()
-    @ManyToOne_(() => Token, {nullable: true})
-    token!: Token
+    /**
+     * Token contract address (a plain column, not a relation: these are the highest-volume tables).
+     */
+    @StringColumn_({nullable: false})
+    token!: string
 
     @StringColumn_({nullable: false})
     delegate!: string
@@ -28,7 +31,6 @@ export class VotingPowerChange {
     @BigIntColumn_({nullable: false})
     newVotes!: bigint
 
-    @Index_()
     @IntColumn_({nullable: false})
     blockNumber!: number
 
@@ -37,8 +39,4 @@ export class VotingPowerChange {
 
     @StringColumn_({nullable: false})
     txHash!: string
-
-    @Index_()
-    @ManyToOne_(() => AuditEvent, {nullable: true})
-    event!: AuditEvent
 }

@@ -90,7 +90,6 @@ function applyValidated(ctx: EventContext, raw: Extract<ContributionEvent, {name
       blockNumber: meta.blockNumber,
       timestamp: meta.timestamp,
       txHash: meta.txHash,
-      event: ctx.event,
     }),
   )
 }

@@ -129,7 +129,6 @@ function applyProposalEvent(ctx: EventContext, governor: Governor, raw: Proposal
           blockNumber: meta.blockNumber,
           timestamp: meta.timestamp,
           txHash: meta.txHash,
-          event: ctx.event,
         }),
       )
       break

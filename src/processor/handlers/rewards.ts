@@ -35,7 +35,7 @@ export function applyRewardEvent(ctx: EventContext, raw: RewardEvent): void {
   }
   const epoch = state.epochs.get(id)
   if (!epoch) return warn(ctx, `${raw.name} for unknown epoch ${id}`)
-  const where = {blockNumber: meta.blockNumber, timestamp: meta.timestamp, txHash: meta.txHash, event: ctx.event}
+  const where = {blockNumber: meta.blockNumber, timestamp: meta.timestamp, txHash: meta.txHash}
   switch (raw.name) {
     case 'EpochFunded':
       epoch.totalFunded += raw.amount

@@ -45,14 +45,13 @@ function applyTransfer(ctx: EventContext, token: Token, raw: Extract<TokenEvent,
   state.transfers.push(
     new Transfer({
       id: meta.id,
-      token,
+      token: token.id,
       from: raw.from,
       to: raw.to,
       value: raw.value,
       blockNumber: meta.blockNumber,
       timestamp: meta.timestamp,
       txHash: meta.txHash,
-      event: ctx.event,
     }),
   )
 }
@@ -64,14 +63,13 @@ function applyDelegateChanged(ctx: EventContext, token: Token, raw: Extract<Toke
   ctx.state.delegateChanges.push(
     new DelegateChange({
       id: ctx.meta.id,
-      token,
+      token: token.id,
       delegator: raw.delegator,
       fromDelegate: raw.fromDelegate,
       toDelegate: raw.toDelegate,
       blockNumber: ctx.meta.blockNumber,
       timestamp: ctx.meta.timestamp,
       txHash: ctx.meta.txHash,
-      event: ctx.event,
     }),
   )
 }
@@ -90,14 +88,13 @@ function applyDelegateVotesChanged(
   ctx.state.votingPowerChanges.push(
     new VotingPowerChange({
       id: ctx.meta.id,
-      token,
+      token: token.id,
       delegate: raw.delegate,
       previousVotes: raw.previousVotes,
       newVotes: raw.newVotes,
       blockNumber: ctx.meta.blockNumber,
       timestamp: ctx.meta.timestamp,
       txHash: ctx.meta.txHash,
-      event: ctx.event,
     }),
   )
 }
