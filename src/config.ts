@@ -23,7 +23,6 @@ const EnvSchema = z.object({
   DEVNET_EVENTS: z.coerce.number().int().positive().default(3000),
   DEVNET_SEED: z.coerce.number().int().default(7),
   DEVNET_LIVE_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 })
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>

@@ -135,20 +135,18 @@ async function loadByIds<E extends {id: string}>(store: Store, entity: EntityTar
  */
 export async function loadBatchState(store: Store, logs: readonly DecodedLog[], contracts: ContractsConfig): Promise<BatchState> {
   const ids = collectIds(logs, contracts)
-  const [accounts, holders, tokens, governors, proposalsById, openProposals, models, versions, validators, contributions, epochs] =
-    await Promise.all([
-      loadByIds(store, Account, ids.accounts),
-      loadByIds(store, TokenHolder, ids.holders),
-      store.find(Token, {}),
-      store.find(Governor, {}),
-      loadByIds(store, Proposal, ids.proposals),
-      store.find(Proposal, {where: [{state: In([...TIME_DEPENDENT_STATES])}, {quorum: IsNull()}]}),
-      loadByIds(store, Model, ids.models),
-      loadByIds(store, ModelVersion, ids.versions),
-      loadByIds(store, Validator, ids.validators),
-      loadByIds(store, Contribution, ids.contributions),
-      loadByIds(store, RewardEpoch, ids.epochs),
-    ])
+  // One query after another: they share the batch's transaction, and a pg client runs one query at a time anyway.
+  const accounts = await loadByIds(store, Account, ids.accounts)
+  const holders = await loadByIds(store, TokenHolder, ids.holders)
+  const tokens = await store.find(Token, {})
+  const governors = await store.find(Governor, {})
+  const proposalsById = await loadByIds(store, Proposal, ids.proposals)
+  const openProposals = await store.find(Proposal, {where: [{state: In([...TIME_DEPENDENT_STATES])}, {quorum: IsNull()}]})
+  const models = await loadByIds(store, Model, ids.models)
+  const versions = await loadByIds(store, ModelVersion, ids.versions)
+  const validators = await loadByIds(store, Validator, ids.validators)
+  const contributions = await loadByIds(store, Contribution, ids.contributions)
+  const epochs = await loadByIds(store, RewardEpoch, ids.epochs)
   const proposals = new Map<string, Proposal>()
   for (const p of [...proposalsById, ...openProposals]) if (!proposals.has(p.id)) proposals.set(p.id, p)
   return newBatchState({
