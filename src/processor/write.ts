@@ -30,5 +30,5 @@ export async function writeBatchState(store: Store, s: BatchState): Promise<void
 
 async function writeMap<E extends {id: string}>(store: Store, map: EntityMap<E>): Promise<void> {
   await bulkInsert(store, map.createdRows())
-  await store.upsert(map.updatedRows())
+  await bulkUpsert(store, map.updatedRows())
 }
