@@ -10,6 +10,7 @@ import {startAnvil} from '../devnet/anvil'
 import {deployProtocol, writeContractsConfig} from '../devnet/deploy'
 import {runScenario} from '../devnet/scenario'
 import {spawnProcessor} from '../processor/spawn'
+import {readIndexStatus} from '../processor/status'
 
 /**
  * `npm run bench:ingest`: the full processor (decoding, derived entities, audit log, Postgres writes) indexing a
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
         `(${accounts} accounts, ~${perBlock} txs/block), generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     )
     const head = scenario.toBlock
-    const rows: {eventsPerS: number; blocksPerS: number; seconds: number; rssMiB: number; events: number}[] = []
+    const rows: {eventsPerS: number; steadyEventsPerS: number; blocksPerS: number; seconds: number; rssMiB: number; events: number}[] = []
     for (let run = 1; run <= runs; run++) {
       const db = await createRandomDatabase(adminUrl, 'deai_bench')
       cleanup.push(() => db.drop())
@@ -61,18 +62,20 @@ async function main(): Promise<void> {
       const start = Date.now()
       const proc = spawnProcessor({databaseUrl: db.url, rpcUrl: anvil.rpcUrl, contractsFile, stdio: 'pipe'})
       try {
-        await proc.waitForHeight(head, 30 * 60_000)
-        const seconds = (Date.now() - start) / 1000
+        const {firstCommitAt, doneAt} = await pollUntilHeight(db.url, head, proc.exited)
+        const seconds = (doneAt - start) / 1000
+        const steadySeconds = (doneAt - firstCommitAt) / 1000
         const rssMiB = peakRssMiB(proc.child.pid!)
         const c = new Client({connectionString: db.url})
         await c.connect()
         const n = Number((await c.query('SELECT count(*) AS n FROM audit_event')).rows[0].n)
         await c.end()
         const blocks = head - deployment.startBlock + 1
-        rows.push({eventsPerS: n / seconds, blocksPerS: blocks / seconds, seconds, rssMiB, events: n})
+        rows.push({eventsPerS: n / seconds, steadyEventsPerS: n / steadySeconds, blocksPerS: blocks / seconds, seconds, rssMiB, events: n})
         console.log(
-          `run ${run}: ${n} events, ${blocks} blocks in ${seconds.toFixed(2)} s → ${(n / seconds).toFixed(0)} events/s, ` +
-            `${(blocks / seconds).toFixed(1)} blocks/s, peak RSS ${rssMiB.toFixed(0)} MiB`,
+          `run ${run}: ${n} events, ${blocks} blocks in ${seconds.toFixed(2)} s from process start → ` +
+            `${(n / seconds).toFixed(0)} events/s, ${(blocks / seconds).toFixed(1)} blocks/s; ` +
+            `${(n / steadySeconds).toFixed(0)} events/s from the first committed batch; peak RSS ${rssMiB.toFixed(0)} MiB`,
         )
       } finally {
         await proc.stop('SIGKILL')
@@ -80,13 +83,38 @@ async function main(): Promise<void> {
       await db.drop()
     }
     console.log(
-      `median of ${runs}: ${median(rows.map((r) => r.eventsPerS)).toFixed(0)} events/s, ` +
+      `median of ${runs}: ${median(rows.map((r) => r.eventsPerS)).toFixed(0)} events/s end to end ` +
+        `(${median(rows.map((r) => r.steadyEventsPerS)).toFixed(0)} from the first committed batch), ` +
         `${median(rows.map((r) => r.blocksPerS)).toFixed(1)} blocks/s, ${median(rows.map((r) => r.seconds)).toFixed(2)} s; ` +
         `peak RSS max ${Math.max(...rows.map((r) => r.rssMiB)).toFixed(0)} MiB ` +
         `(target: >= 30000 events/s, < 1024 MiB)`,
     )
   } finally {
     for (const step of cleanup.reverse()) await step().catch(() => undefined)
+  }
+}
+
+/**
+ * Polls the processor's status every 50 ms: when it first committed anything (process start-up excluded from the
+ * steady-state figure) and when it reached `head`.
+ */
+async function pollUntilHeight(url: string, head: number, exited: Promise<unknown>): Promise<{firstCommitAt: number; doneAt: number}> {
+  const c = new Client({connectionString: url})
+  await c.connect()
+  let ended = false
+  void exited.then(() => (ended = true))
+  try {
+    let firstCommitAt = 0
+    for (;;) {
+      const {height} = await readIndexStatus(c)
+      const now = Date.now()
+      if (height >= 0 && !firstCommitAt) firstCommitAt = now
+      if (height >= head) return {firstCommitAt, doneAt: now}
+      if (ended) throw new Error(`processor exited at height ${height} before ${head}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  } finally {
+    await c.end()
   }
 }
 
