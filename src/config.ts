@@ -19,6 +19,7 @@ const EnvSchema = z.object({
   INDEX_TO_BLOCK: z.coerce.number().int().min(0).optional(),
   CONTRACTS_FILE: z.string().min(1).default('.data/contracts.json'),
   DATA_DIR: z.string().min(1).default('.data'),
+  ANALYTICS_DB: z.string().default('.data/analytics.duckdb'),
   DEVNET_ACCOUNTS: z.coerce.number().int().positive().default(60),
   DEVNET_EVENTS: z.coerce.number().int().positive().default(3000),
   DEVNET_SEED: z.coerce.number().int().default(7),

@@ -1,0 +1,177 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {ZERO_ADDRESS} from '../../processor/ids'
+
+/**
+ * The input relations of the metric jobs, as-of a block, over the mirror's typed tables. Each constant is one
+ * query with named parameters ($token, $block, ...), bound by DuckDB, never spliced. Materialize them under the
+ * names the metric SQL reads with `materialize()`; each says which relation of src/analytics/metrics it feeds and
+ * has that relation's exact column names.
+ *
+ * Conventions
+ * - Distribution shape (`dist`): `(entity VARCHAR, w HUGEINT)`, one row per entity, only w > 0.
+ * - `$block` is inclusive: the state at the end of that block. Where it is optional, NULL means "everything
+ *   mirrored". Rows above the mirror's finalized height (sync_state.finalized_height) may still be reorged away.
+ * - On-chain ids ($proposal, $model, contribution and epoch ids) are decimal strings.
+ * - Every uint256 read goes through exact(): a value the mirror could not hold (see schema.ts, oversized_amount)
+ *   raises an error naming the event instead of dropping out of a sum.
+ */
+const exact = (column: string, id: string) =>
+  `coalesce(${column}, error('uint256 beyond HUGEINT (|x| >= 2^127) in event ' || ${id} || ': ${column} is in oversized_amount; this scope cannot be measured exactly'))`
+
+const ZERO = `'${ZERO_ADDRESS}'`
+const BLOCK = 'CAST($block AS BIGINT)'
+const MODEL = 'CAST($model AS VARCHAR)'
+/** Optional as-of filter and model scope. */
+const upTo = (column: string) => `(${BLOCK} IS NULL OR ${column} <= ${BLOCK})`
+const inModel = (column: string) => `(${MODEL} IS NULL OR ${column} = ${MODEL})`
+
+/** → dist. Token balances at $block ($token, $block): incoming minus outgoing transfers; the zero address excluded. */
+export const BALANCES_AT = `
+SELECT entity, w FROM (
+  SELECT entity, CAST(sum(w) AS HUGEINT) AS w FROM (
+    SELECT t.to_addr AS entity, ${exact('t.value', 't.id')} AS w
+    FROM token_transfer t WHERE t.token = $token AND t.block_number <= ${BLOCK}
+    UNION ALL
+    SELECT t.from_addr, -${exact('t.value', 't.id')}
+    FROM token_transfer t WHERE t.token = $token AND t.block_number <= ${BLOCK}
+  ) WHERE entity <> ${ZERO} GROUP BY entity
+) WHERE w > 0`
+
+/** → dist. Delegated voting power at $block ($token, $block): each delegate's last DelegateVotesChanged.newVotes. */
+export const VOTING_POWER_AT = `
+SELECT entity, w FROM (
+  SELECT v.delegate AS entity, ${exact('v.new_votes', 'v.id')} AS w
+  FROM votes_change v WHERE v.token = $token AND v.block_number <= ${BLOCK}
+  QUALIFY row_number() OVER (PARTITION BY v.delegate ORDER BY v.id DESC) = 1
+) WHERE w > 0`
+
+/** Total supply at $block ($token, $block) → (supply HUGEINT): mints minus burns. */
+export const TOTAL_SUPPLY_AT = `
+SELECT CAST(coalesce(sum(
+  CASE WHEN t.from_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END -
+  CASE WHEN t.to_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END), 0) AS HUGEINT) AS supply
+FROM token_transfer t
+WHERE t.token = $token AND t.block_number <= ${BLOCK} AND (t.from_addr = ${ZERO} OR t.to_addr = ${ZERO})`
+
+/**
+ * Quorum at a proposal's snapshot ($governor, $proposal, $token = the governor's token) →
+ * (snapshot_block, supply, numerator, quorum): OpenZeppelin's GovernorVotesQuorumFraction,
+ * supply(voteStart) × numerator(voteStart) / 100, floored. quorum is NULL while the mirror has not passed the
+ * snapshot block (as in Postgres' proposal.quorum) or no QuorumNumeratorUpdated is mirrored.
+ */
+export const QUORUM_AT = `
+WITH p AS (
+  SELECT ${exact('p.vote_start', 'p.id')} AS snapshot_block FROM proposal p
+  WHERE p.governor = $governor AND p.proposal_id = $proposal
+), n AS (
+  SELECT ${exact('q.numerator', 'q.id')} AS numerator FROM quorum_numerator q, p
+  WHERE q.governor = $governor AND q.block_number <= p.snapshot_block
+  QUALIFY row_number() OVER (ORDER BY q.id DESC) = 1
+), s AS (
+  SELECT CAST(coalesce(sum(
+    CASE WHEN t.from_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END -
+    CASE WHEN t.to_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END), 0) AS HUGEINT) AS supply
+  FROM token_transfer t, p
+  WHERE t.token = $token AND t.block_number <= p.snapshot_block AND (t.from_addr = ${ZERO} OR t.to_addr = ${ZERO})
+)
+SELECT p.snapshot_block, s.supply, n.numerator,
+  CASE WHEN p.snapshot_block <= (SELECT max(height) FROM sync_state) THEN (s.supply * n.numerator) // 100 END AS quorum
+FROM p CROSS JOIN s LEFT JOIN n ON true`
+
+/** → dist. Weight cast per voter on one proposal ($governor, $proposal). */
+export const PROPOSAL_WEIGHTS = `
+SELECT entity, w FROM (
+  SELECT c.voter AS entity, CAST(sum(${exact('c.weight', 'c.id')}) AS HUGEINT) AS w
+  FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id = $proposal GROUP BY c.voter
+) WHERE w > 0`
+
+/** → votes. Votes on one proposal ($governor, $proposal) → (voter, support 0 against / 1 for / 2 abstain, weight). */
+export const PROPOSAL_VOTES = `
+SELECT c.voter, c.support, ${exact('c.weight', 'c.id')} AS weight
+FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id = $proposal`
+
+const VALIDATED = `
+  FROM validation v JOIN contribution c ON c.registry = v.registry AND c.contribution_id = v.contribution_id
+  WHERE v.registry = $registry AND ${inModel('c.model_id')} AND ${upTo('v.block_number')}`
+
+/**
+ * → contrib (contributor, value). Validated contribution per contributor ($registry, $model or NULL for the whole
+ * protocol, $block or NULL): sum(units × score) over accepted validations (score in basis points), value > 0.
+ */
+export const VALIDATED_CONTRIBUTION = `
+SELECT contributor, value FROM (
+  SELECT c.contributor, CAST(sum(${exact('c.units', 'c.id')} * v.score) AS HUGEINT) AS value
+  ${VALIDATED} AND v.accepted GROUP BY c.contributor
+) WHERE value > 0`
+
+/**
+ * → reward (recipient, amount). Rewards per recipient ($distributor, $model or NULL, $block or NULL), amount > 0.
+ * An epoch with model_id '0' is protocol-wide: it counts only when $model is NULL (a model scope matches epochs of
+ * that model only).
+ */
+export const REWARDS = `
+SELECT recipient, amount FROM (
+  SELECT r.recipient, CAST(sum(${exact('r.amount', 'r.id')}) AS HUGEINT) AS amount
+  FROM reward_paid r LEFT JOIN epoch ep ON ep.distributor = r.distributor AND ep.epoch_id = r.epoch_id
+  WHERE r.distributor = $distributor AND ${inModel('ep.model_id')} AND ${upTo('r.block_number')}
+  GROUP BY r.recipient
+) WHERE amount > 0`
+
+/**
+ * → top_holders (entity). The $limit largest voting-power holders at $block ($token, $block, $limit); ties broken
+ * by address so the set is deterministic.
+ */
+export const TOP_HOLDERS_AT = `
+SELECT entity FROM (${VOTING_POWER_AT}) ORDER BY w DESC, entity LIMIT CAST($limit AS BIGINT)`
+
+/** → validations (validator, contributor). One row per validation ($registry, $model or NULL, $block or NULL). */
+export const VALIDATIONS = `SELECT v.validator, c.contributor ${VALIDATED}`
+
+/**
+ * → votes_all (proposal, voter). One row per vote on the governor's proposals ($governor, $block or NULL), for the
+ * repeat-voter metric.
+ */
+export const VOTES_ALL = `
+SELECT c.proposal_id AS proposal, c.voter FROM vote_cast c WHERE c.governor = $governor AND ${upTo('c.block_number')}`
+
+/** → dist. Validations (accepted or not) per validator ($registry, $model or NULL, $block or NULL) → (entity, w = count). */
+export const VALIDATIONS_PER_VALIDATOR = `
+SELECT v.validator AS entity, CAST(count(*) AS HUGEINT) AS w ${VALIDATED} GROUP BY v.validator`
+
+/** → dist. Self-validations (validator = contributor) per validator ($registry, $model or NULL, $block or NULL). */
+export const SELF_VALIDATIONS = `
+SELECT v.validator AS entity, CAST(count(*) AS HUGEINT) AS w ${VALIDATED} AND v.validator = c.contributor
+GROUP BY v.validator`
+
+/** → models (model, owner). Owner of each model at $block ($registry, $block or NULL). */
+export const MODEL_OWNERS_AT = `
+SELECT model_id AS model, owner FROM (
+  SELECT m.id, m.model_id, m.owner FROM model m WHERE m.registry = $registry AND ${upTo('m.block_number')}
+  UNION ALL
+  SELECT o.id, o.model_id, o.new_owner FROM model_owner_change o WHERE o.registry = $registry AND ${upTo('o.block_number')}
+) QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY id DESC) = 1`
+
+export type InputParams = Record<string, string | number | bigint | null>
+
+/** The $names a query binds, each once. */
+export function paramNames(sql: string): string[] {
+  return [...new Set([...sql.matchAll(/\$([a-z_][a-z0-9_]*)/gi)].map((m) => m[1]!))]
+}
+
+/**
+ * (Re)creates TEMP TABLE `name` from one of the queries above; returns its row count. Parameters must match the
+ * query's exactly (null for "not set"): DuckDB rejects extra ones with an unhelpful message, so both missing and
+ * unknown names are reported here by name. Temp tables belong to the connection: use the same one for the metric.
+ */
+export async function materialize(conn: DuckDBConnection, name: string, sql: string, params: InputParams = {}): Promise<number> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`materialize: ${JSON.stringify(name)} is not a plain lowercase table name`)
+  const wanted = paramNames(sql)
+  const missing = wanted.filter((p) => params[p] === undefined)
+  const unknown = Object.keys(params).filter((p) => !wanted.includes(p))
+  if (missing.length > 0 || unknown.length > 0) {
+    throw new Error(`materialize ${name}: missing parameters [${missing.join(', ')}], unknown parameters [${unknown.join(', ')}]`)
+  }
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${name} AS ${sql}`, params)
+  const count = await conn.runAndReadAll(`SELECT count(*) AS n FROM ${name}`)
+  return Number(count.getRowObjectsJson()[0]?.n)
+}

@@ -1,0 +1,136 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {Pool} from 'pg'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {type TestDatabase, withTestDatabase} from '../../test-support/pg'
+import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import {mirrorDigest} from './digest'
+import {BALANCES_AT, materialize} from './inputs'
+import {MirrorDivergedError, rebuildFromScratch, readSyncState, syncFromPostgres} from './sync'
+import {testBlockHash, testEventId} from './test-events'
+
+/**
+ * The sync's edges against a real Postgres with hand-written audit rows (no chain): the uint256 rule through the
+ * COPY → CSV → read_csv path, awkward text in args, the finality cut, and an index replaced under the mirror.
+ */
+const Z = '0x0000000000000000000000000000000000000000'
+const A = '0x' + 'a'.repeat(40)
+const TOKEN = '0x' + '1'.repeat(40)
+const HUGE_TOKEN = '0x' + '2'.repeat(40)
+const GOV = '0x' + '3'.repeat(40)
+const TWO_127 = (2n ** 127n).toString()
+const MAX_HUGEINT = (2n ** 127n - 1n).toString()
+
+describe('sync edges', () => {
+  let db: TestDatabase
+  let pool: Pool
+  let mirror: AnalyticsDb
+  let conn: DuckDBConnection
+
+  beforeAll(async () => {
+    db = await withTestDatabase({prefix: 'mirror_edge'})
+    pool = new Pool({connectionString: db.url, max: 2})
+    await pool.query(`CREATE SCHEMA squid_processor;
+      CREATE TABLE squid_processor.status (id int PRIMARY KEY, height int NOT NULL, hash text NOT NULL);
+      CREATE TABLE squid_processor.hot_block (height int PRIMARY KEY, hash text NOT NULL);`)
+  })
+  afterAll(async () => {
+    await pool?.end().catch(() => undefined)
+    await db?.drop().catch(() => undefined)
+  })
+  beforeEach(async () => {
+    await pool.query('DELETE FROM audit_event; TRUNCATE squid_processor.status, squid_processor.hot_block')
+    mirror = await openAnalyticsDb(':memory:')
+    conn = await mirror.connect()
+  })
+  afterEach(() => mirror?.close())
+
+  let nextLog = 0
+  async function addEvent(block: number, contract: string, kind: string, name: string, args: object, hash = testBlockHash(block)): Promise<string> {
+    const logIndex = nextLog++
+    const id = testEventId(block, hash, logIndex)
+    await pool.query(
+      `INSERT INTO audit_event VALUES ($1, $2, $3, to_timestamp($2::int), $4, 0, $5, $6, $7, $8, $9)`,
+      [id, block, hash, `0x${String(logIndex).padStart(64, '0')}`, logIndex, contract, kind, name, JSON.stringify(args)],
+    )
+    return id
+  }
+  const setStatus = async (finalized: number, hot: number[] = []) => {
+    await pool.query('TRUNCATE squid_processor.status, squid_processor.hot_block')
+    await pool.query('INSERT INTO squid_processor.status VALUES (0, $1, $2)', [finalized, testBlockHash(finalized)])
+    for (const h of hot) await pool.query('INSERT INTO squid_processor.hot_block VALUES ($1, $2)', [h, testBlockHash(h)])
+  }
+  const all = async (sql: string) => (await conn.runAndReadAll(sql)).getRowObjectsJson()
+  const transfer = (block: number, token: string, value: string) => addEvent(block, token, 'token', 'Transfer', {from: Z, to: A, value})
+
+  it('an empty index gives an empty mirror', async () => {
+    const r = await syncFromPostgres(conn, pool)
+    expect(r).toMatchObject({pulled: 0, droppedUnfinalized: 0, fromId: null, toId: null, finalizedHeight: -1})
+    expect(await readSyncState(conn)).toMatchObject({finalizedHeight: -1, lastId: null})
+  })
+
+  it('uint256 beyond HUGEINT survives COPY and CSV exactly in oversized_amount, and its scope refuses to be measured', async () => {
+    const ok = await transfer(1, TOKEN, MAX_HUGEINT)
+    const big = await transfer(2, HUGE_TOKEN, TWO_127)
+    await setStatus(2)
+    await syncFromPostgres(conn, db.url)
+    expect(await all('SELECT id, value FROM token_transfer ORDER BY id')).toEqual([{id: ok, value: MAX_HUGEINT}, {id: big, value: null}])
+    expect(await all('SELECT id, raw FROM oversized_amount')).toEqual([{id: big, raw: TWO_127}])
+    await expect(materialize(conn, 'dist', BALANCES_AT, {token: HUGE_TOKEN, block: 2})).rejects.toThrow(new RegExp(`in event ${big}`))
+    await materialize(conn, 'dist', BALANCES_AT, {token: TOKEN, block: 2})
+    expect(await all('SELECT * FROM dist')).toEqual([{entity: A, w: MAX_HUGEINT}])
+  })
+
+  it('args with quotes, commas, newlines and non-ASCII text round-trip exactly', async () => {
+    const description = 'Line one, "quoted"\nline two\\ with backslash; ünïcødé ✓, \'single\', ""'
+    await addEvent(1, GOV, 'governor', 'ProposalCreated', {proposalId: '1', proposer: A, voteStart: '5', voteEnd: '9', description, targets: []})
+    await addEvent(1, GOV, 'governor', 'ProposalDescriptionless', {empty: ''})
+    await syncFromPostgres(conn, pool)
+    const [pgRow] = (await pool.query(`SELECT args::text AS a FROM audit_event ORDER BY id LIMIT 1`)).rows
+    const [duckRow] = await all(`SELECT CAST(args AS VARCHAR) AS a, json_extract_string(args, '$.description') AS d FROM audit_event ORDER BY id LIMIT 1`)
+    expect(duckRow).toEqual({a: pgRow.a, d: description})
+    expect(await all(`SELECT proposal_id, vote_start FROM proposal`)).toEqual([{proposal_id: '1', vote_start: '5'}])
+  })
+
+  it('re-pulls only above the finalized height, and replaces rows changed there', async () => {
+    await transfer(1, TOKEN, '10')
+    const hotId = await transfer(3, TOKEN, '30')
+    await setStatus(2, [3])
+    const r1 = await syncFromPostgres(conn, pool)
+    expect(r1).toMatchObject({pulled: 2, finalizedHeight: 2, height: 3})
+    // Block 3 is replaced by another block 3 (a reorg the processor rolled back), and block 4 arrives.
+    await pool.query('DELETE FROM audit_event WHERE id = $1', [hotId])
+    const newHash = '0x' + 'f'.repeat(64)
+    const replacement = await addEvent(3, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '33'}, newHash)
+    await transfer(4, TOKEN, '40')
+    await setStatus(3, [4])
+    const r2 = await syncFromPostgres(conn, pool)
+    expect(r2).toMatchObject({pulled: 2, droppedUnfinalized: 1, fromId: replacement, finalizedHeight: 3})
+    expect(await all('SELECT block_number, value FROM token_transfer ORDER BY id')).toEqual([
+      {block_number: '1', value: '10'}, {block_number: '3', value: '33'}, {block_number: '4', value: '40'},
+    ])
+    const rebuilt = await openAnalyticsDb(':memory:')
+    try {
+      const c2 = await rebuilt.connect()
+      await rebuildFromScratch(c2, pool)
+      expect(await mirrorDigest(conn)).toEqual(await mirrorDigest(c2))
+    } finally {
+      rebuilt.close()
+    }
+  })
+
+  it('an index replaced under the mirror stops the sync with MirrorDivergedError and leaves the mirror untouched', async () => {
+    const old = await transfer(1, TOKEN, '10')
+    await setStatus(1)
+    await syncFromPostgres(conn, pool)
+    const before = await mirrorDigest(conn)
+    await pool.query('DELETE FROM audit_event WHERE id = $1', [old])
+    await transfer(1, TOKEN, '11')
+    await transfer(2, TOKEN, '12')
+    await setStatus(2)
+    await expect(syncFromPostgres(conn, pool)).rejects.toThrow(MirrorDivergedError)
+    expect(await mirrorDigest(conn)).toEqual(before)
+    const r = await rebuildFromScratch(conn, pool)
+    expect(r.pulled).toBe(2)
+    expect(await all('SELECT value FROM token_transfer ORDER BY id')).toEqual([{value: '11'}, {value: '12'}])
+  })
+})

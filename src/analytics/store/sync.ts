@@ -1,0 +1,172 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {readIndexStatus} from '../../processor/status'
+import {extractTyped} from './extract'
+import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
+import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, MIRROR_TABLES, SCHEMA_VERSION} from './schema'
+
+export type {PgSource} from './pg-source'
+
+export interface SyncResult {
+  /** Audit rows copied from Postgres (the re-pulled unfinalized tail included). */
+  pulled: number
+  /** Mirror audit rows deleted because they lay above the previous sync's finalized height. */
+  droppedUnfinalized: number
+  /** First and last id pulled; null when nothing was pulled. */
+  fromId: string | null
+  toId: string | null
+  /** Postgres' finalized height in the snapshot this sync read (-1 before the processor's first batch). */
+  finalizedHeight: number
+  /** Highest block Postgres had committed (unfinalized blocks included); the mirror holds everything up to it. */
+  height: number
+  /** Rows inserted per typed table. */
+  typed: Record<string, number>
+  ms: number
+}
+
+export interface SyncState {
+  schemaVersion: number
+  lastId: string | null
+  lastBlock: number
+  height: number
+  finalizedHeight: number
+  syncedAt: string
+}
+
+/** The mirror holds finalized rows that Postgres no longer has: the index was replaced. Only a rebuild helps. */
+export class MirrorDivergedError extends Error {
+  override name = 'MirrorDivergedError'
+}
+
+export async function readSyncState(conn: DuckDBConnection): Promise<SyncState | undefined> {
+  const exists = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'sync_state' AND NOT temporary`)
+  if (Number(exists.getRowObjectsJson()[0]?.n) === 0) return undefined
+  const rows = (await conn.runAndReadAll('SELECT * FROM sync_state')).getRowObjectsJson()
+  const r = rows[0]
+  if (!r) return undefined
+  return {
+    schemaVersion: Number(r.schema_version),
+    lastId: (r.last_id as string | null) ?? null,
+    lastBlock: Number(r.last_block),
+    height: Number(r.height),
+    finalizedHeight: Number(r.finalized_height),
+    syncedAt: String(r.synced_at),
+  }
+}
+
+/**
+ * Brings the mirror up to Postgres, incrementally. Rows above the previous sync's finalized height may have been
+ * reorged away since, so each sync deletes them from every mirror table and pulls again from there: the cut is
+ * min(previous finalized height, current finalized height), the second term covering an index that was re-indexed
+ * from a safe block. Everything happens in one DuckDB transaction: a failed sync leaves the mirror as it was.
+ *
+ * One sync at a time per database: concurrent syncs would conflict on the same rows.
+ */
+export function syncFromPostgres(conn: DuckDBConnection, pg: PgSource): Promise<SyncResult> {
+  return runSync(conn, pg, false)
+}
+
+/** Drops the mirror and pulls everything again, in one transaction (the old mirror stays if it fails). */
+export function rebuildFromScratch(conn: DuckDBConnection, pg: PgSource): Promise<SyncResult> {
+  return runSync(conn, pg, true)
+}
+
+async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): Promise<SyncResult> {
+  const started = performance.now()
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deai-analytics-'))
+  const file = path.join(dir, 'audit_event.csv')
+  await conn.run('BEGIN TRANSACTION')
+  try {
+    if (rebuild) await dropSchema(conn)
+    await ensureSchema(conn)
+    const prev = await readSyncState(conn)
+    if (prev && prev.schemaVersion !== SCHEMA_VERSION) {
+      throw new Error(`the analytics mirror has schema version ${prev.schemaVersion}, this code expects ${SCHEMA_VERSION}: rebuild it`)
+    }
+    const {status, cut, pulled} = await withPgSnapshot(pg, async (client) => {
+      const status = await readIndexStatus(client)
+      const cut = prev ? Math.min(prev.finalizedHeight, status.finalizedHeight) : -1
+      await checkAnchor(conn, cut, (id) => auditBlockHash(client, id))
+      const pulled = await copyAuditEventsAbove(client, cut, file)
+      return {status, cut, pulled}
+    })
+    const droppedUnfinalized = await deleteAbove(conn, cut)
+    const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
+    if (loaded !== pulled) throw new Error(`sync: Postgres sent ${pulled} rows but DuckDB read ${loaded} from the CSV`)
+    const typed = await extractTyped(conn, cut)
+    const range = await one(conn, 'SELECT min(id) AS first, max(id) AS last FROM audit_event WHERE block_number > $cut', {cut})
+    const last = await one(conn, 'SELECT id, block_number FROM audit_event ORDER BY id DESC LIMIT 1')
+    await conn.run('DELETE FROM sync_state')
+    await conn.run(
+      `INSERT INTO sync_state VALUES ($version, CAST($lastId AS VARCHAR), $lastBlock, $height, $finalized, now())`,
+      {
+        version: SCHEMA_VERSION,
+        lastId: (last?.id as string | undefined) ?? null,
+        lastBlock: last ? Number(last.block_number) : -1,
+        height: status.height,
+        finalized: status.finalizedHeight,
+      },
+    )
+    await conn.run('COMMIT')
+    return {
+      pulled,
+      droppedUnfinalized,
+      fromId: (range?.first as string | null) ?? null,
+      toId: (range?.last as string | null) ?? null,
+      finalizedHeight: status.finalizedHeight,
+      height: status.height,
+      typed,
+      ms: Math.round(performance.now() - started),
+    }
+  } catch (e) {
+    await conn.run('ROLLBACK').catch(() => undefined)
+    throw e
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+/**
+ * The newest mirrored row at or below the cut is kept, so Postgres must still hold it with the same block hash.
+ * If not, the index under the mirror was replaced (a new devnet, a re-index over another chain) and an
+ * incremental sync would splice two histories together.
+ */
+async function checkAnchor(conn: DuckDBConnection, cut: number, hashInPg: (id: string) => Promise<string | undefined>): Promise<void> {
+  const anchor = await one(conn, 'SELECT id, block_hash FROM audit_event WHERE block_number <= $cut ORDER BY id DESC LIMIT 1', {cut})
+  if (!anchor) return
+  const id = String(anchor.id)
+  const pgHash = await hashInPg(id)
+  if (pgHash !== anchor.block_hash) {
+    throw new MirrorDivergedError(
+      `the analytics mirror keeps audit event ${id} (block hash ${String(anchor.block_hash)}) at or below the finalized ` +
+        `height ${cut}, but Postgres ${pgHash ? `has block hash ${pgHash}` : 'no longer has it'}: the index was replaced. ` +
+        'Rebuild the mirror (rebuildFromScratch, or node lib/analytics/store/rebuild-cli.js).',
+    )
+  }
+}
+
+async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number> {
+  let dropped = 0
+  for (const table of MIRROR_TABLES) {
+    const res = await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
+    if (table === 'audit_event') dropped = Number(res.rowsChanged)
+  }
+  return dropped
+}
+
+/** read_csv options matching Postgres' CSV: explicit types (no sniffing), and "" stays an empty string. */
+const READ_CSV = `read_csv($file, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
+  allow_quoted_nulls = false, max_line_size = 67108864,
+  columns = {${AUDIT_EVENT_COLUMNS.map(([n, t]) => `'${n}': '${t}'`).join(', ')}})`
+
+async function loadCsv(conn: DuckDBConnection, file: string): Promise<number> {
+  const res = await conn.run(`INSERT INTO audit_event SELECT * FROM ${READ_CSV}`, {file})
+  return Number(res.rowsChanged)
+}
+
+async function one(conn: DuckDBConnection, sql: string, params?: Record<string, number | string>) {
+  const reader = await conn.runAndReadAll(sql, params)
+  return reader.getRowObjectsJson()[0]
+}

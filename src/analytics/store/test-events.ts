@@ -1,0 +1,38 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+
+/**
+ * Test helper: audit rows written straight into the DuckDB mirror, shaped like the processor's (Subsquid log ids,
+ * lowercased addresses, uint256 as decimal strings), for unit tests of the extraction and the input queries.
+ */
+export interface TestEvent {
+  block: number
+  logIndex?: number
+  contract: string
+  kind: string
+  name: string
+  args: Record<string, unknown>
+  /** Default: a hash derived from the block number. */
+  blockHash?: string
+}
+
+export const testBlockHash = (block: number): string => '0x' + block.toString(16).padStart(64, 'a')
+
+export function testEventId(block: number, hash: string, logIndex: number): string {
+  return `${String(block).padStart(10, '0')}-${hash.slice(2, 7)}-${String(logIndex).padStart(6, '0')}`
+}
+
+export async function insertTestEvents(conn: DuckDBConnection, events: readonly TestEvent[]): Promise<string[]> {
+  const ids: string[] = []
+  for (const [i, e] of events.entries()) {
+    const hash = e.blockHash ?? testBlockHash(e.block)
+    const logIndex = e.logIndex ?? i
+    const id = testEventId(e.block, hash, logIndex)
+    ids.push(id)
+    await conn.run(
+      `INSERT INTO audit_event VALUES ($id, $block, $hash, TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds($block),
+        $tx, 0, $logIndex, $contract, $kind, $name, CAST($args AS JSON))`,
+      {id, block: e.block, hash, tx: '0x' + String(i).padStart(64, '0'), logIndex, contract: e.contract, kind: e.kind, name: e.name, args: JSON.stringify(e.args)},
+    )
+  }
+  return ids
+}
