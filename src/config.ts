@@ -20,6 +20,10 @@ const EnvSchema = z.object({
   CONTRACTS_FILE: z.string().min(1).default('.data/contracts.json'),
   DATA_DIR: z.string().min(1).default('.data'),
   ANALYTICS_DB: z.string().default('.data/analytics.duckdb'),
+  /** How often npm start refreshes the analytics while following the head (0 = only once, after catch-up). */
+  ANALYTICS_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
+  /** Backfill step: metrics are also computed every N blocks over history (0 = no backfill). */
+  ANALYTICS_BACKFILL_EVERY: z.coerce.number().int().min(0).default(10),
   DEVNET_ACCOUNTS: z.coerce.number().int().positive().default(60),
   DEVNET_EVENTS: z.coerce.number().int().positive().default(3000),
   DEVNET_SEED: z.coerce.number().int().default(7),

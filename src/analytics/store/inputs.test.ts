@@ -108,11 +108,11 @@ describe('input relations over the typed tables', () => {
   })
 
   it('votes and weights per proposal, VoteCastWithParams included', async () => {
-    expect(await rows(PROPOSAL_VOTES, {governor: G, proposal: PID})).toEqual([
+    expect(await rows(PROPOSAL_VOTES, {governor: G, proposal: PID, block: null})).toEqual([
       {voter: A, support: 1, weight: '70'},
       {voter: B, support: 0, weight: '80'},
     ])
-    expect(await rows(PROPOSAL_WEIGHTS, {governor: G, proposal: PID})).toEqual([ew(A, '70'), ew(B, '80')])
+    expect(await rows(PROPOSAL_WEIGHTS, {governor: G, proposal: PID, block: null})).toEqual([ew(A, '70'), ew(B, '80')])
     expect(await rows(VOTES_ALL, {governor: G, block: null})).toEqual([{proposal: PID, voter: A}, {proposal: PID, voter: B}])
     expect(await rows(VOTES_ALL, {governor: G, block: 3})).toEqual([])
   })

@@ -78,17 +78,21 @@ SELECT p.snapshot_block, s.supply, n.numerator,
   CASE WHEN p.snapshot_block <= (SELECT max(height) FROM sync_state) THEN (s.supply * n.numerator) // 100 END AS quorum
 FROM p CROSS JOIN s LEFT JOIN n ON true`
 
-/** → dist. Weight cast per voter on one proposal ($governor, $proposal). */
+/** → dist. Weight cast per voter on one proposal ($governor, $proposal, $block or NULL). */
 export const PROPOSAL_WEIGHTS = `
 SELECT entity, w FROM (
   SELECT c.voter AS entity, CAST(sum(${exact('c.weight', 'c.id')}) AS HUGEINT) AS w
-  FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id = $proposal GROUP BY c.voter
+  FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id = $proposal AND ${upTo('c.block_number')}
+  GROUP BY c.voter
 ) WHERE w > 0`
 
-/** → votes. Votes on one proposal ($governor, $proposal) → (voter, support 0 against / 1 for / 2 abstain, weight). */
+/**
+ * → votes. Votes on one proposal ($governor, $proposal, $block or NULL) → (voter, support 0 against / 1 for /
+ * 2 abstain, weight).
+ */
 export const PROPOSAL_VOTES = `
 SELECT c.voter, c.support, ${exact('c.weight', 'c.id')} AS weight
-FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id = $proposal`
+FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id = $proposal AND ${upTo('c.block_number')}`
 
 const VALIDATED = `
   FROM validation v JOIN contribution c ON c.registry = v.registry AND c.contribution_id = v.contribution_id

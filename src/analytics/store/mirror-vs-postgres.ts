@@ -61,7 +61,7 @@ export async function compareMirrorWithPostgres(conn: DuckDBConnection, pg: Pool
     pgTallies.push([`${pr.id} quorum`, String(pr.quorum)], [`${pr.id} 0`, pr.a], [`${pr.id} 1`, pr.f], [`${pr.id} 2`, pr.ab])
     const [q] = await duck(`SELECT 'q' AS entity, quorum AS w FROM (${inputs.QUORUM_AT})`, {...one, token: p.token})
     duckTallies.push([`${pr.id} quorum`, String(q?.[1] ?? 'missing')])
-    const sums = new Map((await duck(`SELECT support::VARCHAR AS entity, sum(weight)::HUGEINT AS w FROM (${inputs.PROPOSAL_VOTES}) GROUP BY support`, one)))
+    const sums = new Map((await duck(`SELECT support::VARCHAR AS entity, sum(weight)::HUGEINT AS w FROM (${inputs.PROPOSAL_VOTES}) GROUP BY support`, {...one, block: null})))
     for (const s of ['0', '1', '2']) duckTallies.push([`${pr.id} ${s}`, sums.get(s) ?? '0'])
   }
   same('proposal quorum and tallies', pgTallies, duckTallies)

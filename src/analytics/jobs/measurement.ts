@@ -1,0 +1,112 @@
+import {createHash} from 'node:crypto'
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-values'
+import {type InputParams, materialize} from '../store/inputs'
+
+/** Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones. */
+export const JOB_VERSION = 'deai-lens-analytics/1'
+
+export type ScopeKind = 'token' | 'governor' | 'proposal' | 'model' | 'protocol'
+
+/** One relation a metric reads, built from the mirror with bound parameters. */
+export interface InputSpec {
+  relation: string
+  sql: string
+  params: InputParams
+}
+
+/** One metric query over the materialized inputs, and how its single row maps to catalogue ids. */
+export interface MetricQuery {
+  sql: string
+  params: Record<string, BoundValue>
+  read(row: Row): MetricReading[]
+}
+
+export interface MetricReading {
+  metric: string
+  value: number | null
+  /** Exact decimal for counts and amounts. */
+  exact?: string | null
+}
+
+/**
+ * Everything needed to compute (and later reproduce) a group of metrics over one distribution in one scope at one
+ * block: the inputs, the metric SQL and its parameters. The reproduce command rebuilds the same spec.
+ */
+export interface Measurement {
+  distribution: string
+  scopeKind: ScopeKind
+  scopeId: string
+  asOfBlock: number
+  inputs: InputSpec[]
+  queries: MetricQuery[]
+}
+
+export interface MetricRecord extends MetricReading {
+  distribution: string
+  scopeKind: ScopeKind
+  scopeId: string
+  asOfBlock: number
+  inputFromBlock: number
+  inputToBlock: number
+  inputRowCount: number
+  inputDigest: string
+  sqlDigest: string
+}
+
+/** Provenance of a measurement's inputs: how many rows, and a digest of them in a fixed order. */
+export interface InputProvenance {
+  rowCount: number
+  digest: string
+}
+
+/**
+ * sha256 over the relation's rows, each rendered by DuckDB as VARCHAR (`{'entity': 0x.., 'w': 5}`), sorted, joined
+ * by newlines. The reproduce command writes the same query next to the exported rows, so anyone can check it.
+ */
+export const INPUT_DIGEST_SQL = (relation: string) =>
+  `SELECT count(*) AS n, sha256(coalesce(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)), '')) AS digest FROM ${relation} t`
+
+/** Materializes the inputs on `conn` (temp tables belong to one connection) and returns their provenance. */
+export async function prepareInputs(conn: DuckDBConnection, m: Measurement): Promise<InputProvenance> {
+  let rowCount = 0
+  const digests: string[] = []
+  for (const input of m.inputs) {
+    await materialize(conn, input.relation, input.sql, input.params)
+    const row = await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
+    rowCount += Number(row.n)
+    digests.push(`${input.relation}:${String(row.digest)}`)
+  }
+  return {rowCount, digest: m.inputs.length === 1 ? digests[0]!.split(':')[1]! : sha256(digests.join('\n'))}
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+/** Runs a measurement: inputs, then each metric query; every reading carries the measurement's provenance. */
+export async function runMeasurement(conn: DuckDBConnection, m: Measurement, inputFromBlock: number): Promise<MetricRecord[]> {
+  const provenance = await prepareInputs(conn, m)
+  const records: MetricRecord[] = []
+  for (const q of m.queries) {
+    const row = await queryOne(conn, q.sql, q.params)
+    const sqlDigest = sha256([...m.inputs.map((i) => i.sql), q.sql].join('\n;\n'))
+    for (const reading of q.read(row)) {
+      records.push({
+        ...reading,
+        distribution: m.distribution,
+        scopeKind: m.scopeKind,
+        scopeId: m.scopeId,
+        asOfBlock: m.asOfBlock,
+        inputFromBlock,
+        inputToBlock: m.asOfBlock,
+        inputRowCount: provenance.rowCount,
+        inputDigest: provenance.digest,
+        sqlDigest,
+      })
+    }
+  }
+  return records
+}
+
+export {queryRows}

@@ -1,0 +1,62 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {runFairnessTable} from '../metrics/fairness'
+import {runLorenz} from '../metrics/concentration'
+import type {ContractsConfig} from '../../processor/contracts-config'
+import {prepareInputs, runMeasurement, type Measurement} from './measurement'
+import {planSuite} from './plan'
+import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
+
+/** Points kept per Lorenz curve: enough for a chart, bounded for a million holders. */
+const LORENZ_POINTS = 101
+
+/**
+ * Computes the whole metric suite at `block` from the mirror: every planned measurement, plus Lorenz curves of the
+ * token distributions and the per-contributor fairness table of each fairness scope.
+ */
+export async function computeSuite(
+  conn: DuckDBConnection,
+  contracts: ContractsConfig,
+  block: number,
+  inputFromBlock: number,
+): Promise<SuiteResults> {
+  const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
+  for (const m of await planSuite(conn, contracts, block)) {
+    results.metrics.push(...(await runMeasurement(conn, m, inputFromBlock)))
+    if (m.scopeKind === 'token') results.lorenz.push(...(await lorenz(conn, m)))
+    if (m.distribution === 'contributions_vs_rewards') results.fairness.push(...(await fairnessTable(conn, m)))
+  }
+  return results
+}
+
+async function lorenz(conn: DuckDBConnection, m: Measurement): Promise<LorenzRecord[]> {
+  // runMeasurement left the inputs materialized on this connection; the digest ties the curve to them.
+  const {digest} = await prepareInputs(conn, m)
+  return (await runLorenz(conn, LORENZ_POINTS)).map((p, i) => ({
+    distribution: m.distribution,
+    scopeKind: m.scopeKind,
+    scopeId: m.scopeId,
+    asOfBlock: m.asOfBlock,
+    pointIndex: i,
+    x: p.x,
+    y: p.y,
+    inputDigest: digest,
+  }))
+}
+
+async function fairnessTable(conn: DuckDBConnection, m: Measurement): Promise<FairnessRecord[]> {
+  const {digest} = await prepareInputs(conn, m)
+  const rows = await runFairnessTable(conn, {limit: 10_000})
+  return rows.map((r) => ({
+    scopeKind: m.scopeKind,
+    scopeId: m.scopeId,
+    asOfBlock: m.asOfBlock,
+    contributor: r.entity,
+    contributionValue: r.contribution,
+    contributionShare: r.contributionShare ?? 0,
+    rewardAmount: r.reward,
+    rewardShare: r.rewardShare ?? 0,
+    ratio: r.rewardToContributionRatio,
+    verdict: r.status === 'over' ? 'over_rewarded' : r.status === 'under' ? 'under_rewarded' : 'proportionate',
+    inputDigest: digest,
+  }))
+}
