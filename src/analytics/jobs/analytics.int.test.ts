@@ -1,3 +1,6 @@
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {getAddress, type Address} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -5,6 +8,7 @@ import {type IndexedDevnet, startIndexedDevnet} from '../../test-support/indexed
 import {chainClient, loadAbi} from '../../verify/chain-reader'
 import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
 import {concentrationRef} from '../metrics/reference'
+import {exportForReproduction, parseMetricValueId} from './reproduce'
 import {refreshAnalytics} from './run'
 
 /**
@@ -102,4 +106,42 @@ describe('analytics over the indexed devnet scenario', () => {
     const again = await refreshAnalytics({duck, pg: net.pool, contracts: net.contracts, backfillEvery: 10})
     expect(again.blocks).toEqual([net.head])
   })
+})
+
+describe('reproducing a stored value with stock DuckDB', () => {
+  let net: IndexedDevnet
+  let mirror: AnalyticsDb
+  let duck: DuckDBConnection
+  let dir: string
+
+  beforeAll(async () => {
+    net = await startIndexedDevnet({accounts: 30, events: 800, seed: 5})
+    mirror = await openAnalyticsDb(':memory:')
+    duck = await mirror.connect()
+    await refreshAnalytics({duck, pg: net.pool, contracts: net.contracts})
+    dir = mkdtempSync(path.join(os.tmpdir(), 'deai-reproduce-'))
+  })
+  afterAll(async () => {
+    mirror?.close()
+    await net?.close()
+    if (dir) rmSync(dir, {recursive: true, force: true})
+  })
+
+  for (const [metricId, distribution, scopeKind] of [
+    ['concentration.gini', 'balances', 'token'],
+    ['concentration.nakamoto_quorum', 'voting_power', 'token'],
+    ['fairness.tvd', 'contributions_vs_rewards', 'protocol'],
+  ] as const) {
+    it(`exports inputs (Parquet, CSV) and SQL that recompute ${metricId} of ${distribution}`, async () => {
+      const scopeId = scopeKind === 'token' ? net.deployment.token.toLowerCase() : 'protocol'
+      const id = `${metricId}/${distribution}/${scopeKind}/${scopeId}/${net.head}`
+      const stored = await net.pool.query(`SELECT value::float8 AS value, value_exact, input_digest FROM metric_value WHERE id = $1`, [id])
+      expect(stored.rowCount).toBe(1)
+      const out = await exportForReproduction(duck, net.contracts, parseMetricValueId(id), path.join(dir, metricId))
+      for (const f of out.files) expect(existsSync(path.join(out.dir, f))).toBe(true)
+      const want = stored.rows[0].value_exact ?? stored.rows[0].value
+      expect(String(out.recomputed)).toBe(String(want))
+      if (distribution !== 'contributions_vs_rewards') expect(out.inputDigest).toBe(stored.rows[0].input_digest)
+    })
+  }
 })

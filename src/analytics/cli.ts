@@ -1,0 +1,66 @@
+import path from 'node:path'
+import {Pool} from 'pg'
+import {loadConfig} from '../config'
+import {loadContractsConfig} from '../processor/contracts-config'
+import {openAnalyticsDb} from './duckdb'
+import {exportForReproduction, parseMetricValueId} from './jobs/reproduce'
+import {refreshAnalytics} from './jobs/run'
+import {rebuildFromScratch} from './store/sync'
+
+/**
+ * Analytics commands (DATABASE_URL, CONTRACTS_FILE, ANALYTICS_DB from the environment):
+ *   node lib/analytics/cli.js refresh            sync the mirror, compute the suite at the head (+ backfill)
+ *   node lib/analytics/cli.js rebuild            rebuild the mirror from scratch, then refresh
+ *   node lib/analytics/cli.js reproduce <id> [--out DIR]   export one metric value's inputs and SQL
+ */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  const config = loadConfig()
+  if (!config.DATABASE_URL) {
+    console.error('the analytics commands need DATABASE_URL (the index to read)')
+    return 2
+  }
+  const contracts = loadContractsConfig(config.CONTRACTS_FILE)
+  const pg = new Pool({connectionString: config.DATABASE_URL, max: 2})
+  const mirror = await openAnalyticsDb(config.ANALYTICS_DB)
+  try {
+    const duck = await mirror.connect()
+    switch (command) {
+      case 'rebuild':
+        console.log(JSON.stringify(await rebuildFromScratch(duck, pg)))
+      // falls through: a rebuilt mirror is refreshed at once
+      case 'refresh': {
+        const run = await refreshAnalytics({duck, pg, contracts, backfillEvery: config.ANALYTICS_BACKFILL_EVERY})
+        console.log(`analytics at block(s) ${run.blocks.join(', ') || 'none'}: ${run.metricValues} values in ${run.ms.toFixed(0)} ms`)
+        return 0
+      }
+      case 'reproduce': {
+        const id = rest[0]
+        if (!id) throw new Error('usage: reproduce <metric value id> [--out DIR]')
+        const outAt = rest.indexOf('--out')
+        const key = parseMetricValueId(id)
+        const dir = path.resolve(outAt >= 0 && rest[outAt + 1] ? rest[outAt + 1]! : path.join(config.DATA_DIR, 'reproduce', id.replace(/[^a-zA-Z0-9._-]+/g, '_')))
+        const stored = await pg.query(`SELECT value::text AS value, value_exact, input_digest FROM metric_value WHERE id = $1`, [id])
+        const out = await exportForReproduction(duck, contracts, key, dir)
+        console.log(`wrote ${out.files.join(', ')} to ${out.dir}`)
+        console.log(`stored value ${stored.rows[0]?.value ?? '(none)'} (exact ${stored.rows[0]?.value_exact ?? '-'}), recomputed from the export: ${out.recomputed}`)
+        console.log(`input digest ${out.inputDigest} (stored ${stored.rows[0]?.input_digest ?? '-'})`)
+        return 0
+      }
+      default:
+        console.error('usage: node lib/analytics/cli.js refresh | rebuild | reproduce <metric value id> [--out DIR]')
+        return 2
+    }
+  } finally {
+    mirror.close()
+    await pg.end()
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e)
+    process.exit(1)
+  },
+)

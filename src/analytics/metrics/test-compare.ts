@@ -1,0 +1,28 @@
+/**
+ * Test support: comparing metric results field by field. Numbers must agree to 1e-9 relative, or 1e-12
+ * absolute near 0, unless both are safe integers (counts, ranks); everything else (exact amounts as strings,
+ * booleans, NULLs) exactly.
+ */
+export function close(a: number, b: number): boolean {
+  return Math.abs(a - b) <= Math.max(1e-9 * Math.max(Math.abs(a), Math.abs(b)), 1e-12)
+}
+
+/** Differences between two flat result objects, as readable lines (empty when they agree). */
+export function differences(actual: object, expected: object, path = ''): string[] {
+  const out: string[] = []
+  const a = actual as Record<string, unknown>
+  const e = expected as Record<string, unknown>
+  for (const key of new Set([...Object.keys(a), ...Object.keys(e)])) {
+    const x = a[key]
+    const y = e[key]
+    const where = `${path}${key}`
+    if (typeof x === 'number' && typeof y === 'number' && !(Number.isSafeInteger(x) && Number.isSafeInteger(y))) {
+      if (!close(x, y)) out.push(`${where}: ${x} vs expected ${y}`)
+    } else if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
+      out.push(...differences(x, y, `${where}.`))
+    } else if (x !== y) {
+      out.push(`${where}: ${String(x)} vs expected ${String(y)}`)
+    }
+  }
+  return out
+}

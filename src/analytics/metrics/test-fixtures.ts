@@ -1,0 +1,57 @@
+/**
+ * Test support: an in-memory DuckDB and loaders that (re)create the relations the metric queries read, from
+ * plain arrays, through the appender. Used only by the tests beside this file.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+
+export interface TestDb {
+  conn: DuckDBConnection
+  close(): void
+}
+
+export async function openTestDb(): Promise<TestDb> {
+  const instance = await DuckDBInstance.create(':memory:')
+  const conn = await instance.connect()
+  return {
+    conn,
+    close() {
+      conn.closeSync()
+      instance.closeSync()
+    },
+  }
+}
+
+type Column = 'VARCHAR' | 'HUGEINT' | 'INTEGER'
+type Cell = string | bigint | number
+
+/** CREATE OR REPLACE TABLE `name` with the given columns, then append `rows` (tuples in column order). */
+export async function loadTable(
+  conn: DuckDBConnection,
+  name: string,
+  columns: readonly (readonly [string, Column])[],
+  rows: readonly (readonly Cell[])[],
+): Promise<void> {
+  if (!/^[a-z_]+$/.test(name) || columns.some(([c]) => !/^[a-z_]+$/.test(c))) throw new Error('bad identifier')
+  await conn.run(`CREATE OR REPLACE TABLE ${name} (${columns.map(([c, t]) => `${c} ${t}`).join(', ')})`)
+  const appender = await conn.createAppender(name)
+  for (const row of rows) {
+    columns.forEach(([, type], i) => {
+      const cell = row[i]
+      if (type === 'VARCHAR' && typeof cell === 'string') appender.appendVarchar(cell)
+      else if (type === 'HUGEINT' && typeof cell === 'bigint') appender.appendHugeInt(cell)
+      else if (type === 'INTEGER' && typeof cell === 'number') appender.appendInteger(cell)
+      else throw new Error(`cell ${String(cell)} does not fit ${type}`)
+    })
+    appender.endRow()
+  }
+  appender.closeSync()
+}
+
+export function loadDist(conn: DuckDBConnection, entries: readonly { entity: string; w: bigint }[]): Promise<void> {
+  return loadTable(conn, 'dist', [['entity', 'VARCHAR'], ['w', 'HUGEINT']], entries.map((e) => [e.entity, e.w]))
+}
+
+/** `dist` from bare weights, entities named e0, e1, … */
+export function loadWeights(conn: DuckDBConnection, weights: readonly bigint[]): Promise<void> {
+  return loadDist(conn, weights.map((w, i) => ({ entity: `e${i}`, w })))
+}
