@@ -10,6 +10,9 @@ import {deployProtocol, writeContractsConfig} from './devnet/deploy'
 import {runScenario, startLiveActivity} from './devnet/scenario'
 import {spawnProcessor} from './processor/spawn'
 import {Shutdown} from './shutdown'
+import {followAnalytics} from './analytics/follow'
+import {loadContractsConfig} from './processor/contracts-config'
+import {chainClient} from './verify/chain-reader'
 
 /**
  * `npm start`: the whole main job in one process tree.
@@ -17,6 +20,8 @@ import {Shutdown} from './shutdown'
  *  2. Chain: RPC_URL + CONTRACTS_FILE, or a fresh anvil devnet with the reference protocol deployed and a seeded
  *     scenario played on it (plus a trickle of live activity so there are always new blocks to follow).
  *  3. Migrations, then the processor as a child process, which keeps following the head.
+ *  4. Once the index has caught up, the DuckDB analytics: mirror, metric suite with backfill, results to Postgres,
+ *     refreshed every ANALYTICS_INTERVAL_MS.
  */
 async function main(): Promise<void> {
   const config = loadConfig()
@@ -77,7 +82,27 @@ async function main(): Promise<void> {
       void shutdown.run(1)
     }
   })
-  log(`indexing ${rpcUrl} into ${redactPgUrl(databaseUrl)}; Ctrl-C stops everything`)
+  log(`indexing ${rpcUrl} into ${redactPgUrl(databaseUrl)}`)
+
+  // Analytics start once the index has caught up with the head seen now, then follow it.
+  const head = await chainHead(rpcUrl)
+  await processor.waitForHeight(head, 30 * 60_000)
+  log(`index caught up with block ${head}; computing analytics`)
+  const analytics = await followAnalytics({
+    databaseUrl,
+    analyticsDb: path.resolve(config.RPC_URL ? config.ANALYTICS_DB : path.join(dataDir, 'analytics-devnet.duckdb')),
+    contracts: loadContractsConfig(contractsFile),
+    intervalMs: config.ANALYTICS_INTERVAL_MS,
+    backfillEvery: config.ANALYTICS_BACKFILL_EVERY,
+    fresh: !config.RPC_URL,
+    log,
+  })
+  shutdown.add('analytics', () => analytics.stop())
+  log('running; Ctrl-C stops everything')
+}
+
+async function chainHead(rpcUrl: string): Promise<number> {
+  return Number(await chainClient(rpcUrl).getBlockNumber())
 }
 
 function log(message: string): void {

@@ -11,6 +11,7 @@ import type {ContractsConfig} from '../../processor/contracts-config'
 import type {Measurement} from './measurement'
 import {
   concentrationReadings,
+  concentrationWithAliases,
   fairnessReadings,
   insiderReadings,
   participationReadings,
@@ -63,7 +64,7 @@ export async function planSuite(conn: DuckDBConnection, contracts: ContractsConf
       scopeId: modelRegistry.address,
       asOfBlock: block,
       inputs: [{relation: 'models', sql: inputs.MODEL_OWNERS_AT, params: {registry: modelRegistry.address, block}}],
-      queries: [{sql: MODEL_OWNER_CONCENTRATION_SQL, params: concentrationParams({}), read: concentrationReadings('model_owners')}],
+      queries: [{sql: MODEL_OWNER_CONCENTRATION_SQL, params: concentrationParams({}), read: concentrationWithAliases('model_owner')}],
     })
   }
   return plan
@@ -107,7 +108,7 @@ async function proposalMeasurements(
   // Turnout and pivotality need the voting power and the quorum at the snapshot, known once the snapshot passed.
   if (p.voteStart < block) {
     const quorum = await queryOne(conn, inputs.QUORUM_AT, {governor, proposal: p.proposalId, token})
-    const power = await queryOne(conn, `SELECT CAST(coalesce(sum(w), 0) AS VARCHAR) AS total FROM (${inputs.VOTING_POWER_AT})`, {
+    const power = await queryOne(conn, `SELECT CAST(coalesce(sum(w::BIGNUM), 0::BIGNUM) AS VARCHAR) AS total FROM (${inputs.VOTING_POWER_AT})`, {
       token,
       block: p.voteStart,
     })
@@ -152,7 +153,7 @@ function fairnessMeasurements(
       asOfBlock: block,
       inputs: [{relation: 'validations', sql: inputs.VALIDATIONS, params: {registry, model: modelId, block}}],
       queries: [
-        {sql: VALIDATOR_CONCENTRATION_SQL, params: concentrationParams({}), read: concentrationReadings('validators')},
+        {sql: VALIDATOR_CONCENTRATION_SQL, params: concentrationParams({}), read: concentrationWithAliases('validator')},
         {sql: SELF_VALIDATION_SQL, params: {}, read: selfValidationReadings},
       ],
     },
@@ -170,6 +171,7 @@ function fairnessMeasurements(
   return out
 }
 
+/** OpenZeppelin's default quorum denominator; a governor that overrides quorumDenominator() is not supported yet. */
 async function quorumShareAt(conn: DuckDBConnection, governor: string, block: number): Promise<number | undefined> {
   const rows = await queryRows(
     conn,

@@ -29,6 +29,20 @@ export function concentrationReadings(prefix: string) {
   }
 }
 
+/** Concentration of a distribution plus the catalogue's named aliases for it (e.g. fairness.validator_gini). */
+export function concentrationWithAliases(aliasPrefix: string) {
+  const all = concentrationReadings('concentration')
+  return (row: Row): MetricReading[] => {
+    const readings = all(row)
+    const pick = (id: string) => readings.find((r) => r.metric === `concentration.${id}`)!
+    return [
+      ...readings,
+      {...pick('gini'), metric: `fairness.${aliasPrefix}_gini`},
+      {...pick('nakamoto_50'), metric: `fairness.${aliasPrefix}_nakamoto`},
+    ]
+  }
+}
+
 export function participationReadings(row: Row): MetricReading[] {
   return [
     {metric: 'participation.turnout', value: num(row, 'turnout')},

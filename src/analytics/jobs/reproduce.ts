@@ -106,7 +106,14 @@ function renderParams(params: Record<string, BoundValue>): string {
 /** Column of the metric's result row holding `metric` (catalogue ids map to SQL column names). */
 export function metricColumnFor(metric: string): string {
   const name = metric.split('.').slice(1).join('.')
-  const renamed: Record<string, string> = {insider_overlap_top10: 'overlap', insider_overlap_share: 'overlap_share'}
+  const renamed: Record<string, string> = {
+    insider_overlap_top10: 'overlap',
+    insider_overlap_share: 'overlap_share',
+    validator_gini: 'gini',
+    validator_nakamoto: 'nakamoto_50',
+    model_owner_gini: 'gini',
+    model_owner_nakamoto: 'nakamoto_50',
+  }
   return renamed[name] ?? name
 }
 
