@@ -5,12 +5,15 @@ import {loadContractsConfig} from '../processor/contracts-config'
 import {openAnalyticsDb} from './duckdb'
 import {exportForReproduction, parseMetricValueId} from './jobs/reproduce'
 import {refreshAnalytics} from './jobs/run'
-import {rebuildFromScratch} from './store/sync'
+import {rebuildFromScratch, syncFromPostgres} from './store/sync'
+import {writeResults} from './jobs/results'
+import {computeSuite} from './jobs/suite'
 
 /**
  * Analytics commands (DATABASE_URL, CONTRACTS_FILE, ANALYTICS_DB from the environment):
  *   node lib/analytics/cli.js refresh            sync the mirror, compute the suite at the head (+ backfill)
  *   node lib/analytics/cli.js rebuild            rebuild the mirror from scratch, then refresh
+ *   node lib/analytics/cli.js at <block>         compute and store the suite as of any mirrored block
  *   node lib/analytics/cli.js reproduce <id> [--out DIR]   export one metric value's inputs and SQL
  */
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +37,16 @@ async function main(argv: string[]): Promise<number> {
         console.log(`analytics at block(s) ${run.blocks.join(', ') || 'none'}: ${run.metricValues} values in ${run.ms.toFixed(0)} ms`)
         return 0
       }
+      case 'at': {
+        const block = Number(rest[0])
+        if (!Number.isSafeInteger(block) || block < 0) throw new Error('usage: at <block> (a non-negative block number)')
+        await syncFromPostgres(duck, pg)
+        const fromBlock = Math.min(...contracts.contracts.map((c) => c.startBlock))
+        const results = await computeSuite(duck, contracts, block, fromBlock)
+        await writeResults(pg, results)
+        console.log(`analytics as of block ${block}: ${results.metrics.length} values`)
+        return 0
+      }
       case 'reproduce': {
         const id = rest[0]
         if (!id) throw new Error('usage: reproduce <metric value id> [--out DIR]')
@@ -48,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
         return 0
       }
       default:
-        console.error('usage: node lib/analytics/cli.js refresh | rebuild | reproduce <metric value id> [--out DIR]')
+        console.error('usage: node lib/analytics/cli.js refresh | rebuild | at <block> | reproduce <metric value id> [--out DIR]')
         return 2
     }
   } finally {

@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-values'
+import {queryOne, type BoundValue, type Row} from '../metrics/sql-values'
 import {type InputParams, materialize} from '../store/inputs'
 
 /** Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones. */
@@ -84,8 +84,15 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex')
 }
 
-/** Runs a measurement: inputs, then each metric query; every reading carries the measurement's provenance. */
-export async function runMeasurement(conn: DuckDBConnection, m: Measurement, inputFromBlock: number): Promise<MetricRecord[]> {
+/**
+ * Runs a measurement: inputs, then each metric query; every reading carries the measurement's provenance. The
+ * inputs stay materialized on `conn` afterwards, so follow-up queries over them (Lorenz, fairness table) reuse them.
+ */
+export async function runMeasurement(
+  conn: DuckDBConnection,
+  m: Measurement,
+  inputFromBlock: number,
+): Promise<{records: MetricRecord[]; provenance: InputProvenance}> {
   const provenance = await prepareInputs(conn, m)
   const records: MetricRecord[] = []
   for (const q of m.queries) {
@@ -106,7 +113,5 @@ export async function runMeasurement(conn: DuckDBConnection, m: Measurement, inp
       })
     }
   }
-  return records
+  return {records, provenance}
 }
-
-export {queryRows}

@@ -2,7 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {runFairnessTable} from '../metrics/fairness'
 import {runLorenz} from '../metrics/concentration'
 import type {ContractsConfig} from '../../processor/contracts-config'
-import {prepareInputs, runMeasurement, type Measurement} from './measurement'
+import {runMeasurement, type Measurement} from './measurement'
 import {planSuite} from './plan'
 import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
 
@@ -21,16 +21,16 @@ export async function computeSuite(
 ): Promise<SuiteResults> {
   const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
   for (const m of await planSuite(conn, contracts, block)) {
-    results.metrics.push(...(await runMeasurement(conn, m, inputFromBlock)))
-    if (m.scopeKind === 'token') results.lorenz.push(...(await lorenz(conn, m)))
-    if (m.distribution === 'contributions_vs_rewards') results.fairness.push(...(await fairnessTable(conn, m)))
+    const {records, provenance} = await runMeasurement(conn, m, inputFromBlock)
+    results.metrics.push(...records)
+    if (m.scopeKind === 'token') results.lorenz.push(...(await lorenz(conn, m, provenance.digest)))
+    if (m.distribution === 'contributions_vs_rewards') results.fairness.push(...(await fairnessTable(conn, m, provenance.digest)))
   }
   return results
 }
 
-async function lorenz(conn: DuckDBConnection, m: Measurement): Promise<LorenzRecord[]> {
-  // runMeasurement left the inputs materialized on this connection; the digest ties the curve to them.
-  const {digest} = await prepareInputs(conn, m)
+/** Over the inputs runMeasurement left materialized on this connection; the digest ties the curve to them. */
+async function lorenz(conn: DuckDBConnection, m: Measurement, digest: string): Promise<LorenzRecord[]> {
   return (await runLorenz(conn, LORENZ_POINTS)).map((p, i) => ({
     distribution: m.distribution,
     scopeKind: m.scopeKind,
@@ -43,8 +43,7 @@ async function lorenz(conn: DuckDBConnection, m: Measurement): Promise<LorenzRec
   }))
 }
 
-async function fairnessTable(conn: DuckDBConnection, m: Measurement): Promise<FairnessRecord[]> {
-  const {digest} = await prepareInputs(conn, m)
+async function fairnessTable(conn: DuckDBConnection, m: Measurement, digest: string): Promise<FairnessRecord[]> {
   const rows = await runFairnessTable(conn, {limit: 10_000})
   return rows.map((r) => ({
     scopeKind: m.scopeKind,
