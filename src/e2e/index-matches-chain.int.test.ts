@@ -10,9 +10,8 @@ import {loadContractsConfig} from '../processor/contracts-config'
 import {spawnProcessor} from '../processor/spawn'
 import {readIndexStatus} from '../processor/status'
 import {type TestDatabase, withTestDatabase} from '../test-support/pg'
-import {Rpc} from '../devnet/rpc'
-import {chainClient, loadAbi} from '../verify/chain-reader'
-import {encodeFunctionData, type Hex} from 'viem'
+import {mineTransfers, reorgWithTransfers} from '../test-support/reorg'
+import {chainClient} from '../verify/chain-reader'
 import {compareIndexWithChain} from '../verify/compare'
 
 /**
@@ -112,25 +111,16 @@ describe('indexing the devnet scenario', () => {
 
   it('rolls back a reorg inside the finality window: the re-mined blocks replace the orphaned rows', async () => {
     const {db, pool} = await freshDatabase()
-    const rpc = new Rpc(anvil.rpcUrl)
-    const transfer = (to: string, amount: bigint) => ({
-      from: deployment.deployer,
-      to: deployment.token,
-      data: encodeFunctionData({abi: loadAbi('DeAIToken'), functionName: 'transfer', args: [to as Hex, amount]}),
-    })
     const receivers = ['0x00000000000000000000000000000000000000e1', '0x00000000000000000000000000000000000000e2']
-    // Three blocks with transfers that the reorg will orphan (automine is on after the scenario).
-    for (let i = 0; i < 3; i++) await rpc.call('eth_sendTransaction', [transfer(receivers[0]!, 1000n + BigInt(i))])
+    // Three blocks with transfers that the reorg will orphan.
+    await mineTransfers(anvil.rpcUrl, deployment, receivers[0]!, 3)
     const before = Number(await chainClient(anvil.rpcUrl).getBlockNumber())
     const proc = spawnProcessor({databaseUrl: db.url, rpcUrl: anvil.rpcUrl, contractsFile, stdio: 'pipe'})
     try {
       await proc.waitForHeight(before)
       const orphaned = await pool.query(`SELECT count(*)::int AS n FROM transfer WHERE "to" = $1`, [receivers[0]])
       expect(orphaned.rows[0].n).toBe(3)
-      // Same height, other history: the last 3 blocks are re-mined with transfers to someone else, then one more
-      // block so the processor sees the new head.
-      await rpc.call('anvil_reorg', [3, [[transfer(receivers[1]!, 7n), 0], [transfer(receivers[1]!, 8n), 1]]])
-      await rpc.call('evm_mine', [])
+      await reorgWithTransfers(anvil.rpcUrl, deployment, 3, receivers[1]!)
       head = Number(await chainClient(anvil.rpcUrl).getBlockNumber())
       await proc.waitForHeight(head)
       // waitForHeight sees the height; give the status row and the new hash a moment to agree with the chain.

@@ -3,16 +3,15 @@ import os from 'node:os'
 import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {Pool} from 'pg'
-import {encodeFunctionData, type Hex} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type AnvilInstance, startAnvil} from '../../devnet/anvil'
 import {type Deployment, deployProtocol, writeContractsConfig} from '../../devnet/deploy'
-import {Rpc} from '../../devnet/rpc'
 import {runScenario} from '../../devnet/scenario'
 import {type ProcessorProcess, spawnProcessor} from '../../processor/spawn'
 import {readIndexStatus} from '../../processor/status'
 import {type TestDatabase, withTestDatabase} from '../../test-support/pg'
-import {chainClient, loadAbi} from '../../verify/chain-reader'
+import {mineTransfers, reorgWithTransfers} from '../../test-support/reorg'
+import {chainClient} from '../../verify/chain-reader'
 import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
 import {mirrorDigest} from './digest'
 import {compareMirrorWithPostgres, type ProtocolAddresses} from './mirror-vs-postgres'
@@ -127,14 +126,8 @@ describe('mirroring the indexed devnet scenario into DuckDB', () => {
   })
 
   it('after a reorg inside the finality window, the orphaned blocks leave every mirror table', async () => {
-    const rpc = new Rpc(anvil.rpcUrl)
-    const transfer = (to: string, amount: bigint) => ({
-      from: deployment.deployer,
-      to: deployment.token,
-      data: encodeFunctionData({abi: loadAbi('DeAIToken'), functionName: 'transfer', args: [to as Hex, amount]}),
-    })
     const receivers = ['0x00000000000000000000000000000000000000e1', '0x00000000000000000000000000000000000000e2']
-    for (let i = 0; i < 3; i++) await rpc.call('eth_sendTransaction', [transfer(receivers[0]!, 1000n + BigInt(i))])
+    await mineTransfers(anvil.rpcUrl, deployment, receivers[0]!, 3)
     const before = Number(await chainClient(anvil.rpcUrl).getBlockNumber())
     processor ??= spawnProcessor({databaseUrl: db.url, rpcUrl: anvil.rpcUrl, contractsFile, stdio: 'pipe'})
     await processor.waitForHeight(before)
@@ -143,8 +136,7 @@ describe('mirroring the indexed devnet scenario into DuckDB', () => {
       WHERE t.to_addr = $to`, {to: receivers[0]!})).getRowObjectsJson()
     expect(doomed).toHaveLength(3)
 
-    await rpc.call('anvil_reorg', [3, [[transfer(receivers[1]!, 7n), 0], [transfer(receivers[1]!, 8n), 1]]])
-    await rpc.call('evm_mine', [])
+    await reorgWithTransfers(anvil.rpcUrl, deployment, 3, receivers[1]!)
     head = Number(await chainClient(anvil.rpcUrl).getBlockNumber())
     await processor.waitForHeight(head)
     const block = await chainClient(anvil.rpcUrl).getBlock({blockNumber: BigInt(head)})
