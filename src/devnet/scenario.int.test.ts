@@ -37,7 +37,7 @@ async function decodedLogs(rpcUrl: string, d: Deployment, compiled: CompiledCont
     const ev = decodeEventLog({ abi, topics: l.topics, data: l.data })
     return {
       address: l.address.toLowerCase() as Address, block: Number(l.blockNumber), logIndex: Number(l.logIndex),
-      eventName: ev.eventName as string, args: { ...(ev.args as Record<string, unknown>) },
+      eventName: String(ev.eventName), args: { ...(ev.args as unknown as Record<string, unknown>) },
     }
   })
 }

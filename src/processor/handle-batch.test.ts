@@ -20,7 +20,9 @@ const contracts = parseContractsConfig({
     {kind: 'rewardDistributor', address: REWARDS, startBlock: 0},
   ],
 })
-const [A, B, C] = ['0xa', '0xb', '0xc'].map((p) => p.padEnd(42, '0'))
+const A = '0xa'.padEnd(42, '0')
+const B = '0xb'.padEnd(42, '0')
+const C = '0xc'.padEnd(42, '0')
 
 let logIndex = 0
 function at(block: number, contract: string, raw: RawEvent): DecodedLog {
