@@ -95,6 +95,20 @@ describe('analytics over the indexed devnet scenario', () => {
     expect(tvd.value).toBeGreaterThan(0.05)
   })
 
+  it('measures delegate activity: delegates with voting power who voted at least once', async () => {
+    const expected = await net.pool.query<{delegates: number; active: number}>(
+      `SELECT count(*)::int AS delegates,
+              count(*) FILTER (WHERE h.account_id IN (SELECT voter FROM vote))::int AS active
+       FROM token_holder h WHERE h.votes > 0`,
+    )
+    const governor = net.deployment.governor.toLowerCase()
+    const delegates = await metric('participation.delegates', 'delegates', 'governor', governor)
+    const active = await metric('participation.active_delegates', 'delegates', 'governor', governor)
+    expect(Number(delegates.value_exact)).toBe(expected.rows[0]!.delegates)
+    expect(Number(active.value_exact)).toBe(expected.rows[0]!.active)
+    expect(expected.rows[0]!.active).toBeGreaterThan(0)
+  })
+
   it('keeps a time series: backfill points every 10 blocks up to the finalized height, and the head', async () => {
     const points = await net.pool.query<{b: number}>(
       `SELECT DISTINCT as_of_block AS b FROM metric_value WHERE metric = 'concentration.gini' AND distribution = 'balances' ORDER BY 1`,

@@ -3,7 +3,7 @@ import {CONCENTRATION_SQL, concentrationParams} from '../metrics/concentration'
 import {FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairness'
 import {INSIDER_OVERLAP_SQL} from '../metrics/insiders'
 import {MODEL_OWNER_CONCENTRATION_SQL} from '../metrics/model-owners'
-import {PARTICIPATION_SQL, REPEAT_VOTERS_SQL} from '../metrics/participation'
+import {DELEGATE_ACTIVITY_SQL, PARTICIPATION_SQL, REPEAT_VOTERS_SQL} from '../metrics/participation'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {SELF_VALIDATION_SQL, VALIDATOR_CONCENTRATION_SQL} from '../metrics/validators'
 import * as inputs from '../store/inputs'
@@ -12,6 +12,7 @@ import type {Measurement} from './measurement'
 import {
   concentrationReadings,
   concentrationWithAliases,
+  delegateActivityReadings,
   fairnessReadings,
   insiderReadings,
   participationReadings,
@@ -42,6 +43,17 @@ export async function planSuite(conn: DuckDBConnection, contracts: ContractsConf
       asOfBlock: block,
       inputs: [{relation: 'votes_all', sql: inputs.VOTES_ALL, params: {governor: governor.address, block}}],
       queries: [{sql: REPEAT_VOTERS_SQL, params: {min_proposals: 2}, read: repeatVoterReadings}],
+    })
+    plan.push({
+      distribution: 'delegates',
+      scopeKind: 'governor',
+      scopeId: governor.address,
+      asOfBlock: block,
+      inputs: [
+        {relation: 'dist', sql: inputs.VOTING_POWER_AT, params: {token: governor.token, block}},
+        {relation: 'votes_all', sql: inputs.VOTES_ALL, params: {governor: governor.address, block}},
+      ],
+      queries: [{sql: DELEGATE_ACTIVITY_SQL, params: {}, read: delegateActivityReadings}],
     })
     for (const p of await proposalsAt(conn, governor.address, block)) {
       plan.push(...(await proposalMeasurements(conn, governor.address, governor.token, p, block)))

@@ -93,3 +93,11 @@ export function insiderReadings(row: Row): MetricReading[] {
     {metric: 'fairness.insider_reward_share', value: num(row, 'insider_reward_share')},
   ]
 }
+
+export function delegateActivityReadings(row: Row): MetricReading[] {
+  return [
+    {metric: 'participation.delegates', value: num(row, 'delegates'), exact: exact(row, 'delegates')},
+    {metric: 'participation.active_delegates', value: num(row, 'active_delegates'), exact: exact(row, 'active_delegates')},
+    {metric: 'participation.delegate_activity', value: num(row, 'delegate_activity')},
+  ]
+}

@@ -125,6 +125,19 @@ SELECT
 FROM per_voter
 `
 
+/**
+ * Delegate activity over the caller's `dist(entity, w)` (voting power per delegate at the block) and `votes_all
+ * (proposal, voter)` (votes up to the block). No parameters. One row.
+ */
+export const DELEGATE_ACTIVITY_SQL = `
+SELECT
+  count(*) AS delegates,
+  count(*) FILTER (WHERE d.entity IN (SELECT voter FROM votes_all)) AS active_delegates,
+  CASE WHEN count(*) > 0 THEN (count(*) FILTER (WHERE d.entity IN (SELECT voter FROM votes_all)))::DOUBLE / count(*) END
+    AS delegate_activity
+FROM dist d WHERE d.w > 0
+`
+
 function nonNegative(name: string, value: bigint): string {
   if (value < 0n) throw new RangeError(`${name} must be >= 0, got ${value}`)
   return value.toString()
