@@ -1,0 +1,703 @@
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {Client, Pool} from 'pg'
+import {openAnalyticsDb, type AnalyticsDb} from '../analytics/duckdb'
+import {runFairnessTable} from '../analytics/metrics/fairness'
+import {runLorenz} from '../analytics/metrics/concentration'
+import {queryOne, queryRows} from '../analytics/metrics/sql-values'
+import {INPUT_DIGEST_SQL, type Measurement} from '../analytics/jobs/measurement'
+import {planSuite} from '../analytics/jobs/plan'
+import {writeResults, type SuiteResults} from '../analytics/jobs/results'
+import {refreshAnalytics} from '../analytics/jobs/run'
+import {computeSuite} from '../analytics/jobs/suite'
+import {materialize} from '../analytics/store/inputs'
+import * as inputs from '../analytics/store/inputs'
+import {syncFromPostgres} from '../analytics/store/sync'
+import {loadConfig} from '../config'
+import {createRandomDatabase, isReachable} from '../db/databases'
+import {startEmbeddedPostgres} from '../db/embedded'
+import {applyMigrations} from '../db/migrate'
+import {parseContractsConfig, type ContractsConfig} from '../processor/contracts-config'
+import {readIndexStatus} from '../processor/status'
+
+/**
+ * `npm run bench:analytics`: the analytics engine over a synthetic audit log (issue: 1M accounts, 10M events).
+ *
+ * 1. Generates the audit log inside Postgres with set-based SQL (a realistic mix: mints to every account, heavy-tailed
+ *    transfers, delegate vote changes, proposals with their votes, contributions + validations, reward epochs) and
+ *    sets the processor status to its last block as the finalized height.
+ * 2. Loads it into a fresh DuckDB file with syncFromPostgres: rows/s.
+ * 3. Times the full metric suite at the head (computeSuite, `--runs` times, median) and writing its results.
+ *    Profiles the suite per measurement (plan, input materialization, input digest, metric queries, Lorenz /
+ *    fairness extras) when it misses its target or with `--profile`.
+ * 4. Incremental: `--rounds` times, +`--increment` audit rows in new blocks above the head, then refreshAnalytics
+ *    (sync + suite at the new head + write); median, and the sync part alone.
+ * 5. Peak RSS of this process (DuckDB runs in-process) and DuckDB's own memory accounting.
+ *
+ * Knobs (argv): --events N (default 10000000), --accounts N (default 1000000), --per-block N (default 500),
+ * --runs N (default 3), --rounds N (default 3), --increment N (default 10000), --profile.
+ * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
+ * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
+ *
+ * Targets (2 cores): full suite < 5 s, incremental refresh < 500 ms, peak RSS < 2 GiB.
+ */
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  if (i < 0) return fallback
+  const n = Number(process.argv[i + 1])
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} needs a non-negative integer, got ${process.argv[i + 1]}`)
+  return n
+}
+const flag = (name: string) => process.argv.includes(`--${name}`)
+
+const TARGET_SUITE_MS = 5000
+const TARGET_INCREMENTAL_MS = 500
+const TARGET_RSS_MIB = 2048
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`)
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+function procStatusKiB(field: string): number {
+  const status = readFileSync('/proc/self/status', 'utf8')
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN)
+}
+const peakRssMiB = () => procStatusKiB('VmHWM') / 1024
+
+// ---------------------------------------------------------------------------------------------------------------
+// Synthetic contracts and audit log
+
+/** Contract addresses outside the accounts' range (accounts are 0x00..01 .. 0x00..0f4240). */
+const ADDR = {
+  token: '0xdea1000000000000000000000000000000000001',
+  governor: '0xdea1000000000000000000000000000000000002',
+  timelock: '0xdea1000000000000000000000000000000000003',
+  modelRegistry: '0xdea1000000000000000000000000000000000004',
+  contributionRegistry: '0xdea1000000000000000000000000000000000005',
+  rewardDistributor: '0xdea1000000000000000000000000000000000006',
+}
+
+function benchContracts(): ContractsConfig {
+  return parseContractsConfig({
+    chainId: 31337,
+    contracts: [
+      {kind: 'token', address: ADDR.token, startBlock: 0},
+      {kind: 'governor', address: ADDR.governor, startBlock: 0, token: ADDR.token, timelock: ADDR.timelock},
+      {kind: 'timelock', address: ADDR.timelock, startBlock: 0},
+      {kind: 'modelRegistry', address: ADDR.modelRegistry, startBlock: 0},
+      {kind: 'contributionRegistry', address: ADDR.contributionRegistry, startBlock: 0, modelRegistry: ADDR.modelRegistry},
+      {kind: 'rewardDistributor', address: ADDR.rewardDistributor, startBlock: 0, token: ADDR.token, modelRegistry: ADDR.modelRegistry},
+    ],
+  })
+}
+
+/** Event codes of the staging table; each maps to (contract, kind, event name, args) in FINAL_INSERT_SQL. */
+const EV = {
+  Transfer: 1,
+  DelegateVotesChanged: 2,
+  DelegateChanged: 3,
+  ProposalCreated: 4,
+  ProposalQueued: 5,
+  ProposalExecuted: 6,
+  ProposalCanceled: 7,
+  VoteCast: 8,
+  QuorumNumeratorUpdated: 9,
+  ModelRegistered: 10,
+  ModelOwnershipTransferred: 11,
+  ContributionSubmitted: 12,
+  ContributionValidated: 13,
+  EpochOpened: 14,
+  RewardPaid: 15,
+} as const
+
+const EVENT_META: Record<number, [contract: string, kind: string, name: string]> = {
+  [EV.Transfer]: [ADDR.token, 'token', 'Transfer'],
+  [EV.DelegateVotesChanged]: [ADDR.token, 'token', 'DelegateVotesChanged'],
+  [EV.DelegateChanged]: [ADDR.token, 'token', 'DelegateChanged'],
+  [EV.ProposalCreated]: [ADDR.governor, 'governor', 'ProposalCreated'],
+  [EV.ProposalQueued]: [ADDR.governor, 'governor', 'ProposalQueued'],
+  [EV.ProposalExecuted]: [ADDR.governor, 'governor', 'ProposalExecuted'],
+  [EV.ProposalCanceled]: [ADDR.governor, 'governor', 'ProposalCanceled'],
+  [EV.VoteCast]: [ADDR.governor, 'governor', 'VoteCast'],
+  [EV.QuorumNumeratorUpdated]: [ADDR.governor, 'governor', 'QuorumNumeratorUpdated'],
+  [EV.ModelRegistered]: [ADDR.modelRegistry, 'modelRegistry', 'ModelRegistered'],
+  [EV.ModelOwnershipTransferred]: [ADDR.modelRegistry, 'modelRegistry', 'ModelOwnershipTransferred'],
+  [EV.ContributionSubmitted]: [ADDR.contributionRegistry, 'contributionRegistry', 'ContributionSubmitted'],
+  [EV.ContributionValidated]: [ADDR.contributionRegistry, 'contributionRegistry', 'ContributionValidated'],
+  [EV.EpochOpened]: [ADDR.rewardDistributor, 'rewardDistributor', 'EpochOpened'],
+  [EV.RewardPaid]: [ADDR.rewardDistributor, 'rewardDistributor', 'RewardPaid'],
+}
+
+const caseOf = (i: 0 | 1 | 2) => `CASE g.ev ${Object.entries(EVENT_META).map(([ev, m]) => `WHEN ${ev} THEN '${m[i]}'`).join(' ')} END`
+
+/**
+ * Helper functions (pg_temp: they live as long as the generating session), all inlined by the planner:
+ * account n → address, block → hash (deterministic, so the increments agree with the base), proposal index → id.
+ */
+const HELPERS_SQL = [
+  `CREATE FUNCTION pg_temp.addr(n bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '0x' || lpad(to_hex(n), 40, '0') $$`,
+  `CREATE FUNCTION pg_temp.bhash(b bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '0x' || md5('block' || b) || md5('hash' || b) $$`,
+  `CREATE FUNCTION pg_temp.pid(p bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT (98765432109876543210::numeric * 1000000 + p)::text $$`,
+  // Heavy-tailed base weight of a delegate (its voting power at the end of the base segment).
+  `CREATE FUNCTION pg_temp.power_of(d bigint) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT floor(1e24 / power(d::float8, 0.9))::numeric $$`,
+]
+
+/**
+ * Staging rows: block, an ordering key inside the block, the event code and its parameters (a..d integers, v/w
+ * amounts). Narrow, so the final sort by (block, pos) stays cheap; the JSON args are built in FINAL_INSERT_SQL.
+ */
+const STAGING_DDL = `CREATE UNLOGGED TABLE IF NOT EXISTS bench_gen (
+  blk int8 NOT NULL, pos float8 NOT NULL, ev int2 NOT NULL, a int8, b int8, c int8, d int8, v numeric, w numeric)`
+
+const ARGS_SQL = `CASE g.ev
+  WHEN ${EV.Transfer} THEN jsonb_build_object('from', pg_temp.addr(g.a), 'to', pg_temp.addr(g.b), 'value', g.v::text)
+  WHEN ${EV.DelegateVotesChanged} THEN jsonb_build_object('delegate', pg_temp.addr(g.a), 'previousVotes', g.v::text, 'newVotes', g.w::text)
+  WHEN ${EV.DelegateChanged} THEN jsonb_build_object('delegator', pg_temp.addr(g.a), 'fromDelegate', pg_temp.addr(g.b), 'toDelegate', pg_temp.addr(g.c))
+  WHEN ${EV.ProposalCreated} THEN jsonb_build_object('proposalId', pg_temp.pid(g.a), 'proposer', pg_temp.addr(g.b),
+    'targets', jsonb_build_array('${ADDR.timelock}'), 'values', jsonb_build_array('0'), 'signatures', jsonb_build_array(''),
+    'calldatas', jsonb_build_array('0x'), 'voteStart', g.c::text, 'voteEnd', g.d::text, 'description', 'Proposal #' || g.a)
+  WHEN ${EV.ProposalQueued} THEN jsonb_build_object('proposalId', pg_temp.pid(g.a), 'etaSeconds', g.c::text)
+  WHEN ${EV.ProposalExecuted} THEN jsonb_build_object('proposalId', pg_temp.pid(g.a))
+  WHEN ${EV.ProposalCanceled} THEN jsonb_build_object('proposalId', pg_temp.pid(g.a))
+  WHEN ${EV.VoteCast} THEN jsonb_build_object('voter', pg_temp.addr(g.a), 'proposalId', pg_temp.pid(g.c), 'support', g.b,
+    'weight', g.w::text, 'reason', '')
+  WHEN ${EV.QuorumNumeratorUpdated} THEN jsonb_build_object('oldQuorumNumerator', g.a::text, 'newQuorumNumerator', g.b::text)
+  WHEN ${EV.ModelRegistered} THEN jsonb_build_object('modelId', g.a::text, 'owner', pg_temp.addr(g.b), 'name', 'model-' || g.a,
+    'metadataURI', 'ipfs://model-' || g.a)
+  WHEN ${EV.ModelOwnershipTransferred} THEN jsonb_build_object('modelId', g.a::text, 'previousOwner', pg_temp.addr(g.b), 'newOwner', pg_temp.addr(g.c))
+  WHEN ${EV.ContributionSubmitted} THEN jsonb_build_object('contributionId', g.a::text, 'modelId', g.b::text, 'contributor', pg_temp.addr(g.c),
+    'kind', g.d, 'units', g.v::text, 'evidenceHash', '0x' || lpad(to_hex(g.a), 64, '0'))
+  WHEN ${EV.ContributionValidated} THEN jsonb_build_object('contributionId', g.a::text, 'validator', pg_temp.addr(g.b), 'accepted', g.c = 1,
+    'score', g.d, 'reportHash', '0x' || lpad(to_hex(g.a), 64, 'f'))
+  WHEN ${EV.EpochOpened} THEN jsonb_build_object('epochId', g.a::text, 'modelId', g.b::text)
+  WHEN ${EV.RewardPaid} THEN jsonb_build_object('epochId', g.a::text, 'recipient', pg_temp.addr(g.b), 'amount', g.v::text)
+END`
+
+/**
+ * Staging → audit_event, in (block, pos) order so both unique indexes are appended to at their right edge. Ids in
+ * the Subsquid format (padded block, 5 hex chars of the block hash, padded log index) sort in chain order.
+ */
+const FINAL_INSERT_SQL = `
+INSERT INTO audit_event (id, block_number, block_hash, "timestamp", tx_hash, transaction_index, log_index, contract, contract_kind, event_name, args)
+SELECT lpad(g.blk::text, 10, '0') || '-' || substr(pg_temp.bhash(g.blk), 3, 5) || '-' || lpad(g.li::text, 6, '0'),
+  g.blk, pg_temp.bhash(g.blk), TIMESTAMPTZ '2026-01-01 00:00:00+00' + g.blk * INTERVAL '2 seconds',
+  '0x' || lpad(to_hex(g.blk), 16, '0') || lpad(to_hex(g.li), 48, '0'), g.li, g.li,
+  ${caseOf(0)}, ${caseOf(1)}, ${caseOf(2)}, ${ARGS_SQL}
+FROM (SELECT s.*, (row_number() OVER (PARTITION BY s.blk ORDER BY s.pos) - 1)::int AS li FROM bench_gen s) g
+ORDER BY g.blk, g.li`
+
+interface BasePlan {
+  firstBlock: number
+  blocks: number
+  accounts: number
+  delegates: number
+  changesPerDelegate: number
+  proposals: number
+  votesPerProposal: number
+  activeProposals: number
+  contributions: number
+  contributors: number
+  epochs: number
+  rewardsPerEpoch: number
+  models: number
+  transfers: number
+  counts: Record<string, number>
+  total: number
+}
+
+/** The mix at --events/--accounts: the issue's proportions at 10M / 1M, scaled; transfers fill the rest. */
+function basePlan(events: number, accounts: number, perBlock: number): BasePlan {
+  const s = events / 10_000_000
+  const delegates = Math.max(10, Math.round(accounts / 20))
+  const changesPerDelegate = 10
+  const proposals = Math.max(10, Math.round(200 * s))
+  const canceled = (p: number) => p % 10 === 9
+  const queued = (p: number) => p % 10 <= 6
+  let activeProposals = 0
+  let outcomes = 0
+  for (let p = 0; p < proposals; p++) {
+    if (canceled(p)) outcomes += 1
+    else activeProposals++
+    if (queued(p)) outcomes += 2
+  }
+  const votesPerProposal = Math.min(delegates, Math.floor((1_000_000 * s) / activeProposals))
+  const contributions = Math.round(200_000 * s)
+  const epochs = Math.max(10, Math.round(100 * s))
+  const rewardsPerEpoch = Math.round((200_000 * s) / epochs)
+  const models = 20
+  const counts: Record<string, number> = {
+    QuorumNumeratorUpdated: 2,
+    ModelRegistered: models,
+    ModelOwnershipTransferred: 3,
+    'Transfer (mints)': accounts,
+    DelegateChanged: delegates,
+    DelegateVotesChanged: delegates * changesPerDelegate,
+    ProposalCreated: proposals,
+    'Proposal outcomes': outcomes,
+    VoteCast: votesPerProposal * activeProposals,
+    ContributionSubmitted: contributions,
+    ContributionValidated: contributions,
+    EpochOpened: epochs,
+    RewardPaid: rewardsPerEpoch * epochs,
+  }
+  const others = Object.values(counts).reduce((a, b) => a + b, 0)
+  const transfers = events - others
+  if (transfers < 0) throw new Error(`--events ${events} is too small for --accounts ${accounts}: the non-transfer events alone are ${others}`)
+  counts['Transfer (between accounts)'] = transfers
+  return {
+    firstBlock: 1,
+    blocks: Math.max(100, Math.ceil(events / perBlock)),
+    accounts,
+    delegates,
+    changesPerDelegate,
+    proposals,
+    votesPerProposal,
+    activeProposals,
+    contributions,
+    contributors: Math.max(100, Math.round(accounts / 20)),
+    epochs,
+    rewardsPerEpoch,
+    models,
+    transfers,
+    counts,
+    total: events,
+  }
+}
+
+/**
+ * The base segment's staging statements. Positions are fractions of the segment (block = first + floor(pos ×
+ * blocks)); the order constraints hold by construction: models and the quorum first, mints before transfers,
+ * each delegate's vote changes in increasing order, votes inside their proposal's voting window, outcomes after
+ * it, validations after their contribution, rewards after their epoch opened.
+ */
+function baseStagingSql(p: BasePlan): string[] {
+  const first = p.firstBlock
+  const nb = p.blocks
+  const A = p.accounts
+  const blk = (pos: string) => `${first} + least(${nb - 1}, floor((${pos}) * ${nb})::int8)`
+  const delay = Math.max(1, Math.floor(nb / 1000))
+  const period = Math.max(5, Math.floor(nb / 50))
+  const at = (pos: string, rest: string) => `SELECT ${blk(pos)}, ${pos}, ${rest}`
+  return [
+    // Quorum numerator 4 % at the start, 5 % half-way.
+    `INSERT INTO bench_gen (blk, pos, ev, a, b) VALUES
+      (${first}, 0.00001, ${EV.QuorumNumeratorUpdated}, 0, 4),
+      (${first + Math.floor(nb / 2)}, 0.5, ${EV.QuorumNumeratorUpdated}, 4, 5)`,
+    // Models, owned by a spread of accounts; three change owner half-way.
+    `INSERT INTO bench_gen (blk, pos, ev, a, b)
+      ${at(`0.0002 + 0.0005 * (m - 1) / ${p.models}`, `${EV.ModelRegistered}, m, 1 + (m * 7919) % ${A}`)}
+      FROM generate_series(1, ${p.models}) m`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c)
+      ${at(`0.5 + 0.001 * m`, `${EV.ModelOwnershipTransferred}, m, 1 + (m * 7919) % ${A}, 1 + (m * 104729) % ${A}`)}
+      FROM generate_series(1, 3) m`,
+    // Mints: every account once, Zipf-like amounts (account 1 gets 1e24 wei).
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, v)
+      ${at(`0.001 + 0.049 * (i - 1) / ${A}`, `${EV.Transfer}, 0, i, floor(1e24 / power(i::float8, 0.8))::numeric`)}
+      FROM generate_series(1, ${A}) i`,
+    // Delegates (accounts 1..D) delegate to themselves.
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c)
+      ${at(`0.05 + 0.01 * (d - 1) / ${p.delegates}`, `${EV.DelegateChanged}, d, 0, d`)}
+      FROM generate_series(1, ${p.delegates}) d`,
+    // Each delegate's votes grow in K steps to its heavy-tailed power.
+    `INSERT INTO bench_gen (blk, pos, ev, a, v, w)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.DelegateVotesChanged}, x.d,
+        floor(pg_temp.power_of(x.d) * (x.k - 1) / ${p.changesPerDelegate}), floor(pg_temp.power_of(x.d) * x.k / ${p.changesPerDelegate})
+      FROM (SELECT d, k, 0.06 + 0.93 * ((k - 1) + random()) / ${p.changesPerDelegate} AS pos
+            FROM generate_series(1, ${p.delegates}) d, generate_series(1, ${p.changesPerDelegate}) k) x`,
+    // Transfers between accounts: senders and receivers skewed towards the big holders (low account numbers).
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, v)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.Transfer}, 1 + floor(${A} * power(random(), 3))::int8, 1 + floor(${A} * power(random(), 1.5))::int8,
+        (1 + floor(random() * 1000000)::int8)::numeric * 1000000000000
+      FROM (SELECT 0.05 + 0.95 * random() AS pos FROM generate_series(1, ${p.transfers})) x`,
+    // Proposals: created at cb, votes in (voteStart, voteEnd], canceled (every 10th) right after creation.
+    `CREATE UNLOGGED TABLE bench_prop AS
+      SELECT p, ${blk(`0.1 + 0.8 * p / ${p.proposals}`)} AS cb, 0.1 + 0.8 * p / ${p.proposals} AS pos FROM generate_series(0, ${p.proposals - 1}) p`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c, d)
+      SELECT cb, pos, ${EV.ProposalCreated}, p, 1 + p % 100, cb + ${delay}, cb + ${delay + period} FROM bench_prop`,
+    `INSERT INTO bench_gen (blk, pos, ev, a) SELECT cb + 1, pos, ${EV.ProposalCanceled}, p FROM bench_prop WHERE p % 10 = 9`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, c)
+      SELECT cb + ${delay + period + 1}, pos, ${EV.ProposalQueued}, p, 1767225600 + (cb + ${delay + period + 1}) * 2 + 172800 FROM bench_prop WHERE p % 10 <= 6`,
+    `INSERT INTO bench_gen (blk, pos, ev, a) SELECT cb + ${delay + period + 2}, pos, ${EV.ProposalExecuted}, p FROM bench_prop WHERE p % 10 <= 6`,
+    // Votes: distinct delegates per proposal (a window of the delegates starting at a per-proposal offset), support
+    // 60 % for / 30 % against / 10 % abstain, weight = the delegate's power.
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c, w)
+      SELECT cb + ${delay + 1} + floor(random() * ${period})::int8, random(), ${EV.VoteCast}, x.voter,
+        CASE WHEN x.r < 0.6 THEN 1 WHEN x.r < 0.9 THEN 0 ELSE 2 END, x.p, pg_temp.power_of(x.voter)
+      FROM (SELECT bp.p, bp.cb, 1 + (bp.p * 7919 + j) % ${p.delegates} AS voter, random() AS r
+            FROM bench_prop bp, generate_series(0, ${p.votesPerProposal - 1}) j WHERE bp.p % 10 <> 9) x`,
+    // Contributions: models skewed, contributors skewed over a pool; each validated once (85 % accepted) shortly after,
+    // validators skewed over accounts 1..100 (so contributors in that range self-validate sometimes).
+    `CREATE UNLOGGED TABLE bench_contrib AS
+      SELECT c, 0.1 + 0.85 * (c - 1) / ${p.contributions} AS pos FROM generate_series(1, ${p.contributions}) c`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c, d, v)
+      SELECT ${blk('pos')}, pos, ${EV.ContributionSubmitted}, c, 1 + floor(${p.models} * power(random(), 2))::int8,
+        1 + floor(${p.contributors} * power(random(), 2))::int8, floor(random() * 4)::int8, 1 + floor(random() * 1000)::int8
+      FROM bench_contrib`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c, d)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.ContributionValidated}, x.c, 1 + floor(100 * power(random(), 2))::int8,
+        CASE WHEN random() < 0.85 THEN 1 ELSE 0 END, 5000 + floor(random() * 5001)::int8
+      FROM (SELECT c, pos + 1e-12 + 0.02 * random() AS pos FROM bench_contrib) x`,
+    // Epochs: model (e mod (M+1)), 0 = protocol-wide; rewards after the epoch opened, recipients skewed over the
+    // contributor pool (a different skew, so some are over- and some under-rewarded).
+    `CREATE UNLOGGED TABLE bench_epoch AS
+      SELECT e, 0.1 + 0.85 * (e - 1) / ${p.epochs} AS pos FROM generate_series(1, ${p.epochs}) e`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b) SELECT ${blk('pos')}, pos, ${EV.EpochOpened}, e, e % ${p.models + 1} FROM bench_epoch`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, v)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.RewardPaid}, x.e, 1 + floor(${p.contributors} * power(random(), 2.5))::int8,
+        (1 + floor(random() * 1000000)::int8)::numeric * 1000000000000
+      FROM (SELECT e, pos + 1e-12 + 0.8 * random() / ${p.epochs} AS pos FROM bench_epoch, generate_series(1, ${p.rewardsPerEpoch})) x`,
+  ]
+}
+
+interface IncrementState {
+  nextProposal: number
+  nextContribution: number
+  lastEpoch: number
+}
+
+/**
+ * An increment of `n` audit rows in `blocks` new blocks from `first`: 80 % transfers, then vote changes, delegations,
+ * one new proposal with votes in its window, contributions + validations, rewards of the last epoch.
+ */
+function incrementStagingSql(p: BasePlan, st: IncrementState, first: number, blocks: number, n: number): string[] {
+  const A = p.accounts
+  const votes = Math.min(p.delegates, Math.floor(n * 0.06))
+  const dvc = Math.floor(n * 0.05)
+  const dch = Math.floor(n * 0.01)
+  const contribs = Math.floor(n * 0.03)
+  const rewards = Math.floor(n * 0.02)
+  const transfers = n - votes - dvc - dch - 2 * contribs - rewards - 1
+  if (transfers < 0) throw new Error(`--increment ${n} is too small`)
+  const blk = (pos: string) => `${first} + least(${blocks - 1}, floor((${pos}) * ${blocks})::int8)`
+  const proposal = st.nextProposal
+  const c0 = st.nextContribution
+  st.nextProposal += 1
+  st.nextContribution += contribs
+  return [
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, v)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.Transfer}, 1 + floor(${A} * power(random(), 3))::int8, 1 + floor(${A} * power(random(), 1.5))::int8,
+        (1 + floor(random() * 1000000)::int8)::numeric * 1000000000000
+      FROM (SELECT random() AS pos FROM generate_series(1, ${transfers})) x`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, v, w)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.DelegateVotesChanged}, x.d, pg_temp.power_of(x.d), floor(pg_temp.power_of(x.d) * (1 + random() / 10))
+      FROM (SELECT 1 + floor(${p.delegates} * power(random(), 2))::int8 AS d, random() AS pos FROM generate_series(1, ${dvc})) x`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.DelegateChanged}, x.a, 0, 1 + floor(${p.delegates} * random())::int8
+      FROM (SELECT ${p.delegates} + 1 + floor((${A} - ${p.delegates}) * random())::int8 AS a, random() AS pos FROM generate_series(1, ${dch})) x`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c, d) VALUES (${first}, 0, ${EV.ProposalCreated}, ${proposal}, 1 + ${proposal} % 100, ${first + 1}, ${first + 1000})`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c, w)
+      SELECT ${first + 2} + floor(random() * ${Math.max(1, blocks - 2)})::int8, random(), ${EV.VoteCast}, x.voter,
+        CASE WHEN x.r < 0.6 THEN 1 WHEN x.r < 0.9 THEN 0 ELSE 2 END, ${proposal}, pg_temp.power_of(x.voter)
+      FROM (SELECT 1 + (${proposal} * 7919 + j) % ${p.delegates} AS voter, random() AS r FROM generate_series(0, ${votes - 1}) j) x`,
+    `CREATE TEMP TABLE bench_inc_contrib AS SELECT c, 0.8 * random() AS pos FROM generate_series(${c0}, ${c0 + contribs - 1}) c`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c, d, v)
+      SELECT ${blk('pos')}, pos, ${EV.ContributionSubmitted}, c, 1 + floor(${p.models} * power(random(), 2))::int8,
+        1 + floor(${p.contributors} * power(random(), 2))::int8, floor(random() * 4)::int8, 1 + floor(random() * 1000)::int8
+      FROM bench_inc_contrib`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, c, d)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.ContributionValidated}, x.c, 1 + floor(100 * power(random(), 2))::int8,
+        CASE WHEN random() < 0.85 THEN 1 ELSE 0 END, 5000 + floor(random() * 5001)::int8
+      FROM (SELECT c, pos + 1e-12 + 0.19 * random() AS pos FROM bench_inc_contrib) x`,
+    `DROP TABLE bench_inc_contrib`,
+    `INSERT INTO bench_gen (blk, pos, ev, a, b, v)
+      SELECT ${blk('x.pos')}, x.pos, ${EV.RewardPaid}, ${st.lastEpoch}, 1 + floor(${p.contributors} * power(random(), 2.5))::int8,
+        (1 + floor(random() * 1000000)::int8)::numeric * 1000000000000
+      FROM (SELECT random() AS pos FROM generate_series(1, ${rewards})) x`,
+  ]
+}
+
+/** @subsquid/typeorm-store's bookkeeping tables (as its initTransaction creates them), then the finalized height. */
+async function setFinalizedHeight(c: Client, height: number): Promise<void> {
+  await c.query(`CREATE SCHEMA IF NOT EXISTS squid_processor`)
+  await c.query(`CREATE TABLE IF NOT EXISTS squid_processor.status (id int4 primary key, height int4 not null, hash text DEFAULT '0x', nonce int4 DEFAULT 0)`)
+  await c.query(`CREATE TABLE IF NOT EXISTS squid_processor.hot_block (height int4 primary key, hash text not null)`)
+  await c.query(
+    `CREATE TABLE IF NOT EXISTS squid_processor.hot_change_log (block_height int4 not null references squid_processor.hot_block on delete cascade, ` +
+      `index int4 not null, change jsonb not null, PRIMARY KEY (block_height, index))`,
+  )
+  await c.query(
+    `INSERT INTO squid_processor.status (id, height, hash, nonce) VALUES (0, $1::int4, pg_temp.bhash($1::int4), 0)
+     ON CONFLICT (id) DO UPDATE SET height = EXCLUDED.height, hash = EXCLUDED.hash, nonce = squid_processor.status.nonce + 1`,
+    [height],
+  )
+}
+
+/** Runs staging statements, then moves the staging rows into audit_event; returns the rows inserted. */
+async function stageAndInsert(c: Client, statements: string[]): Promise<number> {
+  await c.query('TRUNCATE bench_gen')
+  for (const sql of statements) await c.query(sql)
+  const res = await c.query(FINAL_INSERT_SQL)
+  await c.query('TRUNCATE bench_gen')
+  return res.rowCount ?? 0
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Profile of the suite
+
+interface MeasurementProfile {
+  label: string
+  materializeMs: number
+  digestMs: number
+  queriesMs: number
+  extrasMs: number
+  rows: number
+  total: number
+}
+
+/** computeSuite, step by step with timings (same calls in the same order; results discarded). */
+async function profileSuite(conn: DuckDBConnection, contracts: ContractsConfig, block: number): Promise<void> {
+  const t0 = performance.now()
+  const plan = await planSuite(conn, contracts, block)
+  const planMs = performance.now() - t0
+  const profiles: MeasurementProfile[] = []
+  for (const m of plan) profiles.push(await profileMeasurement(conn, m))
+  const sum = (f: (p: MeasurementProfile) => number) => profiles.reduce((a, p) => a + f(p), 0)
+  const total = planMs + sum((p) => p.total)
+  const proposals = plan.filter((m) => m.scopeKind === 'proposal' && m.distribution === 'weight_cast').length
+  const turnout = plan.filter((m) => m.scopeKind === 'proposal' && m.distribution === 'votes').length
+  console.log(`profile of the suite at block ${block}: ${fmtMs(total)} in all, ${plan.length} measurements (${proposals} proposals, ${turnout} with turnout)`)
+  console.log(
+    `  by step: planSuite ${fmtMs(planMs)} | input materialization ${fmtMs(sum((p) => p.materializeMs))} | ` +
+      `input digest (sha256 over sorted string_agg) ${fmtMs(sum((p) => p.digestMs))} | metric queries ${fmtMs(sum((p) => p.queriesMs))} | ` +
+      `Lorenz + fairness tables ${fmtMs(sum((p) => p.extrasMs))}`,
+  )
+  // planSuite runs, per proposal past its snapshot, QUORUM_AT and a sum over VOTING_POWER_AT at voteStart.
+  const lastProposal = (await queryRows(conn, `SELECT proposal_id, CAST(vote_start AS BIGINT) AS vs FROM proposal WHERE block_number <= $block ORDER BY id DESC LIMIT 1`, {block}))[0]
+  if (lastProposal) {
+    const t1 = performance.now()
+    await queryOne(conn, inputs.QUORUM_AT, {governor: ADDR.governor, proposal: String(lastProposal.proposal_id), token: ADDR.token})
+    const t2 = performance.now()
+    await queryOne(conn, `SELECT CAST(coalesce(sum(w::BIGNUM), 0::BIGNUM) AS VARCHAR) AS total FROM (${inputs.VOTING_POWER_AT})`, {
+      token: ADDR.token,
+      block: Number(lastProposal.vs),
+    })
+    const t3 = performance.now()
+    console.log(`  planSuite per proposal: QUORUM_AT ${fmtMs(t2 - t1)}, voting power total at voteStart ${fmtMs(t3 - t2)} (× ${turnout} proposals)`)
+  }
+  const byDistribution = new Map<string, {n: number; ms: number}>()
+  for (const [i, p] of profiles.entries()) {
+    const key = `${plan[i]!.distribution}/${plan[i]!.scopeKind}`
+    const e = byDistribution.get(key) ?? {n: 0, ms: 0}
+    e.n++
+    e.ms += p.total
+    byDistribution.set(key, e)
+  }
+  console.log(
+    `  by kind: ${[...byDistribution.entries()]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(([k, e]) => `${k} ×${e.n} ${fmtMs(e.ms)}`)
+      .join(' | ')}`,
+  )
+  console.log('  top 5 slowest measurements:')
+  for (const p of [...profiles].sort((a, b) => b.total - a.total).slice(0, 5)) {
+    console.log(
+      `    ${fmtMs(p.total).padStart(8)}  ${p.label} (${fmtInt(p.rows)} input rows): materialize ${fmtMs(p.materializeMs)}, ` +
+        `digest ${fmtMs(p.digestMs)}, queries ${fmtMs(p.queriesMs)}, extras ${fmtMs(p.extrasMs)}`,
+    )
+  }
+}
+
+async function profileMeasurement(conn: DuckDBConnection, m: Measurement): Promise<MeasurementProfile> {
+  const p: MeasurementProfile = {label: `${m.distribution}/${m.scopeKind}/${m.scopeId}`, materializeMs: 0, digestMs: 0, queriesMs: 0, extrasMs: 0, rows: 0, total: 0}
+  for (const input of m.inputs) {
+    const t0 = performance.now()
+    p.rows += await materialize(conn, input.relation, input.sql, input.params)
+    const t1 = performance.now()
+    await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
+    const t2 = performance.now()
+    p.materializeMs += t1 - t0
+    p.digestMs += t2 - t1
+  }
+  const t3 = performance.now()
+  for (const q of m.queries) await queryOne(conn, q.sql, q.params)
+  const t4 = performance.now()
+  if (m.scopeKind === 'token') await runLorenz(conn, 101)
+  if (m.distribution === 'contributions_vs_rewards') await runFairnessTable(conn, {limit: 10_000})
+  const t5 = performance.now()
+  p.queriesMs = t4 - t3
+  p.extrasMs = t5 - t4
+  p.total = p.materializeMs + p.digestMs + p.queriesMs + p.extrasMs
+  return p
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function duckMemory(conn: DuckDBConnection): Promise<string> {
+  const rows = await queryRows(conn, `SELECT tag, memory_usage_bytes AS b FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY memory_usage_bytes DESC`)
+  const total = rows.reduce((a, r) => a + Number(r.b), 0)
+  const limit = (await queryOne(conn, `SELECT current_setting('memory_limit') AS l, current_setting('threads') AS t`))
+  const size = (await queryRows(conn, `PRAGMA database_size`))[0]
+  return (
+    `DuckDB memory ${(total / 2 ** 20).toFixed(0)} MiB (${rows.map((r) => `${String(r.tag)} ${(Number(r.b) / 2 ** 20).toFixed(0)}`).join(', ')}); ` +
+    `memory_limit ${String(limit.l)}, threads ${String(limit.t)}; database file ${String(size?.database_size ?? '?')}`
+  )
+}
+
+async function postgresForBench(cleanup: (() => Promise<void>)[]): Promise<string> {
+  const configured = loadConfig().DATABASE_URL
+  if (configured) return configured
+  const local = 'postgres://postgres@127.0.0.1:5432/postgres'
+  if (await isReachable(local, 2000)) return local
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-pg-'))
+  const pg = await startEmbeddedPostgres({dataDir: path.join(dir, 'data')})
+  cleanup.push(async () => {
+    await pg.stop()
+    rmSync(dir, {recursive: true, force: true})
+  })
+  return pg.url
+}
+
+async function main(): Promise<void> {
+  const events = arg('events', 10_000_000)
+  const accounts = arg('accounts', 1_000_000)
+  const perBlock = arg('per-block', 500)
+  const runs = Math.max(1, arg('runs', 3))
+  const rounds = Math.max(1, arg('rounds', 3))
+  const increment = arg('increment', 10_000)
+  const benchStart = performance.now()
+  const cleanup: (() => Promise<void>)[] = []
+  let cleaning: Promise<void> | undefined
+  const runCleanup = () =>
+    (cleaning ??= (async () => {
+      for (const step of cleanup.reverse()) await step().catch((e) => console.error('cleanup:', e instanceof Error ? e.message : e))
+    })())
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: dropping the bench database and temp files`)
+      void runCleanup().finally(() => process.exit(130))
+    })
+  }
+  try {
+    const adminUrl = await postgresForBench(cleanup)
+    const db = await createRandomDatabase(adminUrl, 'deai_bench_analytics')
+    cleanup.push(() => db.drop())
+    await applyMigrations(db.url)
+    const contracts = benchContracts()
+
+    // 1. Generation, inside Postgres.
+    const plan = basePlan(events, accounts, perBlock)
+    console.log(
+      `generating ${fmtInt(events)} audit rows for ${fmtInt(accounts)} accounts in blocks ${plan.firstBlock}..${plan.firstBlock + plan.blocks - 1} ` +
+        `(~${perBlock}/block): ${Object.entries(plan.counts).map(([k, n]) => `${k} ${fmtInt(n)}`).join(', ')}`,
+    )
+    const gen = new Client({connectionString: db.url})
+    gen.on('error', () => undefined)
+    await gen.connect()
+    cleanup.push(() => gen.end())
+    await gen.query(`SET synchronous_commit = off`)
+    await gen.query(`SET work_mem = '1GB'`)
+    await gen.query(`SET maintenance_work_mem = '1GB'`)
+    await gen.query(`SELECT setseed(0.42)`)
+    for (const sql of HELPERS_SQL) await gen.query(sql)
+    await gen.query(STAGING_DDL)
+    const tg = performance.now()
+    const staged = baseStagingSql(plan)
+    await gen.query('TRUNCATE bench_gen')
+    for (const sql of staged) await gen.query(sql)
+    const stagedMs = performance.now() - tg
+    const inserted = (await gen.query(FINAL_INSERT_SQL)).rowCount ?? 0
+    await gen.query('TRUNCATE bench_gen')
+    await gen.query('DROP TABLE bench_prop, bench_contrib, bench_epoch')
+    if (inserted !== events) throw new Error(`generated ${inserted} audit rows, expected ${events}`)
+    let head = plan.firstBlock + plan.blocks - 1
+    await setFinalizedHeight(gen, head)
+    await gen.query('ANALYZE audit_event')
+    const genMs = performance.now() - tg
+    const pgSize = (await gen.query<{s: string}>(`SELECT pg_size_pretty(pg_total_relation_size('audit_event')) AS s`)).rows[0]?.s
+    console.log(
+      `generated ${fmtInt(inserted)} audit rows in ${fmtMs(genMs)} (staging ${fmtMs(stagedMs)}, insert into audit_event ${fmtMs(genMs - stagedMs)}); ` +
+        `audit_event is ${pgSize} in Postgres; finalized height ${head} (not part of the targets)`,
+    )
+
+    // 2. Load into a fresh DuckDB file.
+    const pool = new Pool({connectionString: db.url, max: 4})
+    pool.on('error', () => undefined)
+    cleanup.push(() => pool.end())
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-analytics-'))
+    cleanup.push(async () => rmSync(tmp, {recursive: true, force: true}))
+    const mirror: AnalyticsDb = await openAnalyticsDb(path.join(tmp, 'analytics.duckdb'))
+    cleanup.push(async () => mirror.close())
+    const duck = await mirror.connect()
+    console.log(`  RSS before load: peak ${peakRssMiB().toFixed(0)} MiB, now ${(procStatusKiB('VmRSS') / 1024).toFixed(0)} MiB`)
+    const load = await syncFromPostgres(duck, pool)
+    if (load.pulled !== events) throw new Error(`sync pulled ${load.pulled} rows, expected ${events}`)
+    const loadRowsPerS = load.pulled / (load.ms / 1000)
+    console.log(
+      `load: ${fmtInt(load.pulled)} rows in ${fmtMs(load.ms)} → ${fmtInt(loadRowsPerS)} rows/s ` +
+        `(COPY → CSV → read_csv → typed extraction; typed rows: ${Object.entries(load.typed).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${fmtInt(n)}`).join(', ')})`,
+    )
+    console.log(`  RSS after load: peak ${peakRssMiB().toFixed(0)} MiB, now ${(procStatusKiB('VmRSS') / 1024).toFixed(0)} MiB; ${await duckMemory(duck)}`)
+
+    // 3. Full suite at the head.
+    const suiteMs: number[] = []
+    const writeMs: number[] = []
+    let results: SuiteResults | undefined
+    for (let run = 1; run <= runs; run++) {
+      const t0 = performance.now()
+      results = await computeSuite(duck, contracts, head, 0)
+      const t1 = performance.now()
+      await writeResults(pool, results)
+      const t2 = performance.now()
+      suiteMs.push(t1 - t0)
+      writeMs.push(t2 - t1)
+      console.log(
+        `full suite run ${run}: ${fmtMs(t1 - t0)} (${results.metrics.length} metric values, ${results.lorenz.length} Lorenz points, ` +
+          `${results.fairness.length} fairness rows); writeResults ${fmtMs(t2 - t1)}`,
+      )
+    }
+    const suiteMedian = median(suiteMs)
+    const writeMedian = median(writeMs)
+    console.log(`full suite median of ${runs}: ${fmtMs(suiteMedian)} (target < ${fmtMs(TARGET_SUITE_MS)}); writeResults median ${fmtMs(writeMedian)}`)
+    if (suiteMedian > TARGET_SUITE_MS || flag('profile')) await profileSuite(duck, contracts, head)
+
+    // 4. Incremental refresh after +increment events.
+    const state: IncrementState = {nextProposal: plan.proposals, nextContribution: plan.contributions + 1, lastEpoch: plan.epochs}
+    const refreshMs: number[] = []
+    const syncMs: number[] = []
+    const incBlocks = Math.max(20, Math.ceil(increment / perBlock))
+    for (let round = 1; round <= rounds; round++) {
+      const ti = performance.now()
+      const n = await stageAndInsert(gen, incrementStagingSql(plan, state, head + 1, incBlocks, increment))
+      head += incBlocks
+      await setFinalizedHeight(gen, head)
+      const insertMs = performance.now() - ti
+      const status = await readIndexStatus(gen)
+      const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0})
+      if (run.sync.pulled !== n) throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}`)
+      if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)
+      refreshMs.push(run.ms)
+      syncMs.push(run.sync.ms)
+      console.log(
+        `incremental round ${round}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)}); ` +
+          `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite and write ${fmtMs(run.ms - run.sync.ms)} (${run.metricValues} values)`,
+      )
+    }
+    const refreshMedian = median(refreshMs)
+    const syncMedian = median(syncMs)
+    console.log(`incremental refresh median of ${rounds}: ${fmtMs(refreshMedian)} (target < ${fmtMs(TARGET_INCREMENTAL_MS)}); sync alone ${fmtMs(syncMedian)}`)
+
+    // 5. Memory.
+    const rssMiB = peakRssMiB()
+    console.log(`peak RSS (VmHWM of this process, DuckDB in-process): ${rssMiB.toFixed(0)} MiB (target < ${TARGET_RSS_MIB} MiB); ${await duckMemory(duck)}`)
+    const ok = (b: boolean) => (b ? 'ok' : 'MISSED')
+    console.log(
+      `SUMMARY analytics bench, ${fmtInt(events)} events / ${fmtInt(accounts)} accounts: load ${fmtInt(loadRowsPerS)} rows/s; ` +
+        `full suite median ${fmtMs(suiteMedian)} (< 5 s: ${ok(suiteMedian < TARGET_SUITE_MS)}), writeResults ${fmtMs(writeMedian)}; ` +
+        `incremental refresh (+${fmtInt(increment)}) median ${fmtMs(refreshMedian)} (< 500 ms: ${ok(refreshMedian < TARGET_INCREMENTAL_MS)}), sync ${fmtMs(syncMedian)}; ` +
+        `peak RSS ${rssMiB.toFixed(0)} MiB (< 2048 MiB: ${ok(rssMiB < TARGET_RSS_MIB)}); bench wall time ${fmtMs(performance.now() - benchStart)}`,
+    )
+  } finally {
+    await runCleanup()
+  }
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
