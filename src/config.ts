@@ -28,6 +28,24 @@ const EnvSchema = z.object({
   DEVNET_EVENTS: z.coerce.number().int().positive().default(3000),
   DEVNET_SEED: z.coerce.number().int().default(7),
   DEVNET_LIVE_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
+  // GraphQL audit API (src/api). Loopback by default: exposing it is a deliberate choice.
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(4350),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Comma-separated origins allowed by CORS, or '*' for any; unset = no cross-origin access. */
+  API_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0)),
+  /** Postgres statement_timeout for every API query: one expensive query cannot hold a connection for long. */
+  API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** Largest `first` a connection accepts, and the default when `first` is omitted. */
+  API_MAX_PAGE: z.coerce.number().int().positive().default(1000),
+  API_DEFAULT_PAGE: z.coerce.number().int().positive().default(50),
+  /** The read-only role's URL (see src/api/readonly-role.ts); unset = DATABASE_URL, still in read-only transactions. */
+  API_DATABASE_URL: z.string().url().optional(),
+}).refine((c) => c.API_DEFAULT_PAGE <= c.API_MAX_PAGE, {
+  message: 'API_DEFAULT_PAGE must not exceed API_MAX_PAGE',
+  path: ['API_DEFAULT_PAGE'],
 })
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>

@@ -1,0 +1,23 @@
+import {Pool} from 'pg'
+
+/**
+ * The API's connection pool. Every session it opens is read-only and time-boxed, whatever role the URL names:
+ *  - statement_timeout: one expensive query (an as-of-block ranking over a long history) cannot hold a connection
+ *    and a CPU for long; the client gets a masked error, the server logs the cause;
+ *  - default_transaction_read_only: even with an admin URL (API_DATABASE_URL unset), the API cannot write. The
+ *    read-only role (readonly-role.ts) is the real guarantee; this is the second lock.
+ */
+export function createApiPool(url: string, opts: {statementTimeoutMs: number; max?: number}): Pool {
+  const pool = new Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'deai-lens-api',
+    statement_timeout: opts.statementTimeoutMs,
+    options: '-c default_transaction_read_only=on',
+  })
+  // An idle client whose server goes away emits 'error'; unhandled, that would crash the API.
+  pool.on('error', () => undefined)
+  return pool
+}

@@ -1,0 +1,83 @@
+import type {Pool} from 'pg'
+import {Counter, Gauge, Histogram, Registry} from 'prom-client'
+import type {Plugin} from 'graphql-yoga'
+import {readIndexStatus} from '../../processor/status'
+
+/**
+ * Prometheus metrics, in a registry of the API's own (not prom-client's global one), so two APIs in one process
+ * (tests) never collide. Served at GET /metrics by routes.ts.
+ */
+export interface ApiMetrics {
+  registry: Registry
+  /** Request counts and durations per route, GraphQL errors per code. */
+  plugin: Plugin
+}
+
+/** Known routes only as label values: a label per arbitrary path would let clients grow the series without bound. */
+const ROUTES = new Set(['/graphql', '/health', '/metrics', '/live'])
+const routeOf = (url: string) => {
+  const path = new URL(url, 'http://localhost').pathname
+  return ROUTES.has(path) ? path : 'other'
+}
+
+export function createApiMetrics(pool: Pool): ApiMetrics {
+  const registry = new Registry()
+  const requests = new Counter({
+    name: 'deai_api_http_requests_total',
+    help: 'HTTP requests served, by route, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  })
+  const durations = new Histogram({
+    name: 'deai_api_http_request_duration_seconds',
+    help: 'HTTP request duration by route.',
+    labelNames: ['route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  })
+  const errors = new Counter({
+    name: 'deai_api_graphql_errors_total',
+    help: 'GraphQL errors returned, by extensions.code (INTERNAL_SERVER_ERROR = masked unexpected errors).',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  })
+  // Read at scrape time, so the gauge is as fresh as the index. A database that is down leaves it absent.
+  for (const [name, help, pick] of [
+    ['deai_index_height', 'Highest indexed block, unfinalized included.', 'height'],
+    ['deai_index_finalized_height', 'Highest finalized indexed block.', 'finalizedHeight'],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        try {
+          this.set((await readIndexStatus(pool))[pick])
+        } catch {
+          this.reset()
+        }
+      },
+    })
+  }
+
+  const started = new WeakMap<Request, number>()
+  const plugin: Plugin = {
+    onRequest({request}) {
+      started.set(request, performance.now())
+    },
+    onResponse({request, response}) {
+      const route = routeOf(request.url)
+      requests.inc({route, method: request.method, status: String(response.status)})
+      const t0 = started.get(request)
+      if (t0 !== undefined) durations.observe({route}, (performance.now() - t0) / 1000)
+    },
+    onExecutionResult({result}) {
+      for (const r of Array.isArray(result) ? result : [result]) {
+        for (const e of (r as {errors?: readonly {extensions?: {code?: unknown}}[]}).errors ?? []) {
+          errors.inc({code: String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')})
+        }
+      }
+    },
+  }
+  return {registry, plugin}
+}

@@ -1,0 +1,50 @@
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import type {Pool} from 'pg'
+import {createApiPool} from './db'
+import {type ApiConfig, createApi} from './yoga'
+
+export interface ApiServerOptions {
+  config: ApiConfig & {API_HOST: string; API_PORT: number}
+  /** Use this pool (kept open on close); otherwise one is made from `databaseUrl` and ended on close. */
+  pool?: Pool
+  databaseUrl?: string
+  logError?: (message: string, error: unknown) => void
+}
+
+export interface ApiServer {
+  /** Base URL, e.g. http://127.0.0.1:4350 (GraphQL at /graphql). */
+  url: string
+  close(): Promise<void>
+}
+
+/** Listens on node:http (API_PORT 0 = a free port). */
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const ownPool = opts.pool === undefined
+  if (ownPool && !opts.databaseUrl) throw new Error('startApiServer needs a pool or a databaseUrl')
+  const pool = opts.pool ?? createApiPool(opts.databaseUrl!, {statementTimeoutMs: opts.config.API_STATEMENT_TIMEOUT_MS})
+  const api = createApi({pool, config: opts.config, logError: opts.logError})
+  const server = createServer(api)
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(opts.config.API_PORT, opts.config.API_HOST, () => resolve())
+    })
+  } catch (e) {
+    if (ownPool) await pool.end()
+    throw e
+  }
+  const {address, port} = server.address() as AddressInfo
+  const host = address.includes(':') ? `[${address}]` : address
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      (closing ??= (async () => {
+        // Keep-alive connections would hold close() open until they time out.
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        if (ownPool) await pool.end()
+      })()),
+  }
+}

@@ -1,0 +1,87 @@
+import {EnvelopArmorPlugin} from '@escape.tech/graphql-armor'
+import {type CORSOptions, createYoga, type YogaServerInstance} from 'graphql-yoga'
+import type {Pool} from 'pg'
+import type {Config} from '../config'
+import {type ApiContext, type ApiSettings, createContext} from './context'
+import {createApiMetrics} from './http/metrics'
+import {routesPlugin} from './http/routes'
+import {QUERY_LIMITS} from './limits'
+import {buildSchema} from './schema'
+
+export type ApiConfig = Pick<Config, 'API_DEFAULT_PAGE' | 'API_MAX_PAGE' | 'API_STATEMENT_TIMEOUT_MS' | 'API_CORS_ORIGINS'>
+
+export function apiSettings(config: ApiConfig): ApiSettings {
+  return {
+    defaultPage: config.API_DEFAULT_PAGE,
+    maxPage: config.API_MAX_PAGE,
+    statementTimeoutMs: config.API_STATEMENT_TIMEOUT_MS,
+    corsOrigins: config.API_CORS_ORIGINS,
+  }
+}
+
+export interface CreateApiOptions {
+  /** Shared by all requests; make it with createApiPool (read-only, statement timeout). */
+  pool: Pool
+  config: ApiConfig
+  /** Where unexpected (masked) errors and yoga's warnings are reported with their cause; default console.error. */
+  logError?: (message: string, error: unknown) => void
+}
+
+export type Api = YogaServerInstance<Record<string, never>, ApiContext>
+
+/**
+ * The yoga app: GraphQL (GraphiQL on GET /graphql), /health, /metrics, /live. Tests call `api.fetch(...)`;
+ * server.ts puts it on node:http.
+ */
+export function createApi(opts: CreateApiOptions): Api {
+  const settings = apiSettings(opts.config)
+  const logError = opts.logError ?? ((message, error) => console.error(message, error))
+  const metrics = createApiMetrics(opts.pool)
+  return createYoga<Record<string, never>, ApiContext>({
+    schema: buildSchema(),
+    context: () => createContext(opts.pool, settings),
+    graphqlEndpoint: '/graphql',
+    // Yoga's own health answer needs no database; ours (/health) does, so yoga's moves out of its way.
+    healthCheckEndpoint: '/live',
+    landingPage: false,
+    // isDev false: never add the original error (SQL, stack) to a response, whatever NODE_ENV says. Yoga logs each
+    // error it masks (with its cause) through `logging.error` below; expected ones (BAD_USER_INPUT, ...) pass as is.
+    maskedErrors: {isDev: false},
+    batching: {limit: QUERY_LIMITS.maxBatch},
+    cors: corsPolicy(settings.corsOrigins),
+    logging: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (...args: unknown[]) => logError('API warning:', args.length === 1 ? args[0] : args),
+      error: (...args: unknown[]) => logError('API error (masked for the client):', args.length === 1 ? args[0] : args),
+    },
+    plugins: [
+      metrics.plugin,
+      routesPlugin(opts.pool, metrics.registry),
+      EnvelopArmorPlugin({
+        maxDepth: {n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: false},
+        costLimit: {maxCost: QUERY_LIMITS.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5, ignoreIntrospection: true},
+        maxAliases: {n: QUERY_LIMITS.maxAliases, allowList: []},
+        maxTokens: {n: QUERY_LIMITS.maxTokens},
+        maxDirectives: {n: QUERY_LIMITS.maxDirectives},
+        // Field suggestions ("Did you mean …?") would let anyone map a schema with introspection disabled; here the
+        // schema is public (GraphiQL), so they stay: they help journalists writing their first queries.
+        blockFieldSuggestion: {enabled: false},
+      }),
+    ],
+  })
+}
+
+/**
+ * CORS: an allowed origin gets itself back in Access-Control-Allow-Origin; any other origin gets no CORS headers at
+ * all, so browsers refuse the cross-origin read. No credentials: the API is public and reads only.
+ */
+function corsPolicy(origins: readonly string[]): false | ((request: Request) => CORSOptions) {
+  if (origins.length === 0) return false
+  const any = origins.includes('*')
+  return (request) => {
+    const origin = request.headers.get('origin')
+    if (origin === null || !(any || origins.includes(origin))) return false
+    return {origin: [origin], methods: ['GET', 'POST'], credentials: false, maxAge: 600}
+  }
+}
