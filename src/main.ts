@@ -1,16 +1,19 @@
+import {randomBytes} from 'node:crypto'
 import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 import {loadConfig} from './config'
 import {createDatabase, dropDatabase} from './db/databases'
 import {startEmbeddedPostgres} from './db/embedded'
 import {applyMigrations} from './db/migrate'
-import {redactPgUrl, withDatabase} from './db/url'
+import {parsePgUrl, redactPgUrl, withDatabase} from './db/url'
 import {startAnvil} from './devnet/anvil'
 import {deployProtocol, writeContractsConfig} from './devnet/deploy'
 import {runScenario, startLiveActivity} from './devnet/scenario'
 import {spawnProcessor} from './processor/spawn'
 import {Shutdown} from './shutdown'
 import {followAnalytics} from './analytics/follow'
+import {ensureReadOnlyRole} from './api/readonly-role'
+import {startApiServer} from './api/server'
 import {loadContractsConfig} from './processor/contracts-config'
 import {chainClient} from './verify/chain-reader'
 
@@ -22,6 +25,7 @@ import {chainClient} from './verify/chain-reader'
  *  3. Migrations, then the processor as a child process, which keeps following the head.
  *  4. Once the index has caught up, the DuckDB analytics: mirror, metric suite with backfill, results to Postgres,
  *     refreshed every ANALYTICS_INTERVAL_MS.
+ *  5. The GraphQL audit API, through a read-only database role; its URL is printed.
  */
 async function main(): Promise<void> {
   const config = loadConfig()
@@ -98,7 +102,26 @@ async function main(): Promise<void> {
     log,
   })
   shutdown.add('analytics', () => analytics.stop())
+
+  const api = await startApiServer({config, databaseUrl: await apiDatabaseUrl(config.API_DATABASE_URL, databaseUrl)})
+  shutdown.add('API', () => api.close())
+  log(`GraphQL audit API at ${api.url}/graphql (health ${api.url}/health, metrics ${api.url}/metrics)`)
   log('running; Ctrl-C stops everything')
+}
+
+/**
+ * The API reads through a role that can only SELECT. Without API_DATABASE_URL one is created (or refreshed) with a
+ * password made for this run and never stored; where the connecting role may not create roles, the API falls back to
+ * the main URL, whose sessions it still opens read-only.
+ */
+async function apiDatabaseUrl(given: string | undefined, databaseUrl: string): Promise<string> {
+  if (given) return given
+  try {
+    return await ensureReadOnlyRole(databaseUrl, parsePgUrl(databaseUrl).database, 'deai_lens_reader', randomBytes(18).toString('base64url'))
+  } catch (e) {
+    log(`could not create the read-only API role (${(e as Error).message}); the API uses DATABASE_URL in read-only sessions`)
+    return databaseUrl
+  }
 }
 
 async function chainHead(rpcUrl: string): Promise<number> {

@@ -46,6 +46,8 @@ export async function startIndexedDevnet(
     const db = await withTestDatabase({prefix: 'devnet'})
     cleanup.push(() => db.drop())
     const pool = new Pool({connectionString: db.url, max: 4})
+    // An idle connection that dies while the database is dropped at teardown must not crash the run.
+    pool.on('error', () => undefined)
     cleanup.push(() => pool.end())
     const proc = spawnProcessor({databaseUrl: db.url, rpcUrl: anvil.rpcUrl, contractsFile, stdio: 'pipe'})
     try {
