@@ -1,4 +1,5 @@
 import {mkdirSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
 
@@ -22,15 +23,35 @@ export interface AnalyticsDb {
 export const IN_MEMORY = ':memory:'
 
 const openFiles = new Set<string>()
+let inMemoryCount = 0
 
-export async function openAnalyticsDb(file: string): Promise<AnalyticsDb> {
+export interface AnalyticsDbOptions {
+  /**
+   * DuckDB's memory_limit (default DEFAULT_MEMORY_LIMIT; DuckDB's own default is 80 % of the RAM). Beyond it,
+   * operators spill to temp files (next to the database file; for ':memory:' in the OS temp directory).
+   */
+  memoryLimit?: string
+  /** DuckDB threads (default: DuckDB's, the number of cores). */
+  threads?: number
+}
+
+/**
+ * Bounds DuckDB under the 2 GiB RSS target of src/bench/analytics.ts. Not lower: the mirror's CSV load
+ * (store/sync.ts, read_csv with max_line_size 64 MiB) allocates one 1 GiB read buffer, which fails under '1GB'.
+ */
+export const DEFAULT_MEMORY_LIMIT = '1536MB'
+
+export async function openAnalyticsDb(file: string, options: AnalyticsDbOptions = {}): Promise<AnalyticsDb> {
   const inMemory = file === IN_MEMORY
   const key = inMemory ? undefined : path.resolve(file)
   if (key !== undefined) {
     if (openFiles.has(key)) throw new Error(`analytics database ${file} is already open in this process: share its AnalyticsDb`)
     mkdirSync(path.dirname(key), {recursive: true})
   }
-  const instance = await DuckDBInstance.create(key ?? IN_MEMORY)
+  const config: Record<string, string> = {memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT}
+  if (options.threads !== undefined) config.threads = String(options.threads)
+  if (key === undefined) config.temp_directory = path.join(os.tmpdir(), `deai-lens-duckdb-${process.pid}-${++inMemoryCount}`)
+  const instance = await DuckDBInstance.create(key ?? IN_MEMORY, config)
   if (key !== undefined) openFiles.add(key)
   const connections = new Set<DuckDBConnection>()
   let closed = false

@@ -21,13 +21,46 @@ import {
 } from './readings'
 
 /**
+ * What a refresh recomputes, and how stored values are read ("latest value at or below block B").
+ *
+ * A stored value of (metric, distribution, scope) at block S stands for every block B >= S up to the next stored
+ * block of that series: readers (the API) take, for a block B, the row with the greatest as_of_block <= B. A refresh
+ * at head B therefore skips measurements whose inputs provably did not change since their latest stored block S
+ * (S <= B, same JOB_VERSION), and writes nothing for them:
+ *
+ * - Proposal scopes (weight_cast, votes): votes are cast at blocks <= vote_end only, and the snapshot figures
+ *   (supply, quorum, voting power at vote_start) are fixed once the mirror passed vote_start. A proposal is
+ *   measured at every head while open, and once more at the first refresh at a block >= vote_end; after that
+ *   (stored S with vote_end <= S <= B) it is skipped: its time series ends at its final value.
+ * - Fairness scopes (model / protocol): contributions_vs_rewards and validations read contribution, validation,
+ *   reward_paid and epoch rows only; insiders also reads votes_change (top holders). A scope is skipped when no row
+ *   of the tables it reads (of its registry / distributor / token) lies in (S, B].
+ * - Token and governor scopes are measured at every head (transfers and votes change nearly every block).
+ *
+ * Without `stored` (the reproduce command, tests, the benchmark's full suite) every measurement is planned, so a
+ * stored value's measurement can always be rebuilt at its as_of_block. Rows above the finalized height are dropped
+ * by the refresh before `stored` is read, so a reorg never leaves a skipped scope without its recomputed value.
+ */
+export interface PlanOptions {
+  /** Latest stored as_of_block per storedKey(distribution, scopeKind, scopeId), of the current JOB_VERSION. */
+  stored?: ReadonlyMap<string, number>
+}
+
+export const storedKey = (distribution: string, scopeKind: string, scopeId: string) => `${distribution}/${scopeKind}/${scopeId}`
+
+/**
  * The metric suite at one block: which measurements exist is read from the contracts file (tokens, governors,
  * registries) and from the mirror (proposals and models known at that block). Every measurement is declarative,
  * so the reproduce command can rebuild exactly the one that produced a stored value.
  */
-export async function planSuite(conn: DuckDBConnection, contracts: ContractsConfig, block: number): Promise<Measurement[]> {
+export async function planSuite(conn: DuckDBConnection, contracts: ContractsConfig, block: number, options: PlanOptions = {}): Promise<Measurement[]> {
   const plan: Measurement[] = []
   const of = (kind: string) => contracts.contracts.filter((c) => c.kind === kind)
+  /** Whether (distribution, scope) has a stored value at S with since <= S <= block: nothing it reads changed. */
+  const unchangedSince = (distribution: string, scopeKind: string, scopeId: string, since: number | null) => {
+    const s = options.stored?.get(storedKey(distribution, scopeKind, scopeId))
+    return s !== undefined && s <= block && (since === null || s >= since)
+  }
   for (const token of of('token')) {
     const governor = contracts.contracts.find((c) => c.kind === 'governor' && c.token === token.address)
     const quorumShare = governor ? await quorumShareAt(conn, governor.address, block) : undefined
@@ -55,8 +88,11 @@ export async function planSuite(conn: DuckDBConnection, contracts: ContractsConf
       ],
       queries: [{sql: DELEGATE_ACTIVITY_SQL, params: {}, read: delegateActivityReadings}],
     })
-    for (const p of await proposalsAt(conn, governor.address, block)) {
-      plan.push(...(await proposalMeasurements(conn, governor.address, governor.token, p, block)))
+    for (const p of await proposalsAt(conn, governor.address, governor.token, block)) {
+      const scopeId = `${governor.address}-${p.proposalId}`
+      // Closed at this block (no vote after vote_end) and already stored at or after its close: final.
+      if (p.voteEnd !== null && p.voteEnd <= block && unchangedSince('weight_cast', 'proposal', scopeId, p.voteEnd)) continue
+      plan.push(...proposalMeasurements(governor.address, scopeId, p, block))
     }
   }
   const registry = of('contributionRegistry')[0]
@@ -64,9 +100,15 @@ export async function planSuite(conn: DuckDBConnection, contracts: ContractsConf
   const token = of('token')[0]
   if (registry && distributor) {
     const models = await modelsAt(conn, contracts.modelRegistryFor(registry), block)
-    plan.push(...fairnessMeasurements('protocol', 'protocol', null, registry.address, distributor.address, token?.address, block))
-    for (const m of models) {
-      plan.push(...fairnessMeasurements('model', m.entityId, m.modelId, registry.address, distributor.address, token?.address, block))
+    // Last block at or below `block` with a row that the fairness inputs read (only needed to skip unchanged scopes).
+    const changes = options.stored ? await fairnessChanges(conn, registry.address, distributor.address, token?.address, block) : undefined
+    const scopes: [kind: 'protocol' | 'model', id: string, model: string | null][] = [
+      ['protocol', 'protocol', null],
+      ...models.map((m): ['model', string, string] => ['model', m.entityId, m.modelId]),
+    ]
+    for (const [scopeKind, scopeId, modelId] of scopes) {
+      const all = fairnessMeasurements(scopeKind, scopeId, modelId, registry.address, distributor.address, token?.address, block)
+      plan.push(...all.filter((m) => !changes || !unchangedSince(m.distribution, scopeKind, scopeId, changes[m.distribution as keyof FairnessChanges])))
     }
   }
   for (const modelRegistry of of('modelRegistry')) {
@@ -96,16 +138,14 @@ function tokenMeasurement(distribution: string, sql: string, token: string, bloc
 interface ProposalRow {
   proposalId: string
   voteStart: number
+  voteEnd: number | null
+  /** Quorum at the snapshot (decimal), NULL while unknown; see PROPOSAL_SNAPSHOTS. */
+  quorum: string | null
+  /** Total voting power at the snapshot (decimal). */
+  power: string
 }
 
-async function proposalMeasurements(
-  conn: DuckDBConnection,
-  governor: string,
-  token: string,
-  p: ProposalRow,
-  block: number,
-): Promise<Measurement[]> {
-  const scopeId = `${governor}-${p.proposalId}`
+function proposalMeasurements(governor: string, scopeId: string, p: ProposalRow, block: number): Measurement[] {
   const one = {governor, proposal: p.proposalId, block}
   const measurements: Measurement[] = [
     {
@@ -118,24 +158,47 @@ async function proposalMeasurements(
     },
   ]
   // Turnout and pivotality need the voting power and the quorum at the snapshot, known once the snapshot passed.
-  if (p.voteStart < block) {
-    const quorum = await queryOne(conn, inputs.QUORUM_AT, {governor, proposal: p.proposalId, token})
-    const power = await queryOne(conn, `SELECT CAST(coalesce(sum(w::BIGNUM), 0::BIGNUM) AS VARCHAR) AS total FROM (${inputs.VOTING_POWER_AT})`, {
-      token,
-      block: p.voteStart,
+  if (p.voteStart < block && p.quorum !== null) {
+    measurements.push({
+      distribution: 'votes',
+      scopeKind: 'proposal',
+      scopeId,
+      asOfBlock: block,
+      inputs: [{relation: 'votes', sql: inputs.PROPOSAL_VOTES, params: one}],
+      queries: [{sql: PARTICIPATION_SQL, params: {supply: p.power, quorum: p.quorum}, read: participationReadings}],
     })
-    if (quorum.quorum != null) {
-      measurements.push({
-        distribution: 'votes',
-        scopeKind: 'proposal',
-        scopeId,
-        asOfBlock: block,
-        inputs: [{relation: 'votes', sql: inputs.PROPOSAL_VOTES, params: one}],
-        queries: [{sql: PARTICIPATION_SQL, params: {supply: String(power.total), quorum: String(quorum.quorum)}, read: participationReadings}],
-      })
-    }
   }
   return measurements
+}
+
+interface FairnessChanges {
+  contributions_vs_rewards: number | null
+  validations: number | null
+  insiders: number | null
+}
+
+/** Per fairness distribution, the last block <= `block` with a row of a table it reads (NULL: no such row). */
+async function fairnessChanges(
+  conn: DuckDBConnection,
+  registry: string,
+  distributor: string,
+  token: string | undefined,
+  block: number,
+): Promise<FairnessChanges> {
+  const row = await queryOne(
+    conn,
+    `SELECT
+       (SELECT max(block_number) FROM contribution WHERE registry = $registry AND block_number <= $block) AS contribution,
+       (SELECT max(block_number) FROM validation WHERE registry = $registry AND block_number <= $block) AS validation,
+       greatest((SELECT max(block_number) FROM reward_paid WHERE distributor = $distributor AND block_number <= $block),
+                (SELECT max(block_number) FROM epoch WHERE distributor = $distributor AND block_number <= $block)) AS reward,
+       (SELECT max(block_number) FROM votes_change WHERE token = CAST($token AS VARCHAR) AND block_number <= $block) AS power`,
+    {registry, distributor, token: token ?? null, block},
+  )
+  const n = (v: unknown) => (v == null ? null : Number(v))
+  const max = (...xs: (number | null)[]) => xs.reduce<number | null>((a, x) => (x === null ? a : a === null ? x : Math.max(a, x)), null)
+  const [c, v, r, w] = [n(row.contribution), n(row.validation), n(row.reward), n(row.power)]
+  return {contributions_vs_rewards: max(c, v, r), validations: max(c, v), insiders: max(w, r)}
 }
 
 function fairnessMeasurements(
@@ -194,14 +257,16 @@ async function quorumShareAt(conn: DuckDBConnection, governor: string, block: nu
   return rows[0] ? Number(rows[0].n) / 100 : undefined
 }
 
-async function proposalsAt(conn: DuckDBConnection, governor: string, block: number): Promise<ProposalRow[]> {
-  const rows = await queryRows(
-    conn,
-    `SELECT proposal_id, CAST(vote_start AS BIGINT) AS vote_start FROM proposal
-     WHERE governor = $governor AND block_number <= $block ORDER BY id`,
-    {governor, block},
-  )
-  return rows.map((r) => ({proposalId: String(r.proposal_id), voteStart: Number(r.vote_start)}))
+/** The governor's proposals at `block`, with their snapshot figures, in one query (PROPOSAL_SNAPSHOTS). */
+async function proposalsAt(conn: DuckDBConnection, governor: string, token: string, block: number): Promise<ProposalRow[]> {
+  const rows = await queryRows(conn, inputs.PROPOSAL_SNAPSHOTS, {governor, token, block})
+  return rows.map((r) => ({
+    proposalId: String(r.proposal_id),
+    voteStart: Number(r.vote_start),
+    voteEnd: r.vote_end == null ? null : Number(r.vote_end),
+    quorum: r.quorum == null ? null : String(r.quorum),
+    power: String(r.power),
+  }))
 }
 
 async function modelsAt(conn: DuckDBConnection, registry: string | undefined, block: number): Promise<{entityId: string; modelId: string}[]> {

@@ -1,9 +1,17 @@
+import {finished} from 'node:stream/promises'
 import type {Pool, PoolClient} from 'pg'
+import {from as copyFrom} from 'pg-copy-streams'
 import {JOB_VERSION, type MetricRecord} from './measurement'
 
 /**
- * Writes analytics results to Postgres: one statement per table per run (json_populate_recordset over a JSON array
- * parameter), upserting by id so a re-run at the same block replaces its own values.
+ * Writes analytics results to Postgres: metric values and Lorenz points with one statement per table per run
+ * (json_populate_recordset over a JSON array parameter), upserting by id so a re-run at the same block replaces its
+ * own values; fairness tables (up to 10,000 rows per scope) replace the scope's rows at that block: one DELETE, then
+ * COPY ... FROM STDIN (several times faster than the JSON upsert at 200,000 rows).
+ *
+ * Reading (for the API): a refresh does not rewrite what did not change (closed proposals, fairness scopes whose
+ * inputs saw no new row; see jobs/plan.ts). The value of a series (metric, distribution, scope) — and the
+ * fairness table or Lorenz curve of a scope — at block B is the one stored at the greatest as_of_block <= B.
  */
 export interface LorenzRecord {
   distribution: string
@@ -80,25 +88,7 @@ export async function writeResults(pool: Pool, results: SuiteResults, computedAt
         job_version: JOB_VERSION,
       })),
     )
-    await upsert(
-      client,
-      'fairness_entry',
-      results.fairness.map((f) => ({
-        id: `${f.scopeKind}/${f.scopeId}/${f.asOfBlock}/${f.contributor}`,
-        scope_kind: f.scopeKind,
-        scope_id: f.scopeId,
-        as_of_block: f.asOfBlock,
-        contributor: f.contributor,
-        contribution_value: f.contributionValue,
-        contribution_share: f.contributionShare,
-        reward_amount: f.rewardAmount,
-        reward_share: f.rewardShare,
-        ratio: f.ratio,
-        verdict: f.verdict,
-        input_digest: f.inputDigest,
-        job_version: JOB_VERSION,
-      })),
-    )
+    await replaceFairness(client, results.fairness)
     await client.query('COMMIT')
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined)
@@ -125,4 +115,43 @@ async function upsert(client: PoolClient, table: string, rows: Record<string, un
      ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`,
     [JSON.stringify(rows)],
   )
+}
+
+const FAIRNESS_COLUMNS = [
+  'id', 'scope_kind', 'scope_id', 'as_of_block', 'contributor', 'contribution_value', 'contribution_share', 'reward_amount',
+  'reward_share', 'ratio', 'verdict', 'input_digest', 'job_version',
+] as const
+
+/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
+const copyText = (v: string | number | null): string =>
+  v === null ? '\\N' : typeof v === 'number' ? String(v) : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+
+/** Replaces the fairness rows of every (scope, block) in `rows` with `rows`. */
+async function replaceFairness(client: PoolClient, rows: FairnessRecord[]): Promise<void> {
+  if (rows.length === 0) return
+  const scopes = new Map<string, [string, string, number]>()
+  for (const f of rows) scopes.set(`${f.scopeKind}/${f.scopeId}/${f.asOfBlock}`, [f.scopeKind, f.scopeId, f.asOfBlock])
+  const [kinds, ids, blocks] = [0, 1, 2].map((i) => [...scopes.values()].map((s) => s[i]))
+  await client.query(
+    `DELETE FROM fairness_entry f USING unnest($1::text[], $2::text[], $3::int[]) AS s(scope_kind, scope_id, as_of_block)
+     WHERE f.scope_kind = s.scope_kind AND f.scope_id = s.scope_id AND f.as_of_block = s.as_of_block`,
+    [kinds, ids, blocks],
+  )
+  const lines = rows.map((f) =>
+    [
+      `${f.scopeKind}/${f.scopeId}/${f.asOfBlock}/${f.contributor}`, f.scopeKind, f.scopeId, f.asOfBlock, f.contributor, f.contributionValue,
+      finite(f.contributionShare), f.rewardAmount, finite(f.rewardShare), f.ratio !== null && Number.isFinite(f.ratio) ? f.ratio : null, f.verdict, f.inputDigest, JOB_VERSION,
+    ]
+      .map(copyText)
+      .join('\t'),
+  )
+  const stream = client.query(copyFrom(`COPY fairness_entry (${FAIRNESS_COLUMNS.join(', ')}) FROM STDIN`))
+  stream.end(lines.join('\n') + '\n')
+  await finished(stream)
+}
+
+/** Shares are finite by construction (the JSON path stored a non-finite ratio as NULL, kept above); anything else is a bug. */
+function finite(x: number): number {
+  if (!Number.isFinite(x)) throw new Error(`fairness_entry: non-finite number ${x}`)
+  return x
 }

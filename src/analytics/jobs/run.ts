@@ -2,6 +2,8 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import type {Pool} from 'pg'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import {syncFromPostgres, type SyncResult} from '../store/sync'
+import {JOB_VERSION} from './measurement'
+import {storedKey} from './plan'
 import {dropResultsAbove, writeResults} from './results'
 import {computeSuite} from './suite'
 
@@ -16,7 +18,10 @@ export interface AnalyticsRun {
 /**
  * One refresh: pull new audit rows into the mirror, drop stored results above the finalized height (a reorg may
  * have changed their inputs), then compute the suite at the indexed head and, with `backfillEvery`, at every
- * multiple of it that has no value yet, and write everything with its provenance.
+ * multiple of it that has no value yet, and write everything with its provenance. Measurements whose inputs did not
+ * change since their latest stored value (closed proposals, unchanged fairness scopes) are not recomputed nor
+ * written again: a value stands until the next stored block of its series (see plan.ts, "latest value at or below
+ * block B").
  */
 export async function refreshAnalytics(opts: {
   duck: DuckDBConnection
@@ -35,8 +40,11 @@ export async function refreshAnalytics(opts: {
     blocks.push(sync.height)
   }
   let metricValues = 0
+  // What was stored before this refresh (after the drop above): the skips of plan.ts apply against it, so a first
+  // refresh (or a backfill within one refresh) computes every scope at every block it computes.
+  const stored = blocks.length > 0 ? await latestStoredBlocks(pg) : new Map<string, number>()
   for (const block of blocks) {
-    const results = await computeSuite(duck, contracts, block, fromBlock)
+    const results = await computeSuite(duck, contracts, block, fromBlock, {stored})
     await writeResults(pg, results)
     metricValues += results.metrics.length
   }
@@ -51,4 +59,14 @@ async function missingBackfillBlocks(pg: Pool, from: number, finalized: number, 
   const out: number[] = []
   for (let b = Math.ceil(from / every) * every; b <= finalized; b += every) if (!done.has(b)) out.push(b)
   return out
+}
+
+/** Latest stored block per skippable series (proposal and fairness scopes), of this JOB_VERSION; see plan.ts. */
+async function latestStoredBlocks(pg: Pool): Promise<Map<string, number>> {
+  const rows = await pg.query<{distribution: string; scope_kind: string; scope_id: string; b: number}>(
+    `SELECT distribution, scope_kind, scope_id, max(as_of_block) AS b FROM metric_value
+     WHERE scope_kind IN ('proposal', 'model', 'protocol') AND job_version = $1 GROUP BY distribution, scope_kind, scope_id`,
+    [JOB_VERSION],
+  )
+  return new Map(rows.rows.map((r) => [storedKey(r.distribution, r.scope_kind, r.scope_id), Number(r.b)]))
 }

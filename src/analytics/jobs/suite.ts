@@ -2,8 +2,8 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {runFairnessTable} from '../metrics/fairness'
 import {runLorenz} from '../metrics/concentration'
 import type {ContractsConfig} from '../../processor/contracts-config'
-import {runMeasurement, type Measurement} from './measurement'
-import {planSuite} from './plan'
+import {type InputCache, runMeasurement, type Measurement} from './measurement'
+import {planSuite, type PlanOptions} from './plan'
 import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
 
 /** Points kept per Lorenz curve: enough for a chart, bounded for a million holders. */
@@ -11,17 +11,20 @@ const LORENZ_POINTS = 101
 
 /**
  * Computes the whole metric suite at `block` from the mirror: every planned measurement, plus Lorenz curves of the
- * token distributions and the per-contributor fairness table of each fairness scope.
+ * token distributions and the per-contributor fairness table of each fairness scope. With `options.stored`, the
+ * measurements whose inputs did not change since their latest stored value are skipped (see plan.ts).
  */
 export async function computeSuite(
   conn: DuckDBConnection,
   contracts: ContractsConfig,
   block: number,
   inputFromBlock: number,
+  options: PlanOptions = {},
 ): Promise<SuiteResults> {
   const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
-  for (const m of await planSuite(conn, contracts, block)) {
-    const {records, provenance} = await runMeasurement(conn, m, inputFromBlock)
+  const cache: InputCache = new Map()
+  for (const m of await planSuite(conn, contracts, block, options)) {
+    const {records, provenance} = await runMeasurement(conn, m, inputFromBlock, cache)
     results.metrics.push(...records)
     if (m.scopeKind === 'token') results.lorenz.push(...(await lorenz(conn, m, provenance.digest)))
     if (m.distribution === 'contributions_vs_rewards') results.fairness.push(...(await fairnessTable(conn, m, provenance.digest)))

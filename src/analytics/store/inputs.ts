@@ -179,3 +179,63 @@ export async function materialize(conn: DuckDBConnection, name: string, sql: str
   const count = await conn.runAndReadAll(`SELECT count(*) AS n FROM ${name}`)
   return Number(count.getRowObjectsJson()[0]?.n)
 }
+
+/**
+ * Snapshot figures of every proposal of $governor created at or below $block ($governor, $token = the governor's
+ * token, $block), in ONE pass instead of QUORUM_AT and a VOTING_POWER_AT sum per proposal →
+ * (proposal_id, vote_start, vote_end, quorum, power), ordered by the proposal's event id.
+ *
+ * - quorum (VARCHAR): exactly QUORUM_AT's quorum: supply(vote_start) × numerator(vote_start) // 100 in HUGEINT,
+ *   with supply = mints minus burns of $token at or below vote_start (here a running total over per-block
+ *   sums, exact in BIGNUM, joined as-of vote_start) and numerator the last QuorumNumeratorUpdated at or below
+ *   vote_start (highest event id). NULL while the mirror has not passed the snapshot or no numerator is mirrored.
+ * - power (VARCHAR): exactly the sum of VOTING_POWER_AT at vote_start: each delegate's last new_votes at or
+ *   below the block, summed. Computed as a running total of the per-delegate changes (new_votes minus the
+ *   delegate's previous new_votes, in event-id order), which telescopes to the same sum; exact in BIGNUM.
+ */
+export const PROPOSAL_SNAPSHOTS = `
+WITH p AS (
+  SELECT p.id, p.proposal_id, ${exact('p.vote_start', 'p.id')} AS snapshot_block, p.vote_end
+  FROM proposal p WHERE p.governor = $governor AND p.block_number <= ${BLOCK}
+),
+last_snapshot AS (SELECT max(snapshot_block) AS b FROM p),
+supply_per_block AS (
+  SELECT t.block_number, sum((
+    CASE WHEN t.from_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END -
+    CASE WHEN t.to_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END)::BIGNUM) AS d
+  FROM token_transfer t, last_snapshot l
+  WHERE t.token = $token AND t.block_number <= l.b AND (t.from_addr = ${ZERO} OR t.to_addr = ${ZERO})
+  GROUP BY t.block_number
+),
+supply AS (
+  SELECT block_number, sum(d) OVER (ORDER BY block_number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS supply
+  FROM supply_per_block
+),
+numerator AS (
+  SELECT q.block_number, ${exact('q.numerator', 'q.id')} AS numerator FROM quorum_numerator q
+  WHERE q.governor = $governor
+  QUALIFY row_number() OVER (PARTITION BY q.block_number ORDER BY q.id DESC) = 1
+),
+power_change AS (
+  SELECT v.block_number, v.w - coalesce(lag(v.w) OVER (PARTITION BY v.delegate ORDER BY v.id), 0) AS d
+  FROM (
+    SELECT v.id, v.block_number, v.delegate, ${exact('v.new_votes', 'v.id')} AS w
+    FROM votes_change v, last_snapshot l WHERE v.token = $token AND v.block_number <= l.b
+  ) v
+),
+power_per_block AS (SELECT block_number, sum(d::BIGNUM) AS d FROM power_change GROUP BY block_number),
+power AS (
+  SELECT block_number, sum(d) OVER (ORDER BY block_number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS power
+  FROM power_per_block
+),
+joined AS (
+  SELECT p.id, p.proposal_id, p.snapshot_block, p.vote_end,
+    CAST(CAST(coalesce(s.supply, 0::BIGNUM) AS VARCHAR) AS HUGEINT) AS supply, n.numerator
+  FROM p ASOF LEFT JOIN supply s ON p.snapshot_block >= s.block_number
+  ASOF LEFT JOIN numerator n ON p.snapshot_block >= n.block_number
+)
+SELECT j.proposal_id, j.snapshot_block AS vote_start, j.vote_end,
+  CAST(CASE WHEN j.snapshot_block <= (SELECT max(height) FROM sync_state) THEN (j.supply * j.numerator) // 100 END AS VARCHAR) AS quorum,
+  CAST(coalesce(w.power, 0::BIGNUM) AS VARCHAR) AS power
+FROM joined j ASOF LEFT JOIN power w ON j.snapshot_block >= w.block_number
+ORDER BY j.id`

@@ -1,0 +1,86 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import {queryOne, queryRows} from '../metrics/sql-values'
+import {extractTyped} from '../store/extract'
+import {PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
+import {ensureSchema} from '../store/schema'
+import {insertTestEvents, type TestEvent} from '../store/test-events'
+
+const Z = '0x0000000000000000000000000000000000000000'
+const T = '0x' + '1'.repeat(40)
+const G = '0x' + '2'.repeat(40)
+const acct = (i: number) => '0x' + (i + 16).toString(16).padStart(40, '0')
+
+/** Deterministic pseudo-random history: mints, burns, transfers, vote changes, numerator updates, proposals. */
+function scenario(): TestEvent[] {
+  let seed = 7
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+  const events: TestEvent[] = []
+  const tok = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: T, kind: 'token', name, args})
+  const gov = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: G, kind: 'governor', name, args})
+  for (let block = 1; block <= 60; block++) {
+    for (let k = 0; k < 4; k++) {
+      const r = rnd(10)
+      const a = acct(rnd(8))
+      const b = acct(rnd(8))
+      const v = String(BigInt(rnd(1000) + 1) * 10n ** 20n)
+      if (r < 3) tok(block, 'Transfer', {from: Z, to: a, value: v})
+      else if (r < 4) tok(block, 'Transfer', {from: a, to: Z, value: String(rnd(50))})
+      else if (r < 6) tok(block, 'Transfer', {from: a, to: b, value: String(rnd(50))})
+      else tok(block, 'DelegateVotesChanged', {delegate: a, previousVotes: '0', newVotes: rnd(4) === 0 ? '0' : v})
+    }
+    // Two updates in one block: the later one (higher log index) counts.
+    if (block === 5 || block === 30) {
+      gov(block, 'QuorumNumeratorUpdated', {oldQuorumNumerator: '0', newQuorumNumerator: String(3 + rnd(5))})
+      gov(block, 'QuorumNumeratorUpdated', {oldQuorumNumerator: '0', newQuorumNumerator: String(3 + rnd(5))})
+    }
+    if (block % 3 === 0) {
+      gov(block, 'ProposalCreated', {
+        proposalId: String(1000 + block), proposer: acct(0), targets: [], values: [], signatures: [], calldatas: [],
+        voteStart: String(block + rnd(6) - 2), voteEnd: String(block + 10), description: 'p',
+      })
+    }
+  }
+  return events
+}
+
+describe('PROPOSAL_SNAPSHOTS', () => {
+  let db: AnalyticsDb
+  let conn: DuckDBConnection
+
+  beforeAll(async () => {
+    db = await openAnalyticsDb(':memory:')
+    conn = await db.connect()
+    await ensureSchema(conn)
+    await insertTestEvents(conn, scenario())
+    await extractTyped(conn, -1)
+    await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, 50, 50, now())`)
+  })
+  afterAll(() => db.close())
+
+  it('equals QUORUM_AT and the VOTING_POWER_AT sum of every proposal, in one query', async () => {
+    for (const block of [2, 20, 45, 60]) {
+      const batch = await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block})
+      const proposals = await queryRows(conn, `SELECT proposal_id FROM proposal WHERE governor = $g AND block_number <= $b ORDER BY id`, {g: G, b: block})
+      expect(batch.map((r) => r.proposal_id)).toEqual(proposals.map((r) => r.proposal_id))
+      for (const r of batch) {
+        const q = await queryOne(conn, QUORUM_AT, {governor: G, proposal: String(r.proposal_id), token: T})
+        const power = await queryOne(conn, `SELECT CAST(coalesce(sum(w::BIGNUM), 0::BIGNUM) AS VARCHAR) AS total FROM (${VOTING_POWER_AT})`, {
+          token: T,
+          block: Number(r.vote_start),
+        })
+        expect(String(r.vote_start)).toBe(String(q.snapshot_block))
+        expect(r.quorum == null ? null : String(r.quorum)).toBe(q.quorum == null ? null : String(q.quorum))
+        expect(String(r.power)).toBe(String(power.total))
+      }
+    }
+    // Quorum NULL while the mirror has not passed the snapshot, as QUORUM_AT.
+    const nulls = (await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block: 60})).filter((r) => r.quorum == null)
+    expect(nulls.length).toBeGreaterThan(0)
+    expect(nulls.every((r) => Number(r.vote_start) > 50 || Number(r.vote_start) < 5)).toBe(true)
+  })
+})
