@@ -156,9 +156,13 @@ async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number>
   return dropped
 }
 
-/** read_csv options matching Postgres' CSV: explicit types (no sniffing), and "" stays an empty string. */
+/**
+ * read_csv options matching Postgres' CSV: explicit types (no sniffing), and "" stays an empty string. A line (one
+ * audit row) may be up to 16 MiB, far above what a block's gas allows a log to carry; DuckDB sizes its read buffer
+ * from this (16×), and the 64 MiB first used here made the initial 10M-row load peak at ~3 GiB.
+ */
 const READ_CSV = `read_csv($file, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
-  allow_quoted_nulls = false, max_line_size = 67108864,
+  allow_quoted_nulls = false, max_line_size = 16777216,
   columns = {${AUDIT_EVENT_COLUMNS.map(([n, t]) => `'${n}': '${t}'`).join(', ')}})`
 
 async function loadCsv(conn: DuckDBConnection, file: string): Promise<number> {
