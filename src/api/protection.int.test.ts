@@ -160,8 +160,10 @@ describe('API protections', () => {
   it('reads through a read-only role that cannot write, even in a read-write transaction', async () => {
     const role = `api_ro_${randomBytes(4).toString('hex')}`
     roles.push(role)
-    const url = await ensureReadOnlyRole(testAdminUrl(), db.name, role)
-    expect(await ensureReadOnlyRole(testAdminUrl(), db.name, role)).toBe(url) // idempotent
+    // A password, because servers with password authentication (the embedded one) refuse a role without one.
+    const password = randomBytes(12).toString('hex')
+    const url = await ensureReadOnlyRole(testAdminUrl(), db.name, role, password)
+    expect(await ensureReadOnlyRole(testAdminUrl(), db.name, role, password)).toBe(url) // idempotent
     const ro = new Pool({connectionString: url, max: 1})
     try {
       expect((await ro.query('SELECT count(*)::int AS n FROM token')).rows[0]).toEqual({n: 0})
