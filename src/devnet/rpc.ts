@@ -26,6 +26,9 @@ export class RpcError extends Error {
   }
 }
 
+/** Requests per HTTP batch: large enough for bulk load generation, small enough for anvil to accept. */
+const MAX_BATCH = 2_000
+
 export class Rpc {
   private nextId = 1
   constructor(readonly url: string) {}
@@ -35,8 +38,17 @@ export class Rpc {
     return result as T
   }
 
-  /** Sends the requests in one HTTP round trip; results come back in request order. Throws on any error. */
+  /**
+   * Sends the requests in as few HTTP round trips as the node accepts (anvil refuses very large batches with a
+   * single non-array "Invalid request" reply); results come back in request order. Throws on any error.
+   */
   async batch<T = unknown>(requests: RpcRequest[]): Promise<T[]> {
+    const results: T[] = []
+    for (let i = 0; i < requests.length; i += MAX_BATCH) results.push(...(await this.sendBatch<T>(requests.slice(i, i + MAX_BATCH))))
+    return results
+  }
+
+  private async sendBatch<T>(requests: RpcRequest[]): Promise<T[]> {
     if (requests.length === 0) return []
     const first = this.nextId
     this.nextId += requests.length
@@ -47,7 +59,10 @@ export class Rpc {
       body: JSON.stringify(body),
     })
     if (!res.ok) throw new Error(`RPC HTTP ${res.status}: ${await res.text()}`)
-    const replies = (await res.json()) as RpcResponse[]
+    const replies = (await res.json()) as RpcResponse[] | RpcResponse
+    if (!Array.isArray(replies)) {
+      throw new RpcError(requests[0]!.method, replies.error?.code ?? 0, `batch of ${requests.length} refused: ${replies.error?.message ?? 'no reply array'}`)
+    }
     const byId = new Map(replies.map((r) => [r.id, r]))
     return requests.map((req, i) => {
       const reply = byId.get(first + i)
