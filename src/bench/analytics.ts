@@ -15,12 +15,11 @@ import {computeSuite} from '../analytics/jobs/suite'
 import {materialize} from '../analytics/store/inputs'
 import * as inputs from '../analytics/store/inputs'
 import {syncFromPostgres} from '../analytics/store/sync'
-import {loadConfig} from '../config'
-import {createRandomDatabase, isReachable} from '../db/databases'
-import {startEmbeddedPostgres} from '../db/embedded'
+import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
 import {parseContractsConfig, type ContractsConfig} from '../processor/contracts-config'
 import {readIndexStatus} from '../processor/status'
+import {postgresForBench} from './postgres'
 
 /**
  * `npm run bench:analytics`: the analytics engine over a synthetic audit log (issue: 1M accounts, 10M events).
@@ -539,19 +538,6 @@ async function duckMemory(conn: DuckDBConnection): Promise<string> {
   )
 }
 
-async function postgresForBench(cleanup: (() => Promise<void>)[]): Promise<string> {
-  const configured = loadConfig().DATABASE_URL
-  if (configured) return configured
-  const local = 'postgres://postgres@127.0.0.1:5432/postgres'
-  if (await isReachable(local, 2000)) return local
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-pg-'))
-  const pg = await startEmbeddedPostgres({dataDir: path.join(dir, 'data')})
-  cleanup.push(async () => {
-    await pg.stop()
-    rmSync(dir, {recursive: true, force: true})
-  })
-  return pg.url
-}
 
 async function main(): Promise<void> {
   const events = arg('events', 10_000_000)

@@ -7,8 +7,7 @@ import {IN_MEMORY, openAnalyticsDb} from '../analytics/duckdb'
 import {refreshAnalytics} from '../analytics/jobs/run'
 import {startApiServer} from '../api/server'
 import {loadConfig} from '../config'
-import {createRandomDatabase, isReachable} from '../db/databases'
-import {startEmbeddedPostgres} from '../db/embedded'
+import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
 import {freePort, startAnvil} from '../devnet/anvil'
 import {contractsConfig, deployProtocol, writeContractsConfig} from '../devnet/deploy'
@@ -16,6 +15,7 @@ import {runScenario} from '../devnet/scenario'
 import {parseContractsConfig} from '../processor/contracts-config'
 import {spawnProcessor} from '../processor/spawn'
 import {readIndexStatus} from '../processor/status'
+import {postgresForBench} from './postgres'
 
 /**
  * `npm run bench:api`: the GraphQL audit API (src/api) under load, next to Subsquid's own OpenReader
@@ -341,17 +341,6 @@ async function pickParameters(url: string, metricPoints: number): Promise<Params
   }
 }
 
-async function postgresForBench(cleanup: Cleanup): Promise<string> {
-  const given = loadConfig().DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-  if (await isReachable(given, 2000)) return given
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-api-pg-'))
-  const pg = await startEmbeddedPostgres({dataDir: path.join(dir, 'data')})
-  cleanup.push(async () => {
-    await pg.stop()
-    rmSync(dir, {recursive: true, force: true})
-  })
-  return pg.url
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // OpenReader

@@ -2,15 +2,14 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {Client} from 'pg'
-import {loadConfig} from '../config'
-import {createRandomDatabase, isReachable} from '../db/databases'
-import {startEmbeddedPostgres} from '../db/embedded'
+import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
 import {startAnvil} from '../devnet/anvil'
 import {deployProtocol, writeContractsConfig} from '../devnet/deploy'
 import {runScenario} from '../devnet/scenario'
 import {spawnProcessor} from '../processor/spawn'
 import {readIndexStatus} from '../processor/status'
+import {postgresForBench} from './postgres'
 
 /**
  * `npm run bench:ingest`: the full processor (decoding, derived entities, audit log, Postgres writes) indexing a
@@ -118,17 +117,6 @@ async function pollUntilHeight(url: string, head: number, exited: Promise<unknow
   }
 }
 
-async function postgresForBench(cleanup: (() => Promise<void>)[]): Promise<string> {
-  const given = loadConfig().DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-  if (await isReachable(given, 2000)) return given
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-pg-'))
-  const pg = await startEmbeddedPostgres({dataDir: path.join(dir, 'data')})
-  cleanup.push(async () => {
-    await pg.stop()
-    rmSync(dir, {recursive: true, force: true})
-  })
-  return pg.url
-}
 
 main().catch((e) => {
   console.error(e)
