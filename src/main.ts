@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {mkdirSync} from 'node:fs'
+import {Client} from 'pg'
 import path from 'node:path'
 import {loadConfig} from './config'
 import {createDatabase, dropDatabase} from './db/databases'
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
   // Analytics start once the index has caught up with the head seen now, then follow it.
   const head = await chainHead(rpcUrl)
   await processor.waitForHeight(head, 30 * 60_000)
+  // Bulk ingestion leaves the planner without statistics; the API's first queries would otherwise plan blind.
+  await analyzeDatabase(databaseUrl)
   log(`index caught up with block ${head}; computing analytics`)
   const analytics = await followAnalytics({
     databaseUrl,
@@ -121,6 +124,16 @@ async function apiDatabaseUrl(given: string | undefined, databaseUrl: string): P
   } catch (e) {
     log(`could not create the read-only API role (${(e as Error).message}); the API uses DATABASE_URL in read-only sessions`)
     return databaseUrl
+  }
+}
+
+async function analyzeDatabase(url: string): Promise<void> {
+  const client = new Client({connectionString: url})
+  await client.connect()
+  try {
+    await client.query('ANALYZE')
+  } finally {
+    await client.end()
   }
 }
 
