@@ -60,3 +60,20 @@ export function defineList<F>(spec: ListSpec<F>): ListLoader<F> {
 export function textKeyset(kind: string, field: string, direction: 'ASC' | 'DESC' = 'ASC'): Keyset<Row> {
   return {kind: `${kind}:${direction}`, columns: [[`s."${field}"`, 'text']], direction, key: (r) => [String(r[field])]}
 }
+
+/**
+ * Keyset (blockNumber, id) for histories filtered by one indexed column that has a (column, block_number) index:
+ * Postgres reads that index in order and only sorts the few rows of one block by id (incremental sort), where an
+ * id-only keyset would sort the parent's whole history on every page.
+ */
+export function blockKeyset(kind: string, direction: 'ASC' | 'DESC' = 'ASC'): Keyset<Row> {
+  return {
+    kind: `${kind}:block:${direction}`,
+    columns: [
+      ['s."blockNumber"', 'int'],
+      ['s."id"', 'text'],
+    ],
+    direction,
+    key: (r) => [Number(r.blockNumber), String(r.id)],
+  }
+}

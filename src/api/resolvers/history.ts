@@ -1,5 +1,6 @@
-import {defineList, textKeyset, type ListLoader} from '../connections'
-import {columns, COLS} from '../rows'
+import {blockKeyset, defineList, textKeyset, type ListLoader} from '../connections'
+import type {Keyset} from '../pagination'
+import {columns, COLS, type Row} from '../rows'
 import type {Params, SortDirection} from '../sql'
 
 /**
@@ -16,16 +17,22 @@ const upTo = (p: Params, f: HistoryFilters) =>
   (f.token ? ` AND t.token = ${p.add(f.token, 'text')}` : '') + (f.block === null ? '' : ` AND t.block_number <= ${p.add(f.block, 'int')}`)
 
 /** Both orderings of a list: the sort direction is part of the keyset (and of its cursors). */
-function bothDirections(name: string, set: (p: Params, f: HistoryFilters) => string): Record<SortDirection, ListLoader<HistoryFilters>> {
+function bothDirections(
+  name: string,
+  set: (p: Params, f: HistoryFilters) => string,
+  keyset: (kind: string, direction: SortDirection) => Keyset<Row> = (kind, direction) => textKeyset(kind, 'id', direction),
+): Record<SortDirection, ListLoader<HistoryFilters>> {
   return {
-    ASC: defineList({name: `${name}:asc`, keyset: textKeyset(name, 'id', 'ASC'), set}),
-    DESC: defineList({name: `${name}:desc`, keyset: textKeyset(name, 'id', 'DESC'), set}),
+    ASC: defineList({name: `${name}:asc`, keyset: keyset(name, 'ASC'), set}),
+    DESC: defineList({name: `${name}:desc`, keyset: keyset(name, 'DESC'), set}),
   }
 }
 
+// Paged on (block, id): the (delegate, block_number) index then serves a delegate with a long history directly.
 export const votingPowerHistory = bothDirections(
   'votingPowerHistory',
   (p, f) => `SELECT ${columns('t', COLS.votingPowerChange)} FROM voting_power_change t WHERE t.delegate = p.parent${upTo(p, f)}`,
+  blockKeyset,
 )
 
 export const transfers = bothDirections('transfers', (p, f) => {
