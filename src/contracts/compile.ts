@@ -21,6 +21,16 @@ export const CONTRACT_NAMES = [
 ] as const
 export type ContractName = (typeof CONTRACT_NAMES)[number]
 
+/** The contract behind each kind of entry in the indexer's contracts file (and each devnet call target). */
+export const CONTRACT_OF_KIND = {
+  token: 'DeAIToken',
+  governor: 'DeAIGovernor',
+  timelock: 'DeAITimelock',
+  modelRegistry: 'ModelRegistry',
+  contributionRegistry: 'ContributionRegistry',
+  rewardDistributor: 'RewardDistributor',
+} as const satisfies Record<string, ContractName>
+
 export interface CompiledContract {
   abi: Abi
   bytecode: Hex

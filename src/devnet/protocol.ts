@@ -5,20 +5,11 @@
  * limits only cost block space on the devnet, where the block gas limit is raised.
  */
 import { decodeFunctionResult, encodeFunctionData, type Abi, type Address, type Hex } from 'viem'
-import { compileContracts, type CompiledContracts, type ContractName } from '../contracts/compile'
+import { compileContracts, CONTRACT_OF_KIND, type CompiledContracts } from '../contracts/compile'
 import type { Chain } from './chain'
 import type { Deployment } from './deploy'
 
-export type Target = 'token' | 'governor' | 'timelock' | 'modelRegistry' | 'contributionRegistry' | 'rewardDistributor'
-
-const CONTRACT_OF: Record<Target, ContractName> = {
-  token: 'DeAIToken',
-  governor: 'DeAIGovernor',
-  timelock: 'DeAITimelock',
-  modelRegistry: 'ModelRegistry',
-  contributionRegistry: 'ContributionRegistry',
-  rewardDistributor: 'RewardDistributor',
-}
+export type Target = keyof typeof CONTRACT_OF_KIND
 
 /** Fixed gas per call; list-taking functions add a per-item amount. */
 const GAS: Record<string, bigint> = {
@@ -62,7 +53,7 @@ export class Protocol {
   }
 
   abi(target: Target): Abi {
-    return this.compiled[CONTRACT_OF[target]].abi
+    return this.compiled[CONTRACT_OF_KIND[target]].abi
   }
 
   address(target: Target): Address {

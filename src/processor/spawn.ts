@@ -1,6 +1,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import path from 'node:path'
 import {Client} from 'pg'
+import {subsquidChildEnv} from '../db/url'
 import {readIndexStatus} from './status'
 
 export interface ProcessorProcessOptions {
@@ -34,15 +35,11 @@ const PROCESSOR_ENTRY = path.join(PROJECT_ROOT, 'lib', 'processor', 'main.js')
  * the main command stop it at any moment (even with SIGKILL) and start it again.
  */
 export function spawnProcessor(opts: ProcessorProcessOptions): ProcessorProcess {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: opts.databaseUrl,
-    RPC_URL: opts.rpcUrl,
-    CONTRACTS_FILE: opts.contractsFile,
-    ...opts.env,
-  }
-  // The child's connection comes from DATABASE_URL alone; inherited Subsquid DB_* variables must not override it.
-  for (const name of ['DB_URL', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASS']) delete env[name]
+  // The child's connection is DATABASE_URL alone: inherited Subsquid DB_* variables must not override it.
+  const env = subsquidChildEnv(
+    {...process.env, DATABASE_URL: opts.databaseUrl, RPC_URL: opts.rpcUrl, CONTRACTS_FILE: opts.contractsFile, ...opts.env},
+    opts.databaseUrl,
+  )
   const child = spawn(process.execPath, [PROCESSOR_ENTRY], {
     env,
     stdio: ['ignore', opts.stdio ?? 'inherit', opts.stdio ?? 'inherit'],

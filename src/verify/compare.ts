@@ -1,6 +1,7 @@
 import {decodeEventLog, getAddress, toEventSelector, type Abi, type AbiEvent, type Address, type Log, type PublicClient} from 'viem'
 import type {Pool} from 'pg'
-import type {ContractEntry, ContractsConfig} from '../processor/contracts-config'
+import type {ContractsConfig} from '../processor/contracts-config'
+import {CONTRACT_OF_KIND} from '../contracts/compile'
 import {chainClient, getAllLogs, loadAbi} from './chain-reader'
 
 export interface Mismatch {
@@ -16,14 +17,6 @@ export interface ComparisonReport {
   mismatches: Mismatch[]
 }
 
-const ABI_OF: Record<ContractEntry['kind'], string> = {
-  token: 'DeAIToken',
-  governor: 'DeAIGovernor',
-  timelock: 'DeAITimelock',
-  modelRegistry: 'ModelRegistry',
-  contributionRegistry: 'ContributionRegistry',
-  rewardDistributor: 'RewardDistributor',
-}
 
 const STATES = ['PENDING', 'ACTIVE', 'CANCELED', 'DEFEATED', 'SUCCEEDED', 'QUEUED', 'EXPIRED', 'EXECUTED']
 
@@ -74,7 +67,7 @@ async function compareAuditLog(
   const chainKeys = new Set<string>()
   const chainCounts = new Map<string, number>()
   for (const c of contracts.contracts) {
-    const abi = loadAbi(ABI_OF[c.kind])
+    const abi = loadAbi(CONTRACT_OF_KIND[c.kind])
     const names = new Map(abi.filter((x): x is AbiEvent => x.type === 'event').map((e) => [toEventSelector(e), e.name]))
     for (const log of logsByContract.get(c.address)!) {
       chainKeys.add(`${log.transactionHash}:${log.logIndex}`)
