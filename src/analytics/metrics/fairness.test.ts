@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runFairness, runFairnessTable } from './fairness'
@@ -20,14 +21,16 @@ afterEach(() => db.close())
 const amounts = (pairs: readonly (readonly [string, bigint | number])[]): AmountRecord[] =>
   pairs.map(([entity, amount]) => ({ entity, amount: BigInt(amount) }))
 
-async function load(contrib: readonly AmountRecord[], reward: readonly AmountRecord[]): Promise<void> {
-  await loadTable(db.conn, 'contrib', [['contributor', 'VARCHAR'], ['value', 'HUGEINT']], contrib.map((c) => [c.entity, c.amount]))
-  await loadTable(db.conn, 'reward', [['recipient', 'VARCHAR'], ['amount', 'HUGEINT']], reward.map((r) => [r.entity, r.amount]))
+async function loadInto(conn: DuckDBConnection, contrib: readonly AmountRecord[], reward: readonly AmountRecord[]): Promise<void> {
+  await loadTable(conn, 'contrib', [['contributor', 'VARCHAR'], ['value', 'HUGEINT']], contrib.map((c) => [c.entity, c.amount]))
+  await loadTable(conn, 'reward', [['recipient', 'VARCHAR'], ['amount', 'HUGEINT']], reward.map((r) => [r.entity, r.amount]))
 }
+const load = (contrib: readonly AmountRecord[], reward: readonly AmountRecord[]): Promise<void> => loadInto(db.conn, contrib, reward)
 
-async function loadValidations(vs: readonly ValidationRecord[]): Promise<void> {
-  await loadTable(db.conn, 'validations', [['validator', 'VARCHAR'], ['contributor', 'VARCHAR']], vs.map((v) => [v.validator, v.contributor]))
+async function loadValidationsInto(conn: DuckDBConnection, vs: readonly ValidationRecord[]): Promise<void> {
+  await loadTable(conn, 'validations', [['validator', 'VARCHAR'], ['contributor', 'VARCHAR']], vs.map((v) => [v.validator, v.contributor]))
 }
+const loadValidations = (vs: readonly ValidationRecord[]): Promise<void> => loadValidationsInto(db.conn, vs)
 
 describe('fairness: hand-worked example', () => {
   // contributions a 50, b 30, c 20 (C = 100); rewards a 100, b 50, d 50 (R = 200)
@@ -115,30 +118,42 @@ const amount = fc.oneof(
 const name = fc.stringMatching(/^0x[0-9a-f]{1,2}$/)
 const records = fc.array(fc.record({ entity: name, amount }), { maxLength: 25 })
 
+// Each property owns its database: if a run ever outlives the test timeout, it cannot write into the tables of
+// the next test. Each run has its own time limit, so a hang is reported with the input that caused it.
+async function withOwnDb(body: (own: TestDb) => Promise<void>): Promise<void> {
+  const own = await openTestDb()
+  try {
+    await body(own)
+  } finally {
+    own.close()
+  }
+}
+const PER_RUN = { timeout: 5_000 } as const
+
 describe('fairness: SQL equals the reference on random data', () => {
-  it('summary and table', async () => {
+  it('summary and table', () => withOwnDb(async (own) => {
     await fc.assert(
       fc.asyncProperty(records, records, async (contrib, reward) => {
-        await load(contrib, reward)
-        expect(differences(await runFairness(db.conn), fairnessRef(contrib, reward))).toEqual([])
-        const table = await runFairnessTable(db.conn, { limit: 10_000 })
+        await loadInto(own.conn, contrib, reward)
+        expect(differences(await runFairness(own.conn), fairnessRef(contrib, reward))).toEqual([])
+        const table = await runFairnessTable(own.conn, { limit: 10_000 })
         expect(differences(table, fairnessTableRef(contrib, reward))).toEqual([])
       }),
-      { numRuns: 200 },
+      { numRuns: 150, ...PER_RUN },
     )
-  }, 30_000)
+  }), 120_000)
 
-  it('validators and insiders', async () => {
+  it('validators and insiders', () => withOwnDb(async (own) => {
     const validations = fc.array(fc.record({ validator: fc.constantFrom('a', 'b', 'c', 'd'), contributor: fc.constantFrom('a', 'b', 'x', 'y') }), { maxLength: 30 })
     await fc.assert(
       fc.asyncProperty(validations, fc.array(name, { maxLength: 12 }), records, async (vs, holders, reward) => {
-        await loadValidations(vs)
-        expect(differences(await runValidatorMetrics(db.conn), validatorMetricsRef(vs))).toEqual([])
-        await loadTable(db.conn, 'top_holders', [['entity', 'VARCHAR']], holders.map((h) => [h]))
-        await load([], reward)
-        expect(differences(await runInsiderOverlap(db.conn), insiderOverlapRef(holders, reward))).toEqual([])
+        await loadValidationsInto(own.conn, vs)
+        expect(differences(await runValidatorMetrics(own.conn), validatorMetricsRef(vs))).toEqual([])
+        await loadTable(own.conn, 'top_holders', [['entity', 'VARCHAR']], holders.map((h) => [h]))
+        await loadInto(own.conn, [], reward)
+        expect(differences(await runInsiderOverlap(own.conn), insiderOverlapRef(holders, reward))).toEqual([])
       }),
-      { numRuns: 150 },
+      { numRuns: 150, ...PER_RUN },
     )
-  }, 30_000)
+  }), 120_000)
 })
