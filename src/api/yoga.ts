@@ -6,6 +6,7 @@ import {type ApiContext, type ApiSettings, createContext} from './context'
 import {createApiMetrics} from './http/metrics'
 import {routesPlugin} from './http/routes'
 import {QUERY_LIMITS} from './limits'
+import {maskErrorWithOutages} from './outage'
 import {buildSchema} from './schema'
 
 export type ApiConfig = Pick<Config, 'API_DEFAULT_PAGE' | 'API_MAX_PAGE' | 'API_STATEMENT_TIMEOUT_MS' | 'API_CORS_ORIGINS'>
@@ -45,8 +46,9 @@ export function createApi(opts: CreateApiOptions): Api {
     healthCheckEndpoint: '/live',
     landingPage: false,
     // isDev false: never add the original error (SQL, stack) to a response, whatever NODE_ENV says. Yoga logs each
-    // error it masks (with its cause) through `logging.error` below; expected ones (BAD_USER_INPUT, ...) pass as is.
-    maskedErrors: {isDev: false},
+    // error it masks (with its cause) through `logging.error` below; expected ones (BAD_USER_INPUT, ...) pass as is;
+    // a database outage becomes DATABASE_UNAVAILABLE with HTTP 503 (outage.ts).
+    maskedErrors: {isDev: false, maskError: maskErrorWithOutages},
     batching: {limit: QUERY_LIMITS.maxBatch},
     cors: corsPolicy(settings.corsOrigins),
     logging: {

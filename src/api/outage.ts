@@ -1,0 +1,55 @@
+import {createGraphQLError, maskError as yogaMaskError} from 'graphql-yoga'
+
+/**
+ * What a client sees while the index database is down or restarting: HTTP 503 with a Retry-After header and one
+ * error with code DATABASE_UNAVAILABLE, instead of a masked "Unexpected error." with status 200. Nothing else about
+ * the failure (host, port, SQL) leaves the server; the server logs the cause (yoga logs every error it masks).
+ *
+ * The pool needs no help to recover: pg drops a client whose connection broke and opens a new one for the next
+ * query, so the first request after Postgres is back gets its answer.
+ */
+export const DATABASE_UNAVAILABLE_MESSAGE = 'the index database is unreachable or restarting; retry in a few seconds'
+export const RETRY_AFTER_SECONDS = 5
+
+// SQLSTATE classes and codes that mean "the server is not there (now)", as opposed to a bad query or a timeout:
+// 08 connection exception; 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up or
+// shutting down), 53300 too_many_connections.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300'])
+// Socket-level failures node reports before any SQLSTATE exists.
+const UNAVAILABLE_SYSCALL_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'])
+// node-postgres reports a server that vanished mid-query, and a pool that could not connect in time, only in words.
+const UNAVAILABLE_MESSAGES = [
+  /^Connection terminated/,
+  /^timeout exceeded when trying to connect/,
+  /^Client has encountered a connection error/,
+  /^Connection ended unexpectedly/,
+]
+
+/** True when `error` (or what it wraps) says the database cannot be reached, rather than that a query failed. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    const {code, message} = e as {code?: unknown; message?: unknown}
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_SYSCALL_CODES.has(code)) return true
+    }
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => m.test(message))) return true
+    // AggregateError (several addresses tried), GraphQLError.originalError and Error.cause all hide the real one.
+    const inner = e as {errors?: unknown; originalError?: unknown; cause?: unknown}
+    if (Array.isArray(inner.errors) && inner.errors.some((x) => isDatabaseUnavailable(x))) return true
+    e = inner.originalError ?? inner.cause
+  }
+  return false
+}
+
+/** yoga's maskedErrors.maskError: database outages become DATABASE_UNAVAILABLE (503); everything else as yoga masks. */
+export function maskErrorWithOutages(error: unknown, message: string, isDev?: boolean): Error {
+  if (isDatabaseUnavailable(error)) {
+    return createGraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
+      extensions: {
+        code: 'DATABASE_UNAVAILABLE',
+        http: {status: 503, headers: {'retry-after': String(RETRY_AFTER_SECONDS)}},
+      },
+    })
+  }
+  return yogaMaskError(error, message, isDev)
+}
