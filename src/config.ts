@@ -43,6 +43,11 @@ const EnvSchema = z.object({
   API_DEFAULT_PAGE: z.coerce.number().int().positive().default(50),
   /** The read-only role's URL (see src/api/readonly-role.ts); unset = DATABASE_URL, still in read-only transactions. */
   API_DATABASE_URL: z.string().url().optional(),
+  /**
+   * Bearer token for the API's admin actions (POST /admin/...: re-run analytics now). Unset = admin actions are off.
+   * At least 32 characters, so a short guessable word cannot be configured by mistake.
+   */
+  API_ADMIN_TOKEN: z.string().min(32, 'API_ADMIN_TOKEN must be at least 32 characters').optional(),
 }).refine((c) => c.API_DEFAULT_PAGE <= c.API_MAX_PAGE, {
   message: 'API_DEFAULT_PAGE must not exceed API_MAX_PAGE',
   path: ['API_DEFAULT_PAGE'],

@@ -106,9 +106,14 @@ async function main(): Promise<void> {
   })
   shutdown.add('analytics', () => analytics.stop())
 
-  const api = await startApiServer({config, databaseUrl: await apiDatabaseUrl(config.API_DATABASE_URL, databaseUrl)})
+  const api = await startApiServer({
+    config,
+    databaseUrl: await apiDatabaseUrl(config.API_DATABASE_URL, databaseUrl),
+    admin: {token: config.API_ADMIN_TOKEN, actions: {refreshAnalytics: () => analytics.refreshNow()}, log},
+  })
   shutdown.add('API', () => api.close())
   log(`GraphQL audit API at ${api.url}/graphql (health ${api.url}/health, metrics ${api.url}/metrics)`)
+  if (config.API_ADMIN_TOKEN === undefined) log('admin actions are off (set API_ADMIN_TOKEN to allow POST /admin/analytics/refresh)')
   log('running; Ctrl-C stops everything')
 }
 

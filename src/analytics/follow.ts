@@ -4,7 +4,15 @@ import type {ContractsConfig} from '../processor/contracts-config'
 import {openAnalyticsDb} from './duckdb'
 import {refreshAnalytics} from './jobs/run'
 
+export interface RefreshSummary {
+  metricValues: number
+  blocks: number[]
+  ms: number
+}
+
 export interface AnalyticsFollower {
+  /** Starts a refresh now (after the running one, if any) and resolves with its outcome; rejects if it failed. */
+  refreshNow(): Promise<RefreshSummary>
   stop(): Promise<void>
 }
 
@@ -28,25 +36,42 @@ export async function followAnalytics(opts: {
   const duck = await mirror.connect()
   const pg = new Pool({connectionString: opts.databaseUrl, max: 2})
   let stopped = false
+  let finished = false // the loop has ended (stopped, or ANALYTICS_INTERVAL_MS=0 after its one round)
   let wake: (() => void) | undefined
+  // Callers of refreshNow waiting for the next round to finish; a round takes all who asked before it started.
+  let waiting: {resolve: (r: RefreshSummary) => void; reject: (e: Error) => void}[] = []
   const loop = (async () => {
     while (!stopped) {
+      const asked = waiting
+      waiting = []
       try {
         const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery})
         if (run.blocks.length > 0) {
           opts.log(`analytics: ${run.metricValues} metric values at block(s) ${summarize(run.blocks)} in ${run.ms.toFixed(0)} ms`)
         }
+        for (const w of asked) w.resolve({metricValues: run.metricValues, blocks: run.blocks, ms: run.ms})
       } catch (e) {
         opts.log(`analytics refresh failed, retrying: ${(e as Error).message}`)
+        for (const w of asked) w.reject(e as Error)
       }
-      if (opts.intervalMs === 0) break
+      if (opts.intervalMs === 0 && waiting.length === 0) break
       await new Promise<void>((resolve) => {
         wake = resolve
-        setTimeout(resolve, opts.intervalMs)
+        if (waiting.length > 0) resolve()
+        else if (opts.intervalMs > 0) setTimeout(resolve, opts.intervalMs)
       })
     }
+    finished = true
+    for (const w of waiting) w.reject(new Error('analytics stopped'))
   })()
   return {
+    refreshNow() {
+      if (stopped || finished) return Promise.reject(new Error('analytics are not running (stopped, or ANALYTICS_INTERVAL_MS=0)'))
+      return new Promise<RefreshSummary>((resolve, reject) => {
+        waiting.push({resolve, reject})
+        wake?.()
+      })
+    },
     async stop() {
       stopped = true
       wake?.()

@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   if (!config.API_DATABASE_URL) {
     console.warn('API_DATABASE_URL is not set: using DATABASE_URL in read-only sessions; prefer a read-only role (src/api/readonly-role.ts)')
   }
-  const server = await startApiServer({config, databaseUrl})
+  // No analytics run in this process: admin actions answer 501 (or 403/401 first when the token is off or wrong).
+  const server = await startApiServer({config, databaseUrl, admin: {token: config.API_ADMIN_TOKEN}})
   console.log(`DeAI Lens API on ${server.url}/graphql (database ${redactPgUrl(databaseUrl)})`)
   const stop = () => {
     server.close().then(

@@ -2,6 +2,7 @@ import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {Pool} from 'pg'
 import {createApiPool} from './db'
+import type {AdminOptions} from './http/admin'
 import {type ApiConfig, createApi} from './yoga'
 
 export interface ApiServerOptions {
@@ -10,6 +11,7 @@ export interface ApiServerOptions {
   pool?: Pool
   databaseUrl?: string
   logError?: (message: string, error: unknown) => void
+  admin?: AdminOptions
 }
 
 export interface ApiServer {
@@ -23,7 +25,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const ownPool = opts.pool === undefined
   if (ownPool && !opts.databaseUrl) throw new Error('startApiServer needs a pool or a databaseUrl')
   const pool = opts.pool ?? createApiPool(opts.databaseUrl!, {statementTimeoutMs: opts.config.API_STATEMENT_TIMEOUT_MS})
-  const api = createApi({pool, config: opts.config, logError: opts.logError})
+  const api = createApi({pool, config: opts.config, logError: opts.logError, admin: opts.admin})
   const server = createServer(api)
   try {
     await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ import type {Pool} from 'pg'
 import type {Config} from '../config'
 import {type ApiContext, type ApiSettings, createContext} from './context'
 import {createApiMetrics} from './http/metrics'
+import {type AdminOptions, adminPlugin} from './http/admin'
 import {routesPlugin} from './http/routes'
 import {QUERY_LIMITS} from './limits'
 import {maskErrorWithOutages} from './outage'
@@ -26,12 +27,14 @@ export interface CreateApiOptions {
   config: ApiConfig
   /** Where unexpected (masked) errors and yoga's warnings are reported with their cause; default console.error. */
   logError?: (message: string, error: unknown) => void
+  /** Token-guarded admin actions (http/admin.ts); without a token they are all refused. */
+  admin?: AdminOptions
 }
 
 export type Api = YogaServerInstance<Record<string, never>, ApiContext>
 
 /**
- * The yoga app: GraphQL (GraphiQL on GET /graphql), /health, /metrics, /live. Tests call `api.fetch(...)`;
+ * The yoga app: GraphQL (GraphiQL on GET /graphql), /health, /metrics, /live, POST /admin/…. Tests call `api.fetch(...)`;
  * server.ts puts it on node:http.
  */
 export function createApi(opts: CreateApiOptions): Api {
@@ -60,6 +63,7 @@ export function createApi(opts: CreateApiOptions): Api {
     plugins: [
       metrics.plugin,
       routesPlugin(opts.pool, metrics.registry),
+      adminPlugin(opts.admin ?? {}),
       EnvelopArmorPlugin({
         maxDepth: {n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: false},
         costLimit: {maxCost: QUERY_LIMITS.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1.5, ignoreIntrospection: true},
