@@ -18,6 +18,11 @@ export const QUERY_LIMITS = Object.freeze({
   maxTokens: 2_000,
   /** Directives per operation. */
   maxDirectives: 20,
+  /**
+   * Largest POST body accepted (bytes), checked on the Content-Length header before the body is read
+   * (http/body-limit.ts). The longest legitimate document (maxTokens tokens, a batch of maxBatch) fits many times.
+   */
+  maxBodyBytes: 100_000,
   /** Operations per HTTP request when batching (yoga `batching.limit`). */
   maxBatch: 5,
   /**

@@ -1,4 +1,4 @@
-import {createGraphQLError, maskError as yogaMaskError} from 'graphql-yoga'
+import {createGraphQLError} from 'graphql-yoga'
 
 /**
  * What a client sees while the index database is down or restarting: HTTP 503 with a Retry-After header and one
@@ -41,15 +41,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false
 }
 
-/** yoga's maskedErrors.maskError: database outages become DATABASE_UNAVAILABLE (503); everything else as yoga masks. */
-export function maskErrorWithOutages(error: unknown, message: string, isDev?: boolean): Error {
-  if (isDatabaseUnavailable(error)) {
-    return createGraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
-      extensions: {
-        code: 'DATABASE_UNAVAILABLE',
-        http: {status: 503, headers: {'retry-after': String(RETRY_AFTER_SECONDS)}},
-      },
-    })
-  }
-  return yogaMaskError(error, message, isDev)
+/** The 503 error a client gets while the database is unavailable. */
+export function databaseUnavailableError(): Error {
+  return createGraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
+    extensions: {
+      code: 'DATABASE_UNAVAILABLE',
+      http: {status: 503, headers: {'retry-after': String(RETRY_AFTER_SECONDS)}},
+    },
+  })
 }

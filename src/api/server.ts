@@ -3,6 +3,8 @@ import type {AddressInfo} from 'node:net'
 import type {Pool} from 'pg'
 import {createApiPool} from './db'
 import type {AdminOptions} from './http/admin'
+import {refuseOversizedBody} from './http/body-limit'
+import {QUERY_LIMITS} from './limits'
 import {type ApiConfig, createApi} from './yoga'
 
 export interface ApiServerOptions {
@@ -26,7 +28,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   if (ownPool && !opts.databaseUrl) throw new Error('startApiServer needs a pool or a databaseUrl')
   const pool = opts.pool ?? createApiPool(opts.databaseUrl!, {statementTimeoutMs: opts.config.API_STATEMENT_TIMEOUT_MS})
   const api = createApi({pool, config: opts.config, logError: opts.logError, admin: opts.admin})
-  const server = createServer(api)
+  const server = createServer((req, res) => {
+    if (!refuseOversizedBody(req, res, QUERY_LIMITS.maxBodyBytes)) void api(req, res)
+  })
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -7,7 +7,7 @@ import {createApiMetrics} from './http/metrics'
 import {type AdminOptions, adminPlugin} from './http/admin'
 import {routesPlugin} from './http/routes'
 import {QUERY_LIMITS} from './limits'
-import {maskErrorWithOutages} from './outage'
+import {maskApiError} from './mask-error'
 import {buildSchema} from './schema'
 
 export type ApiConfig = Pick<Config, 'API_DEFAULT_PAGE' | 'API_MAX_PAGE' | 'API_STATEMENT_TIMEOUT_MS' | 'API_CORS_ORIGINS'>
@@ -50,8 +50,8 @@ export function createApi(opts: CreateApiOptions): Api {
     landingPage: false,
     // isDev false: never add the original error (SQL, stack) to a response, whatever NODE_ENV says. Yoga logs each
     // error it masks (with its cause) through `logging.error` below; expected ones (BAD_USER_INPUT, ...) pass as is;
-    // a database outage becomes DATABASE_UNAVAILABLE with HTTP 503 (outage.ts).
-    maskedErrors: {isDev: false, maskError: maskErrorWithOutages},
+    // database outages and invalid text get their own answers (mask-error.ts).
+    maskedErrors: {isDev: false, maskError: maskApiError},
     batching: {limit: QUERY_LIMITS.maxBatch},
     cors: corsPolicy(settings.corsOrigins),
     logging: {

@@ -1,0 +1,26 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
+/**
+ * Request bodies are bounded before yoga reads them: without this, a client could make the server buffer any
+ * number of megabytes before the token limit (limits.ts) ever looks at the document.
+ *
+ * A POST must declare its length (fetch, browsers and GraphQL clients do); one without Content-Length (a chunked
+ * upload) gets 411, one declaring more than `maxBytes` gets 413, and the connection is closed so the unread body is
+ * dropped rather than read. Node's HTTP parser never hands over more bytes than Content-Length says, so a client
+ * cannot declare little and send more. Applied in server.ts, on node:http, where the raw headers are.
+ *
+ * Returns true when the request was refused (and answered).
+ */
+export function refuseOversizedBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): boolean {
+  if (req.method !== 'POST') return false
+  const declared = req.headers['content-length']
+  let refusal: [number, string] | undefined
+  if (declared === undefined) refusal = [411, 'a POST body needs a Content-Length header']
+  else if (!/^\d{1,15}$/.test(declared)) refusal = [400, 'the Content-Length header is not a byte count']
+  else if (Number(declared) > maxBytes) refusal = [413, `the request body (${declared} bytes) is larger than the limit of ${maxBytes} bytes`]
+  if (refusal === undefined) return false
+  const [status, message] = refusal
+  res.writeHead(status, {'content-type': 'application/json', connection: 'close'})
+  res.end(JSON.stringify({errors: [{message, extensions: {code: 'BAD_REQUEST'}}]}))
+  return true
+}
