@@ -4,8 +4,8 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
  * Request bodies are bounded before yoga reads them: without this, a client could make the server buffer any
  * number of megabytes before the token limit (limits.ts) ever looks at the document.
  *
- * A POST must declare its length (fetch, browsers and GraphQL clients do); one without Content-Length (a chunked
- * upload) gets 411, one declaring more than `maxBytes` gets 413, and the connection is closed so the unread body is
+ * A POST body must declare its length (fetch, browsers and GraphQL clients do); a chunked upload without
+ * Content-Length gets 411, one declaring more than `maxBytes` gets 413, and the connection is closed so the unread body is
  * dropped rather than read. Node's HTTP parser never hands over more bytes than Content-Length says, so a client
  * cannot declare little and send more. Applied in server.ts, on node:http, where the raw headers are.
  *
@@ -15,7 +15,10 @@ export function refuseOversizedBody(req: IncomingMessage, res: ServerResponse, m
   if (req.method !== 'POST') return false
   const declared = req.headers['content-length']
   let refusal: [number, string] | undefined
-  if (declared === undefined) refusal = [411, 'a POST body needs a Content-Length header']
+  // No Content-Length and no Transfer-Encoding: an empty body, nothing to bound.
+  if (declared === undefined) {
+    if (req.headers['transfer-encoding'] !== undefined) refusal = [411, 'a POST body needs a Content-Length header']
+  }
   else if (!/^\d{1,15}$/.test(declared)) refusal = [400, 'the Content-Length header is not a byte count']
   else if (Number(declared) > maxBytes) refusal = [413, `the request body (${declared} bytes) is larger than the limit of ${maxBytes} bytes`]
   if (refusal === undefined) return false
