@@ -1,0 +1,24 @@
+import type {Address} from 'viem'
+import type {Deployment} from '../devnet/deploy'
+import type {Rng} from '../devnet/prng'
+import {Rpc} from '../devnet/rpc'
+import {tokenTransferTx} from '../test-support/reorg'
+
+/**
+ * Replaces the last `depth` blocks with other history: `anvil_reorg` re-mines them, each with one seeded transfer
+ * from the deployer to `receiver` (so every re-mined block differs from the orphaned one), then one more block is
+ * mined so an indexer polling the head notices. Returns the new head.
+ */
+export async function reorgWithOtherTransfers(rpcUrl: string, deployment: Deployment, depth: number, receiver: Address, rng: Rng): Promise<number> {
+  const rpc = new Rpc(rpcUrl)
+  const txs = Array.from({length: depth}, (_, offset) => [tokenTransferTx(deployment, receiver, BigInt(rng.int(1, 1_000_000))), offset])
+  await rpc.call('anvil_reorg', [depth, txs])
+  await rpc.call('evm_mine', [])
+  return Number(await rpc.call<string>('eth_blockNumber'))
+}
+
+/** The chain's hash at `height`. */
+export async function blockHashAt(rpcUrl: string, height: number): Promise<string | undefined> {
+  const block = await new Rpc(rpcUrl).call<{hash: string} | null>('eth_getBlockByNumber', ['0x' + height.toString(16), false])
+  return block?.hash
+}
