@@ -7,7 +7,10 @@ export interface RestartPolicy {
   /** Delay before the first restart; doubled after each failure in a row, up to maxDelayMs. */
   initialDelayMs: number
   maxDelayMs: number
-  /** Give up after this many failures in a row (a run that lasted stableAfterMs resets the count). */
+  /**
+   * Give up after this many failures in a row. A run that committed new blocks, or lasted stableAfterMs, resets the
+   * count (and the delay): a processor that keeps dying but keeps making progress is worth restarting.
+   */
   maxFailuresInARow: number
   stableAfterMs: number
 }
@@ -52,6 +55,7 @@ export function superviseProcessor(
     let failuresInARow = 0
     for (;;) {
       const started = Date.now()
+      const heightBefore = await committedHeight(opts.databaseUrl)
       const child = spawnProcessor(opts)
       children.push(child)
       const code = await child.exited
@@ -65,14 +69,17 @@ export function superviseProcessor(
           'recover as its message says (reset the index and start again)')
         return code
       }
-      failuresInARow = Date.now() - started >= policy.stableAfterMs ? 1 : failuresInARow + 1
+      const heightAfter = await committedHeight(opts.databaseUrl)
+      const progressed = heightBefore !== undefined && heightAfter !== undefined && heightAfter > heightBefore
+      failuresInARow = progressed || Date.now() - started >= policy.stableAfterMs ? 1 : failuresInARow + 1
       if (failuresInARow > policy.maxFailuresInARow) {
         log(`processor failed ${failuresInARow - 1} times in a row (last exit ${code}); giving up`)
         return code
       }
       const delay = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (failuresInARow - 1))
-      log(`processor exited unexpectedly (${code}) after ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-        `restart ${restarts + 1} in ${delay} ms (failure ${failuresInARow} in a row)`)
+      const reason = lastErrorLine(child.output())
+      log(`processor exited unexpectedly (${code}) after ${((Date.now() - started) / 1000).toFixed(1)} s` +
+        `${reason ? ` (${reason})` : ''}; restart ${restarts + 1} in ${delay} ms (failure ${failuresInARow} in a row)`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay)
         wake = () => (clearTimeout(timer), resolve())
@@ -98,6 +105,37 @@ export function superviseProcessor(
 
   function output(): string {
     return children.map((c) => c.output()).join('') + supervisorOut
+  }
+}
+
+/** The index's committed height, or undefined when the database does not answer (it may be what failed). */
+async function committedHeight(databaseUrl: string): Promise<number | undefined> {
+  const client = new Client({connectionString: databaseUrl, connectionTimeoutMillis: 2_000})
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    return (await readIndexStatus(client)).height
+  } catch {
+    return undefined
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+/**
+ * The child's last fatal/error line, when its output is collected (stdio 'pipe'; inherited output is already on the
+ * console). Subsquid logs JSON when its output is not a terminal: then the error's first line is what says why.
+ */
+function lastErrorLine(output: string): string | undefined {
+  const lines = output.split('\n').filter((l) => /FATAL|Error|error:|"level":5/.test(l))
+  // eslint-disable-next-line no-control-regex
+  const line = lines[lines.length - 1]?.replace(/\x1b\[[0-9;]*m/g, '').trim()
+  if (line === undefined) return undefined
+  try {
+    const entry = JSON.parse(line) as {msg?: string; err?: {message?: string; stack?: string}}
+    return (entry.err?.stack?.split('\n')[0] ?? entry.err?.message ?? entry.msg ?? line).slice(0, 300)
+  } catch {
+    return line.slice(0, 300)
   }
 }
 
