@@ -30,6 +30,8 @@ describe('findForkBelowFinality', () => {
     const fork = await findForkBelowFinality(fakeDb({height: 50, hash: 'a50'}, indexed), chain(25))
     expect(fork).toEqual({finalizedHeight: 50, indexedHash: 'a50', chainHash: 'b50', lastGoodBlock: 20, firstChangedBlock: 30})
     expect(describeFork(fork!, 10)).toContain('between block 21 and block 30')
+    const adjacent = await findForkBelowFinality(fakeDb({height: 50, hash: 'a50'}, indexed), chain(21))
+    expect(describeFork(adjacent!, 10)).toContain('changed between block 21 and block 30')
   })
 
   it('reports a chain that no longer reaches the finalized block', async () => {
@@ -41,5 +43,8 @@ describe('findForkBelowFinality', () => {
   it('says when even the first indexed block changed', async () => {
     const fork = await findForkBelowFinality(fakeDb({height: 50, hash: 'a50'}, indexed), chain(0))
     expect(fork).toMatchObject({lastGoodBlock: -1, firstChangedBlock: 3})
+    expect(describeFork(fork!, 10)).toContain('between block 0 and block 3')
+    const exact = await findForkBelowFinality(fakeDb({height: 50, hash: 'a50'}, [[29, 'a29'], [30, 'a30']]), chain(30))
+    expect(describeFork(exact!, 10)).toContain('changed at block 30,')
   })
 })

@@ -62,9 +62,9 @@ async function locateFork(db: Db, blockHash: BlockHash, upTo: number): Promise<{
 
 /** The operator's message: what happened, where, and what to do. */
 export function describeFork(f: ForkBelowFinality, finalityConfirmations: number): string {
-  const where = f.firstChangedBlock === null
-    ? `between block ${f.lastGoodBlock + 1} and the finalized block ${f.finalizedHeight}`
-    : `between block ${f.lastGoodBlock + 1} and block ${f.firstChangedBlock}`
+  const first = f.lastGoodBlock + 1
+  const last = f.firstChangedBlock ?? f.finalizedHeight
+  const where = first === last ? `at block ${first}` : `between block ${first} and block ${last}`
   return [
     `REORG DEEPER THAN FINALITY: block ${f.finalizedHeight}, which the index holds as final with hash ${f.indexedHash}, ` +
       (f.chainHash ? `now has hash ${f.chainHash} on the chain.` : 'is no longer on the chain (the chain is shorter).'),

@@ -127,9 +127,10 @@ async function committedHeight(databaseUrl: string): Promise<number | undefined>
  * console). Subsquid logs JSON when its output is not a terminal: then the error's first line is what says why.
  */
 function lastErrorLine(output: string): string | undefined {
-  const lines = output.split('\n').filter((l) => /FATAL|Error|error:|"level":5/.test(l))
+  const lines = output.split('\n').filter((l) => l.trim() !== '')
+  const errors = lines.filter((l) => /FATAL|Error|error:|could not|"level":5/.test(l))
   // eslint-disable-next-line no-control-regex
-  const line = lines[lines.length - 1]?.replace(/\x1b\[[0-9;]*m/g, '').trim()
+  const line = (errors[errors.length - 1] ?? lines[lines.length - 1])?.replace(/\x1b\[[0-9;]*m/g, '').trim()
   if (line === undefined) return undefined
   try {
     const entry = JSON.parse(line) as {msg?: string; err?: {message?: string; stack?: string}}
