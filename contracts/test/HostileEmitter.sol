@@ -10,6 +10,9 @@ contract HostileEmitter {
     /// log has 4 topics and no data.
     event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
 
+    /// Not an event of the token's ABI (an upgradeable proxy's, say): a topic0 the indexer does not know.
+    event Upgraded(address indexed implementation);
+
     bytes32 private constant TRANSFER_TOPIC = keccak256("Transfer(address,address,uint256)");
 
     function erc721Transfer(address from, address to, uint256 tokenId) external {
@@ -31,6 +34,18 @@ contract HostileEmitter {
         assembly {
             mstore(0, 0x0102030405000000000000000000000000000000000000000000000000000000)
             log3(0, 5, topic, from, to)
+        }
+    }
+
+    function unknownEvent(address implementation) external {
+        emit Upgraded(implementation);
+    }
+
+    /// A log with no topics at all (what an anonymous event with no indexed field produces): no topic0 to go by.
+    function anonymousLog(uint256 value) external {
+        assembly {
+            mstore(0, value)
+            log0(0, 32)
         }
     }
 

@@ -2,8 +2,9 @@
  * Hostile and malformed activity on a deployed protocol, for the fault suite: what a real chain can throw at an
  * indexer. Each step's transactions are recorded so a test can check how each one was indexed.
  *   - logs from an unknown contract (a HostileEmitter at its own address);
- *   - an ERC721-style Transfer (4 topics) and a Transfer with 5 bytes of data, both emitted by the configured token
- *     address (the emitter's code stands in for the token's for a few blocks, via anvil_setCode);
+ *   - an ERC721-style Transfer (4 topics), a Transfer with 5 bytes of data, an event the token's ABI does not declare
+ *     and a log with no topics, all emitted by the configured token address (the emitter's code stands in for the
+ *     token's for a few blocks, via anvil_setCode);
  *   - reverted transactions: one that emitted before reverting, and a token transfer beyond the sender's balance;
  *   - a 100 KB vote reason and 100 KB model and version metadata URIs;
  *   - a zero-weight vote, a proposal that gets no vote at all, both run to the end of their voting period;
@@ -24,6 +25,9 @@ export interface HostileActivity {
   /** Logs the configured token address emitted that do not fit its ABI (must be audit rows with a decode error). */
   erc721TransferTx: Hex
   shortDataTransferTx: Hex
+  /** Logs of the token address outside its ABI (must be audit rows 'Unknown' with the reason). */
+  unknownEventTx: Hex
+  anonymousLogTx: Hex
   /** Addresses that appear only in those undecodable logs (must not become accounts or holders). */
   bystanders: Address[]
   /** Reverted transactions (must leave no trace). */
@@ -83,9 +87,13 @@ export async function playHostileActivity(rpcUrl: string, d: Deployment, actors:
   let erc721TransferTx: Hex
   let shortDataTransferTx: Hex
   let emitThenRevertTx: Hex
+  let unknownEventTx: Hex
+  let anonymousLogTx: Hex
   try {
     erc721TransferTx = (await send(d.deployer, d.token, call(emitterAbi, 'erc721Transfer', [bystanders[0], bystanders[1], 42n]), 'success')).hash
     shortDataTransferTx = (await send(d.deployer, d.token, call(emitterAbi, 'shortDataTransfer', [bystanders[0], bystanders[1]]), 'success')).hash
+    unknownEventTx = (await send(d.deployer, d.token, call(emitterAbi, 'unknownEvent', [bystanders[0]]), 'success')).hash
+    anonymousLogTx = (await send(d.deployer, d.token, call(emitterAbi, 'anonymousLog', [99n]), 'success')).hash
     emitThenRevertTx = (await send(d.deployer, d.token, call(emitterAbi, 'emitThenRevert', [bystanders[0], bystanders[1], 43n]), 'revert')).hash
   } finally {
     await rpc.call('anvil_setCode', [d.token, tokenCode])
@@ -135,7 +143,7 @@ export async function playHostileActivity(rpcUrl: string, d: Deployment, actors:
   await rpc.call('anvil_mine', [hex(votingPeriod + 1)])
 
   return {
-    emitter, unknownContractTxs, erc721TransferTx, shortDataTransferTx, bystanders,
+    emitter, unknownContractTxs, erc721TransferTx, shortDataTransferTx, unknownEventTx, anonymousLogTx, bystanders,
     revertedTxs: [emitThenRevertTx, broke], longReasonVoteTx, longUriModelTx, longUriVersionTx,
     zeroWeightVoter, votedProposalId, unvotedProposalId, loopAccounts: [a, b],
   }

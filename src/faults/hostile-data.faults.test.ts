@@ -9,7 +9,8 @@ import {expectIndexMatchesChain} from './invariant'
  * Malformed and hostile chain data on the real devnet (src/devnet/hostile.ts), indexed by one unsupervised processor
  * run: it must reach the head without crashing (waitForHeight fails if the process exits). Expected per item:
  *  - logs the token's ABI cannot decode (ERC721-style Transfer with 4 topics, a Transfer with 5 bytes of data) are
- *    audit rows with eventName Transfer, a decodeError and the raw topics/data, and change no other table;
+ *    audit rows with eventName Transfer, a decodeError and the raw topics/data, and change no other table; an event
+ *    outside the ABI and a log without topics are audit rows 'Unknown' with the reason;
  *  - logs of an unknown contract and of reverted transactions are not indexed at all;
  *  - 100 KB strings are stored whole; a zero-weight vote counts as a vote of weight 0; a proposal without votes has
  *    a 0/0/0 tally and its on-chain state; delegation loops end with the delegates and votes the chain has.
@@ -69,6 +70,20 @@ describe('hostile chain data', () => {
       expect(Number(seen.rows[0]!.n), `${who} appears only in undecodable logs`).toBe(0)
     }
   }
+
+  it('an event outside the token\'s ABI and a log with no topics: audit rows \'Unknown\' with the reason', async () => {
+    for (const [tx, topics, reason] of [
+      [hostile.unknownEventTx, 2, /not an event of the token ABI/],
+      [hostile.anonymousLogTx, 0, /no topics/],
+    ] as const) {
+      const rows = await auditRowsOf(tx)
+      expect(rows).toHaveLength(1)
+      expect(rows[0]!.contract).toBe(devnet.deployment.token.toLowerCase())
+      expect(rows[0]!.event_name).toBe('Unknown')
+      expect(String(rows[0]!.args.decodeError)).toMatch(reason)
+      expect(rows[0]!.args.topics).toHaveLength(topics)
+    }
+  })
 
   it('logs of an unknown contract are not indexed', async () => {
     expect(hostile.unknownContractTxs).toHaveLength(2)
