@@ -15,6 +15,7 @@ import {mineTokenActivity} from './activity'
 import {type FaultDevnet, startFaultDevnet} from './fault-devnet'
 import {expectIndexMatchesChain, findOrphanedRows} from './invariant'
 import {blockHashAt, reorgWithOtherTransfers} from './reorgs'
+import {mineTransfers} from '../test-support/reorg'
 
 /**
  * Reorgs on the real devnet (anvil_reorg re-mines the last blocks with other transactions), against a running,
@@ -88,15 +89,19 @@ describe('reorg inside finality', () => {
 
   for (const trial of [1, 2, 3]) {
     it(`trial ${trial}: seeded depth < ${FINALITY}; orphaned rows leave Postgres and the mirror`, async () => {
-      const depth = rng.int(1, FINALITY - 2)
-      // Activity the reorg will orphan: mints, transfers and delegation changes, i.e. rows in most derived tables.
-      await mineTokenActivity(devnet.anvil.rpcUrl, devnet.deployment, devnet.scenario.accounts, rng, {blocks: depth, perBlock: 5})
+      const depth = rng.int(2, FINALITY - 2)
+      // Activity the reorg will orphan: a transfer to an address the chain has never seen (an account and a holder
+      // that must vanish again), then mints, transfers and delegation changes, i.e. rows in most derived tables.
+      const newcomer = `0x${'c'.repeat(38)}${trial.toString().padStart(2, '0')}` as Address
+      await mineTransfers(devnet.anvil.rpcUrl, devnet.deployment, newcomer, 1)
+      await mineTokenActivity(devnet.anvil.rpcUrl, devnet.deployment, devnet.scenario.accounts, rng, {blocks: depth - 1, perBlock: 5})
       const before = await devnet.head()
       const doomedTxs = await txHashesOfBlocks(before - depth + 1, before)
       await processor.waitForHeight(before)
       await waitForHash(pool, before)
       await syncFromPostgres(conn, pool)
       expect(await countAuditRows(pool, doomedTxs), 'doomed blocks indexed before the reorg').toBeGreaterThan(0)
+      expect((await pool.query(`SELECT 1 FROM account WHERE id = $1`, [newcomer])).rowCount, 'newcomer indexed before the reorg').toBe(1)
 
       const receiver = `0x${'e'.repeat(38)}${trial.toString().padStart(2, '0')}` as Address
       const head = await reorgWithOtherTransfers(devnet.anvil.rpcUrl, devnet.deployment, depth, receiver, rng)
@@ -104,6 +109,9 @@ describe('reorg inside finality', () => {
       await waitForHash(pool, head)
 
       expect(await countAuditRows(pool, doomedTxs), 'audit rows of orphaned transactions').toBe(0)
+      const ghost = await pool.query<{n: number}>(
+        `SELECT (SELECT count(*) FROM account WHERE id = $1) + (SELECT count(*) FROM token_holder WHERE account_id = $1) AS n`, [newcomer])
+      expect(Number(ghost.rows[0]!.n), 'account and holder first seen in an orphaned block').toBe(0)
       expect(await findOrphanedRows(pool, devnet.anvil.rpcUrl, head)).toEqual([])
       const received = await pool.query<{n: number}>(`SELECT count(*)::int AS n FROM transfer WHERE "to" = $1`, [receiver])
       expect(received.rows[0]!.n, 're-mined transfers indexed').toBe(depth)
