@@ -45,9 +45,9 @@ describe('SIGKILL and resume', () => {
       }
       const head = await devnet.head()
       const from = (await readIndexStatus(pool)).height
-      // Half the kills at a committed height between where we are and the head (plus jitter, to land inside the
-      // next batch), half at a time after start (startup, first fetch, first write).
-      const plan = rng.chance(0.5)
+      // Three in four kills at a committed height between where we are and the head (plus jitter, to land inside
+      // the next batch), the rest at a time after start (startup, first fetch, first write).
+      const plan = rng.chance(0.75)
         ? {kind: 'height' as const, height: rng.int(from + 1, head - 1), jitterMs: rng.int(0, 60)}
         : {kind: 'time' as const, afterMs: rng.int(0, 700)}
       const first = spawnProcessor({databaseUrl: dbUrl, rpcUrl: devnet.anvil.rpcUrl, contractsFile: devnet.contractsFile, stdio: 'pipe'})

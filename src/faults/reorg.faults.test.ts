@@ -14,8 +14,7 @@ import {type SupervisedProcessor, superviseProcessor} from '../processor/supervi
 import {mineTokenActivity} from './activity'
 import {type FaultDevnet, startFaultDevnet} from './fault-devnet'
 import {expectIndexMatchesChain, findOrphanedRows} from './invariant'
-import {blockHashAt, reorgWithOtherTransfers} from './reorgs'
-import {mineTransfers} from '../test-support/reorg'
+import {blockHashAt, reorgWithOtherTransfers, transferInOwnBlock} from './reorgs'
 
 /**
  * Reorgs on the real devnet (anvil_reorg re-mines the last blocks with other transactions), against a running,
@@ -93,7 +92,7 @@ describe('reorg inside finality', () => {
       // Activity the reorg will orphan: a transfer to an address the chain has never seen (an account and a holder
       // that must vanish again), then mints, transfers and delegation changes, i.e. rows in most derived tables.
       const newcomer = `0x${'c'.repeat(38)}${trial.toString().padStart(2, '0')}` as Address
-      await mineTransfers(devnet.anvil.rpcUrl, devnet.deployment, newcomer, 1)
+      await transferInOwnBlock(devnet.anvil.rpcUrl, devnet.deployment, newcomer, 1_000n)
       await mineTokenActivity(devnet.anvil.rpcUrl, devnet.deployment, devnet.scenario.accounts, rng, {blocks: depth - 1, perBlock: 5})
       const before = await devnet.head()
       const doomedTxs = await txHashesOfBlocks(before - depth + 1, before)

@@ -1,6 +1,6 @@
-import type {Address} from 'viem'
-import type {Deployment} from '../devnet/deploy'
+import type {Address, Hex} from 'viem'
 import type {Rng} from '../devnet/prng'
+import {type Deployment, waitForReceipt} from '../devnet/deploy'
 import {Rpc} from '../devnet/rpc'
 import {tokenTransferTx} from '../test-support/reorg'
 
@@ -21,4 +21,15 @@ export async function reorgWithOtherTransfers(rpcUrl: string, deployment: Deploy
 export async function blockHashAt(rpcUrl: string, height: number): Promise<string | undefined> {
   const block = await new Rpc(rpcUrl).call<{hash: string} | null>('eth_getBlockByNumber', ['0x' + height.toString(16), false])
   return block?.hash
+}
+
+/**
+ * One block with one transfer from the deployer to `to`, waited for: anvil answers eth_sendTransaction before the
+ * block is visible, and the next sender reading the deployer's nonce must see it mined.
+ */
+export async function transferInOwnBlock(rpcUrl: string, deployment: Deployment, to: Address, amount: bigint): Promise<void> {
+  const rpc = new Rpc(rpcUrl)
+  const hash = await rpc.call<Hex>('eth_sendTransaction', [tokenTransferTx(deployment, to, amount)])
+  const receipt = await waitForReceipt(rpc, hash)
+  if (receipt.status !== '0x1') throw new Error(`transfer to ${to} reverted (tx ${hash})`)
 }
