@@ -26,7 +26,7 @@ const processor = buildProcessor(config, contracts)
  * Before resuming, makes sure the block the index holds as final is still on the chain. If a reorg deeper than
  * FINALITY_CONFIRMATIONS replaced it, Subsquid would crash or refuse with an obscure message and a supervisor would
  * restart it forever: instead say what happened and how to recover, and exit with EXIT_FORK_BELOW_FINALITY, which the
- * supervisor (spawn.ts) does not restart. Nothing is written in that case.
+ * supervisor (supervise.ts) does not restart. Nothing is written in that case.
  */
 async function refuseToResumeOnAFork(config: Config): Promise<void> {
   if (!config.DATABASE_URL || !config.RPC_URL) return
