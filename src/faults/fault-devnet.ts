@@ -22,8 +22,6 @@ export interface FaultDevnet {
   head(): Promise<number>
   /** A fresh migrated database on the test server, with a small pool; dropped by close(). */
   freshDatabase(prefix: string): Promise<{db: TestDatabase; pool: Pool}>
-  /** Registers extra cleanup (run in reverse order by close()). */
-  onClose(step: () => Promise<void>): void
   close(): Promise<void>
 }
 
@@ -61,7 +59,6 @@ export async function startFaultDevnet(seed: number, scenario: Omit<ScenarioOpti
         cleanup.push(() => pool.end())
         return {db, pool}
       },
-      onClose: (step) => void cleanup.push(step),
       close,
     }
   } catch (e) {

@@ -53,12 +53,16 @@ export function superviseProcessor(
 
   const exited = (async (): Promise<number | string> => {
     let failuresInARow = 0
+    let lastCode: number | string = 'not started'
     for (;;) {
       const started = Date.now()
       const heightBefore = await committedHeight(opts.databaseUrl)
+      // stop() may have come while we read the height: starting a child now would outlive the supervision.
+      if (stopping) return lastCode
       const child = spawnProcessor(opts)
       children.push(child)
       const code = await child.exited
+      lastCode = code
       if (stopping) return code
       if (code === 0) {
         log('processor finished (exit 0)')
@@ -70,6 +74,7 @@ export function superviseProcessor(
         return code
       }
       const heightAfter = await committedHeight(opts.databaseUrl)
+      if (stopping) return code
       const progressed = heightBefore !== undefined && heightAfter !== undefined && heightAfter > heightBefore
       failuresInARow = progressed || Date.now() - started >= policy.stableAfterMs ? 1 : failuresInARow + 1
       if (failuresInARow > policy.maxFailuresInARow) {
