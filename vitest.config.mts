@@ -18,7 +18,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'src/**/*.int.test.ts'],
+          // The fault suite has its own config and command (vitest.faults.config.mts, npm run test:faults).
+          exclude: [...configDefaults.exclude, 'src/**/*.int.test.ts', 'src/faults/**'],
         },
       },
       {

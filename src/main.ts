@@ -10,7 +10,7 @@ import {parsePgUrl, redactPgUrl, withDatabase} from './db/url'
 import {startAnvil} from './devnet/anvil'
 import {deployProtocol, writeContractsConfig} from './devnet/deploy'
 import {runScenario, startLiveActivity} from './devnet/scenario'
-import {spawnProcessor} from './processor/spawn'
+import {superviseProcessor} from './processor/supervise'
 import {Shutdown} from './shutdown'
 import {followAnalytics} from './analytics/follow'
 import {ensureReadOnlyRole} from './api/readonly-role'
@@ -23,7 +23,8 @@ import {chainClient} from './verify/chain-reader'
  *  1. Postgres: DATABASE_URL, or an embedded Postgres under DATA_DIR/postgres.
  *  2. Chain: RPC_URL + CONTRACTS_FILE, or a fresh anvil devnet with the reference protocol deployed and a seeded
  *     scenario played on it (plus a trickle of live activity so there are always new blocks to follow).
- *  3. Migrations, then the processor as a child process, which keeps following the head.
+ *  3. Migrations, then the processor as a supervised child process (restarted with backoff if it dies), which keeps
+ *     following the head.
  *  4. Once the index has caught up, the DuckDB analytics: mirror, metric suite with backfill, results to Postgres,
  *     refreshed every ANALYTICS_INTERVAL_MS.
  *  5. The GraphQL audit API, through a read-only database role; its URL is printed.
@@ -74,16 +75,19 @@ async function main(): Promise<void> {
   const applied = await applyMigrations(databaseUrl)
   log(`database ${redactPgUrl(databaseUrl)}: ${applied.length} migration(s) applied`)
 
-  const processor = spawnProcessor({
+  // Supervised: a processor that dies (lost database connection, failing RPC) is restarted with backoff; one that
+  // found a reorg deeper than finality, or keeps failing, is not, and then everything stops with its message.
+  const processor = superviseProcessor({
     databaseUrl,
     rpcUrl,
     contractsFile,
     env: {FINALITY_CONFIRMATIONS: String(config.FINALITY_CONFIRMATIONS)},
+    log: (m) => log(m),
   })
   shutdown.add('processor', () => processor.stop().then(() => undefined))
   void processor.exited.then((code) => {
     if (!shutdown.started) {
-      log(`processor exited unexpectedly (${code}); stopping`)
+      log(`processor stopped for good (${code}); stopping`)
       void shutdown.run(1)
     }
   })

@@ -42,7 +42,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..')
 const CONTRACTS_DIR = path.join(PROJECT_ROOT, 'contracts')
 const CACHE_DIR = path.join(PROJECT_ROOT, '.data', 'solc-cache')
 
-const SETTINGS = {
+export const SETTINGS = {
   evmVersion: 'cancun',
   optimizer: { enabled: true, runs: 200 },
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
@@ -54,7 +54,7 @@ interface SolcOutput {
 }
 
 /** Reads `@openzeppelin/...` imports from node_modules; resolution by require.resolve keeps paths portable. */
-function findImport(importPath: string): { contents: string } | { error: string } {
+export function findImport(importPath: string): { contents: string } | { error: string } {
   try {
     return { contents: readFileSync(require.resolve(importPath), 'utf8') }
   } catch (e) {

@@ -53,4 +53,11 @@ describe('decodeLog', () => {
     expect(decodeLog(log(transferTopics, '0x', '0x00000000000000000000000000000000000000bb'), contracts).eventName).toBe('Unknown')
     expect(decodeLog(log(['0x' + 'ab'.repeat(32)], '0x'), contracts).eventName).toBe('Unknown')
   })
+
+  it('says why a log is Unknown: unconfigured contract, topic0 outside the ABI, or no topics at all', () => {
+    const reason = (topics: string[], address?: string) => String(decodeLog(log(topics, '0x', address), contracts).args.decodeError)
+    expect(reason(transferTopics, '0x00000000000000000000000000000000000000bb')).toMatch(/is not a configured contract/)
+    expect(reason(['0x' + 'ab'.repeat(32)])).toMatch(/topic0 0xabab.* is not an event of the token ABI/)
+    expect(reason([])).toMatch(/no topics/)
+  })
 })

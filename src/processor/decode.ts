@@ -20,7 +20,8 @@ export interface LogInput {
  * Malformed input loses nothing and stops nothing: a log whose topic0 matches a known event but whose topics or data
  * do not fit the ABI (for example an ERC721 Transfer, which shares topic0 with ERC20 Transfer but has 4 topics) is
  * still stored in the audit log, as eventName with `decodeError` and the raw topics/data, and changes no derived row.
- * Logs from contracts or with topics we do not know are also kept, as eventName 'Unknown'.
+ * Logs from contracts or with topics we do not know are also kept, as eventName 'Unknown' with the reason in
+ * `decodeError`.
  */
 export function decodeLog(log: LogInput, contracts: ContractsConfig): DecodedLog {
   const contract = log.address.toLowerCase()
@@ -37,7 +38,7 @@ export function decodeLog(log: LogInput, contracts: ContractsConfig): DecodedLog
   const entry = contracts.byAddress.get(contract)
   const spec = entry && log.topics[0] !== undefined ? EVENT_CATALOG[entry.kind].get(log.topics[0]) : undefined
   if (!entry || !spec) {
-    return {meta, contractKind: entry?.kind ?? 'unknown', eventName: 'Unknown', args: {topics: log.topics, data: log.data}}
+    return {meta, contractKind: entry?.kind ?? 'unknown', eventName: 'Unknown', args: {decodeError: unknownReason(log, entry?.kind), topics: log.topics, data: log.data}}
   }
   let decoded: Record<string, unknown>
   try {
@@ -52,6 +53,13 @@ export function decodeLog(log: LogInput, contracts: ContractsConfig): DecodedLog
     }
   }
   return {meta, contractKind: entry.kind, eventName: spec.name, args: toJsonSafe(decoded) as Record<string, unknown>, raw: spec.toRaw?.(decoded)}
+}
+
+/** Why a log is 'Unknown', for the audit row: the auditor should not have to guess. */
+function unknownReason(log: LogInput, kind: string | undefined): string {
+  if (kind === undefined) return `${log.address.toLowerCase()} is not a configured contract`
+  if (log.topics[0] === undefined) return 'log has no topics (anonymous event): nothing to identify it by'
+  return `topic0 ${log.topics[0]} is not an event of the ${kind} ABI`
 }
 
 /** bigint → decimal string, recursively, so the args survive JSON exactly. */

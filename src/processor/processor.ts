@@ -7,7 +7,6 @@ import {
 } from '@subsquid/evm-processor'
 import type {Config} from '../config'
 import type {ContractsConfig} from './contracts-config'
-import {EVENT_CATALOG} from './event-catalog'
 
 const FIELDS = {
   log: {topics: true, data: true, transactionHash: true},
@@ -15,7 +14,7 @@ const FIELDS = {
 
 /**
  * Builds the one EvmBatchProcessor: RPC (and optionally an SQD Network gateway for real chains), finality depth,
- * and one log subscription per configured contract, from its start block, with every topic0 its ABI declares.
+ * and one log subscription per configured contract, from its start block, for every log it emits.
  */
 export function buildProcessor(config: Config, contracts: ContractsConfig) {
   if (!config.RPC_URL) throw new Error('buildProcessor: RPC_URL is required (the devnet sets it when run by npm start)')
@@ -33,10 +32,12 @@ export function buildProcessor(config: Config, contracts: ContractsConfig) {
   const to = config.INDEX_TO_BLOCK
   processor.setBlockRange({from, to})
   if (config.INCLUDE_ALL_BLOCKS) processor.includeAllBlocks({from, to})
+  // Every log of a configured contract, not only the topic0s its ABI declares: the audit log promises every event
+  // the contract emitted, and a log outside the ABI (a proxy's Upgraded, a log with no topics) is exactly what an
+  // auditor wants to see. Such logs are kept as 'Unknown' with the reason (decode.ts) and change nothing else.
   for (const c of contracts.contracts) {
     processor.addLog({
       address: [c.address],
-      topic0: [...EVENT_CATALOG[c.kind].keys()],
       range: {from: c.startBlock},
     })
   }
