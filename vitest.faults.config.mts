@@ -4,7 +4,14 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['src/faults/**/*.faults.test.ts'],
+    include: [
+      'src/faults/**/*.faults.test.ts',
+      // The API's fault cases: database outage under load, hostile GraphQL, admin token, protections (also in npm test).
+      'src/api/outage.int.test.ts',
+      'src/api/hostile.int.test.ts',
+      'src/api/admin.int.test.ts',
+      'src/api/protection.int.test.ts',
+    ],
     globalSetup: ['src/test-support/global-setup.ts'],
     // Child processes, one file at a time: each case starts anvil, processors and sometimes its own Postgres,
     // and two cases racing for 2 cores would turn timing faults into flaky ones.

@@ -118,10 +118,8 @@ describe('API while Postgres restarts', () => {
     const health = await fetch(`${url}/health`)
     expect(health.status).toBe(200)
   })
-})
 
-describe('isDatabaseUnavailable', () => {
-  it('tells outages from query errors', () => {
+  it('tells outages (isDatabaseUnavailable) from query errors', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'}))).toBe(true)
     expect(isDatabaseUnavailable(Object.assign(new Error('terminating connection due to administrator command'), {code: '57P01'}))).toBe(true)
     expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true)

@@ -34,7 +34,7 @@ export default class FaultSummaryReporter implements Reporter {
       'trial s': (r.ms / 1000).toFixed(1),
       checked: FAULT_CASES[name as keyof typeof FAULT_CASES] ?? '(not in FAULT_CASES)',
     }))
-    process.stdout.write('\n' + formatTable(table) + `\ninvariant after every trial: ${INVARIANT}\n\n`)
+    process.stdout.write('\n' + formatTable(table) + `\ninvariant after every trial of the chain cases (reorgs to hostile chain data): ${INVARIANT}\n\n`)
   }
 }
 
