@@ -156,7 +156,7 @@ describe('reorg deeper than finality', () => {
     expect(exit, out.slice(-3000)).toBe(EXIT_FORK_BELOW_FINALITY)
     expect(out).toContain('REORG DEEPER THAN FINALITY')
     expect(out).toMatch(new RegExp(`block ${status.finalizedHeight}, which the index holds as final`))
-    expect(out).toContain('reset-index-cli')
+    expect(out).toContain('npm run reset-index -- --yes')
     expect(out).toContain('Not restarting')
     expect(processor.restarts(), 'restarted at most once before the fork check stopped it').toBeLessThanOrEqual(1)
     // Nothing silently wrong: the new history was not written on top of the old one.

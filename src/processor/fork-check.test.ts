@@ -37,7 +37,7 @@ describe('findForkBelowFinality', () => {
   it('reports a chain that no longer reaches the finalized block', async () => {
     const fork = await findForkBelowFinality(fakeDb({height: 50, hash: 'a50'}, indexed), chain(1_000, 45))
     expect(fork?.chainHash).toBeNull()
-    expect(describeFork(fork!, 10)).toMatch(/no longer on the chain.*\n.*FINALITY_CONFIRMATIONS=10[\s\S]*reset-index-cli/)
+    expect(describeFork(fork!, 10)).toMatch(/no longer on the chain.*\n.*FINALITY_CONFIRMATIONS=10[\s\S]*npm run reset-index -- --yes/)
   })
 
   it('says when even the first indexed block changed', async () => {

@@ -70,7 +70,7 @@ export function describeFork(f: ForkBelowFinality, finalityConfirmations: number
       (f.chainHash ? `now has hash ${f.chainHash} on the chain.` : 'is no longer on the chain (the chain is shorter).'),
     `The chain's history changed ${where}, deeper than FINALITY_CONFIRMATIONS=${finalityConfirmations}. ` +
       `Indexed data from there on describes blocks that no longer exist, so the processor stops here and writes nothing.`,
-    'To recover: stop the indexer, run `npm run build && node lib/processor/reset-index-cli.js` with the same DATABASE_URL ' +
+    'To recover: stop the indexer, run `npm run reset-index -- --yes` with the same DATABASE_URL ' +
       '(it empties the index and the processor status; the migrations stay), then start again: it re-indexes from the ' +
       'contracts\' start blocks. If reorgs this deep are normal on this chain, raise FINALITY_CONFIRMATIONS first.',
   ].join('\n')
