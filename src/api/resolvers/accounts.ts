@@ -12,7 +12,6 @@ import {delegations, type HistoryFilters, transfers, votesCast, votingPowerHisto
 interface AccountParent {
   address: string
   atBlock: number | null
-  asOfBlock: number
 }
 
 interface HoldingParent {
@@ -89,10 +88,12 @@ export const accountResolvers = {
   Query: {
     async account(_: unknown, args: {address: string; atBlock?: number | null}, ctx: ApiContext): Promise<AccountParent> {
       const atBlock = await checkBlock(ctx, args.atBlock)
-      return {address: args.address, atBlock, asOfBlock: atBlock ?? (await ctx.indexStatus()).height}
+      return {address: args.address, atBlock}
     },
   },
   Account: {
+    // Resolved only when asked for: a history page needs no index status.
+    asOfBlock: async (a: AccountParent, _: unknown, ctx: ApiContext) => a.atBlock ?? (await ctx.indexStatus()).height,
     async firstSeenBlock(a: AccountParent, _: unknown, ctx: ApiContext): Promise<number | null> {
       const rows = await ctx.query<{b: number}>(`SELECT first_seen_block AS b FROM account WHERE id = $1`, [a.address])
       const b = rows[0]?.b
