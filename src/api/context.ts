@@ -5,6 +5,7 @@ import {badInput} from './errors'
 import type {IndexStatusCache} from './index-status'
 import {type PageSettings, RowBudget} from './pagination'
 import {QUERY_LIMITS} from './limits'
+import {statementName} from './prepared'
 import {Params} from './sql'
 
 /** The API's share of Config (src/config.ts), so tests can build an API without an environment. */
@@ -38,7 +39,7 @@ export function createContext(pool: Pool, settings: ApiSettings, status: IndexSt
     budget: new RowBudget(QUERY_LIMITS.rowBudgetPages * settings.maxPage),
     async query<T extends QueryResultRow>(sql: string, params: Params | unknown[]) {
       const values = params instanceof Params ? params.values : params
-      return (await pool.query<T>(sql, values)).rows
+      return (await pool.query<T>({text: sql, values, name: statementName(sql)})).rows
     },
     indexStatus: () => status.recent(),
     freshIndexStatus: () => (fresh ??= status.fresh()),
