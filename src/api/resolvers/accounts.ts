@@ -1,8 +1,10 @@
+import type {GraphQLResolveInfo} from 'graphql'
 import DataLoader from 'dataloader'
 import {defineList} from '../connections'
 import {type ApiContext, checkBlock} from '../context'
 import type {PageArgs} from '../pagination'
 import {eventOf, loadById} from '../rows'
+import {selectedNodeFields} from '../selection'
 import {Params, type SortDirection} from '../sql'
 import {balanceAt, delegateAt, votesAt} from './holdings-sql'
 import {delegations, type HistoryFilters, transfers, votesCast, votingPowerHistory} from './history'
@@ -103,8 +105,8 @@ export const accountResolvers = {
       const tokens = await ctx.query<{id: string}>(`SELECT id FROM token ORDER BY id`, [])
       return holdingLoader(ctx).loadMany(tokens.map((t) => ({token: t.id, account: a.address, block: a.atBlock}))) as Promise<HoldingParent[]>
     },
-    votingPowerHistory: (a: AccountParent, args: HistoryArgs, ctx: ApiContext) =>
-      votingPowerHistory[args.order](ctx, a.address, historyOf(a, args), args),
+    votingPowerHistory: (a: AccountParent, args: HistoryArgs, ctx: ApiContext, info: GraphQLResolveInfo) =>
+      votingPowerHistory[args.order](ctx, a.address, {...historyOf(a, args), fields: selectedNodeFields(info) ?? null}, args),
     transfers: (a: AccountParent, args: HistoryArgs, ctx: ApiContext) => transfers[args.order](ctx, a.address, historyOf(a, args), args),
     delegations: (a: AccountParent, args: HistoryArgs, ctx: ApiContext) => delegations[args.order](ctx, a.address, historyOf(a, args), args),
     votes: (a: AccountParent, args: HistoryArgs, ctx: ApiContext) => votesCast[args.order](ctx, a.address, historyOf(a, {...args, token: null}), args),
