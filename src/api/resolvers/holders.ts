@@ -1,7 +1,7 @@
 import {type ApiContext, checkBlock} from '../context'
 import {type Keyset, type PageArgs, pageSql, readPage, toConnection} from '../pagination'
 import {Params} from '../sql'
-import {holderColumnsSql, type Ranking, rankSetSql} from './holdings-sql'
+import {holderColumnsSql, type Ranking, rankSetSql, rankTotalSql} from './holdings-sql'
 
 /**
  * topHolders: a token's accounts ranked by balance or voting power, largest first, with each one's share of the
@@ -48,12 +48,13 @@ export const holderResolvers = {
       const set = rankSetSql(p, args.token, args.by, block)
       const cut = pageSql(p, ks, page)
       const cols = holderColumnsSql(p, args.token, args.by, block)
-      // The set is read twice (total and page). As of a block it costs a lookup per account: MATERIALIZED does those
+      const totalSql = rankTotalSql(p, args.token, args.by, block)
+      // As of a block the set is read twice (total and page) and costs a lookup per account: MATERIALIZED does those
       // once. Latest, it is token_holder itself: inlined, the page walks the (token_id, rank) index and stops early.
       // The LEFT JOIN keeps the total's row when the page is empty.
       const rows = await ctx.query<HolderRow & {total: string}>(
         `WITH ranked AS ${block === null ? 'NOT MATERIALIZED' : 'MATERIALIZED'} (SELECT * FROM (${set}) r WHERE r.rank > 0)
-         SELECT tot.total, pg.* FROM (SELECT coalesce(sum(rank), 0)::text AS total FROM ranked) tot
+         SELECT tot.total, pg.* FROM (${totalSql}) tot
          LEFT JOIN LATERAL (
            SELECT s.address, s.rank::text AS rank, ${cols} FROM ranked s WHERE ${cut.after} ORDER BY ${cut.order} LIMIT ${cut.limit}
          ) pg ON TRUE

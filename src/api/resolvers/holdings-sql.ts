@@ -44,7 +44,22 @@ export function rankSetSql(p: Params, token: string, by: Ranking, block: number 
   }
   const b = p.add(block, 'int')
   const value = by === 'BALANCE' ? balanceAt(t, 'h.account_id', b) : votesAt(t, 'h.account_id', b)
-  return `SELECT h.account_id AS address, ${value} AS rank FROM ${accounts}`
+  // A LATERAL of its own (not a SELECT-list subquery) so the lookup runs once per account: as an output column, a
+  // filter on it (rank > 0) was pushed down and made Postgres run every lookup twice.
+  return `SELECT h.account_id AS address, v.rank FROM token_holder h CROSS JOIN LATERAL (SELECT ${value} AS rank OFFSET 0) v
+    WHERE h.token_id = ${t} AND h.account_id <> ${p.add(ZERO_ADDRESS, 'text')}`
+}
+
+/**
+ * The total the shares divide by, over the set `ranked` (rankSetSql, rank > 0). Latest, it is read without walking
+ * the set: total supply from the token row (what balanceOf's sum is; the zero address never has a holder row), and
+ * the votes' sum from the (token_id, votes) index alone. As of a block, the sum of the ranked set itself.
+ */
+export function rankTotalSql(p: Params, token: string, by: Ranking, block: number | null): string {
+  if (block !== null) return `SELECT coalesce(sum(rank), 0)::text AS total FROM ranked`
+  const t = p.add(token, 'text')
+  if (by === 'BALANCE') return `SELECT coalesce((SELECT tk.total_supply FROM token tk WHERE tk.id = ${t}), 0)::text AS total`
+  return `SELECT coalesce(sum(h.votes), 0)::text AS total FROM token_holder h WHERE h.token_id = ${t} AND h.votes > 0`
 }
 
 /**
