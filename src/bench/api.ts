@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       `data: ${params.events.toLocaleString('en-US')} audit events, indexed height ${params.head}; token ${params.token}; ` +
         `proposal ${params.proposal} (${params.voteCount} votes); metric series ${params.metric.metric}/${params.metric.distribution}/` +
         `${params.metric.scopeKind}/${params.metric.scopeId} (${params.metric.points} points, ${params.metric.synthetic} synthetic); ` +
-        `audit-trail address ${params.trailAddress} (${params.trailEvents} typed events); voting-power history of ` +
+        `audit-trail address ${params.trailAddress} (${params.trailEvents} transfers out); voting-power history of ` +
         `${params.vpDelegate} (${params.vpChanges} changes); atBlock ${params.atBlock}`,
     )
 
@@ -291,10 +291,13 @@ async function pickParameters(url: string, metricPoints: number): Promise<Params
     const prop = await one(`SELECT proposal_id AS id, count(*) AS n FROM vote GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`)
     // The busiest voting-power history: the delegate the dashboards show first.
     const vp = await one(`SELECT delegate, count(*) AS n FROM voting_power_change GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`)
-    // An ordinary active account, not a whale nor a contract: the median sender among addresses with ≥ 100 transfers out.
+    // An ordinary active account, not a whale nor a contract: the median sender among addresses with ≥ 20 transfers out
+    // that emitted no event themselves (a contract's trail also holds its own events, which OpenReader's by-argument
+    // query cannot find, so the two answers would differ).
     const trail = await one(
       `WITH s AS (SELECT "from" AS a, count(*) AS n FROM transfer WHERE "from" <> '0x0000000000000000000000000000000000000000'
-                  GROUP BY 1 HAVING count(*) >= 100)
+                    AND "from" NOT IN (SELECT DISTINCT contract FROM audit_event)
+                  GROUP BY 1 HAVING count(*) >= 20)
        SELECT a, n FROM s ORDER BY n, a OFFSET (SELECT count(*) / 2 FROM s) LIMIT 1`,
     )
     const series = await one(
