@@ -111,7 +111,7 @@ describe('balance checkpoints', () => {
   it('the migration backfill computes exactly the checkpoints the processor wrote', async () => {
     const {rows: counted} = await pool.query(`SELECT count(*)::int AS n FROM balance_checkpoint`)
     expect(counted[0].n).toBeGreaterThan(50)
-    const Migration = require(path.join(MIGRATIONS_DIR, '1795617985551-BalanceCheckpoints.js'))
+    const Migration = require(path.join(MIGRATIONS_DIR, '1795620290926-BalanceCheckpoints.js'))
     const statements: string[] = []
     await new Migration().up({query: async (sql: string) => void statements.push(sql)})
     const backfill = statements.find((s) => s.trim().startsWith('INSERT INTO "balance_checkpoint"'))

@@ -38,16 +38,17 @@ export type Ranking = 'BALANCE' | 'VOTES'
  */
 export function rankSetSql(p: Params, token: string, by: Ranking, block: number | null): string {
   const t = p.add(token, 'text')
-  const accounts = `token_holder h WHERE h.token_id = ${t} AND h.account_id <> ${p.add(ZERO_ADDRESS, 'text')}`
+  const accounts = `h.token_id = ${t} AND h.account_id <> ${p.add(ZERO_ADDRESS, 'text')}`
   if (block === null) {
-    return `SELECT h.account_id AS address, h.${by === 'BALANCE' ? 'balance' : 'votes'} AS rank, h.balance, h.votes, h.delegate FROM ${accounts}`
+    return `SELECT h.account_id AS address, h.${by === 'BALANCE' ? 'balance' : 'votes'} AS rank, h.balance, h.votes, h.delegate
+      FROM token_holder h WHERE ${accounts}`
   }
   const b = p.add(block, 'int')
   const value = by === 'BALANCE' ? balanceAt(t, 'h.account_id', b) : votesAt(t, 'h.account_id', b)
   // A LATERAL of its own (not a SELECT-list subquery) so the lookup runs once per account: as an output column, a
   // filter on it (rank > 0) was pushed down and made Postgres run every lookup twice.
   return `SELECT h.account_id AS address, v.rank FROM token_holder h CROSS JOIN LATERAL (SELECT ${value} AS rank OFFSET 0) v
-    WHERE h.token_id = ${t} AND h.account_id <> ${p.add(ZERO_ADDRESS, 'text')}`
+    WHERE ${accounts}`
 }
 
 /**

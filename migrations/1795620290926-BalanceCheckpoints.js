@@ -1,9 +1,10 @@
-module.exports = class BalanceCheckpoints1795617985551 {
-    name = 'BalanceCheckpoints1795617985551'
+module.exports = class BalanceCheckpoints1795620290926 {
+    name = 'BalanceCheckpoints1795620290926'
 
     async up(db) {
         await db.query(`CREATE TABLE "balance_checkpoint" ("id" character varying NOT NULL, "token" text NOT NULL, "account" text NOT NULL, "block_number" integer NOT NULL, "balance" numeric NOT NULL, CONSTRAINT "PK_dda4368eed085781443f5f95706" PRIMARY KEY ("id"))`)
         await db.query(`CREATE INDEX "IDX_d3afda0456d0b7ec1be27b9b31" ON "balance_checkpoint" ("token", "account", "block_number") `)
+        await db.query(`CREATE INDEX "IDX_1d94773cf1e6a5ebc106facd86" ON "contribution" ("registry") `)
         // Added by hand after generation: checkpoints for the history indexed before this migration, from the transfer
         // table (the zero address, which mints and burns, has none), exactly as the processor writes them: the running
         // balance at the end of every block in which it changed. Hot blocks indexed before it are included but not
@@ -24,6 +25,7 @@ module.exports = class BalanceCheckpoints1795617985551 {
     }
 
     async down(db) {
+        await db.query(`DROP INDEX "public"."IDX_1d94773cf1e6a5ebc106facd86"`)
         await db.query(`DROP INDEX "public"."IDX_d3afda0456d0b7ec1be27b9b31"`)
         await db.query(`DROP TABLE "balance_checkpoint"`)
     }
