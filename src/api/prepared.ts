@@ -1,8 +1,9 @@
 import {createHash} from 'node:crypto'
 
 /**
- * Names for the API's statements, so each pooled connection parses and plans a statement's text once and then only
- * binds and executes it (node-postgres prepares a named statement on first use per connection). The API builds its
+ * Names for the API's statements, so each pooled connection parses and analyses a statement's text once and then
+ * only plans (always a custom plan for the values given: db.ts) and executes it (node-postgres prepares a named
+ * statement on first use per connection). The API builds its
  * SQL from fixed fragments (values are always bind parameters), so the set of texts is bounded by the code; the cap
  * keeps a future path that would make texts per request from growing every connection's statement cache: past
  * it, new texts run unnamed as before.

@@ -62,14 +62,13 @@ export const holderResolvers = {
         p,
       )
       const total = rows[0]?.total ?? '0'
-      const found = rows.filter((r) => r.address !== null)
+      const found = rows.filter((r) => r.address !== null).map((r) => ({...r, share: shareOf(r.rank, total)}))
       const conn = toConnection(found, page, ks, async () => {
         const c = new Params()
         const n = await ctx.query<{n: number}>(`SELECT count(*)::int AS n FROM (${rankSetSql(c, args.token, args.by, block)}) r WHERE r.rank > 0`, c)
         return n[0]?.n ?? 0
       })
-      const edges = conn.edges.map((e) => ({...e, node: {...e.node, share: shareOf(e.node.rank, total)}}))
-      return {...conn, edges, total, asOfBlock: block ?? (await ctx.indexStatus()).height}
+      return {...conn, total, asOfBlock: block ?? (await ctx.indexStatus()).height}
     },
   },
 }
