@@ -35,9 +35,10 @@ import {postgresForBench} from './postgres'
  *    thread (autocannon `workers: 1`) so it does not share the event loop of our in-process server.
  * 3. Queries, each written for the server's own schema (see QUERIES): top-100 holders (ours at the head, plus ours
  *    atBlock alone: OpenReader cannot time-travel), a proposal with all its votes, a metric series of 1,000 points,
- *    an address's audit-trail page, an account's voting-power history. The first answer of each must be a GraphQL
- *    answer without errors and with non-empty data; every measured response must then be byte-identical to it
- *    (autocannon expectBody: a changed or error answer counts as a mismatch).
+ *    an address's audit-trail page, an account's voting-power history. Before measuring, both servers' answers to
+ *    an equivalent pair must hold the same rows (ids and values) in the same order, or the run stops. The first
+ *    answer of each must be a GraphQL answer without errors and with non-empty data; every measured response must
+ *    then be byte-identical to it (autocannon expectBody: a changed or error answer counts as a mismatch).
  * 4. autocannon: `--connections` (50) for `--duration` seconds (10) per query and server, POST JSON.
  *
  * Targets (2 cores): p99 < 50 ms at 50 connections for every query; requests/s ≥ OpenReader's on every equivalent.
