@@ -57,7 +57,7 @@ describe('pages', () => {
     expect(decodeCursor(conn.pageInfo.endCursor!, 'k', ['decimal', 'string'])).toEqual(['5', 'b'])
     expect(await conn.totalCount()).toBe(3)
     const last = toConnection(rows.slice(2), readPage({first: 2, after: conn.pageInfo.endCursor}, keyset, settings, new RowBudget(100)), keyset, async () => 3)
-    expect(last.pageInfo).toEqual({hasNextPage: false, endCursor: last.edges[0]!.cursor})
+    expect(last.pageInfo).toEqual({hasNextPage: false, endCursor: last.edges[0]!.cursor()})
     expect(toConnection([], page, keyset, async () => 0).pageInfo).toEqual({hasNextPage: false, endCursor: null})
   })
 })

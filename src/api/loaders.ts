@@ -62,9 +62,15 @@ export function grouped<A, V>(
 /**
  * `inner` evaluated once per parent via LATERAL: inner SQL refers to the current parent as `p.parent` and carries its
  * own ORDER BY / LIMIT, so each parent gets its own page in a single statement.
+ *
+ * One parent (every root list, and most nested ones) is a one-row subquery instead of unnest: Postgres pulls it up
+ * and plans the inner query with the parent's actual value. Behind unnest the planner only has an average row count
+ * per value; for a delegate with 142k of 1.5M voting-power changes it guessed 608 rows, sorted all 142k for a
+ * 1,000-row page (282 ms) instead of walking the (delegate, block_number) index (1.4 ms).
  */
 export function lateral(p: Params, parents: string[], inner: string): string {
-  return `SELECT p.parent AS "__parent", x.* FROM unnest(${p.add(parents, 'text[]')}) AS p(parent) CROSS JOIN LATERAL (${inner}) x`
+  const from = parents.length === 1 ? `(SELECT ${p.add(parents[0], 'text')} AS parent) p` : `unnest(${p.add(parents, 'text[]')}) AS p(parent)`
+  return `SELECT p.parent AS "__parent", x.* FROM ${from} CROSS JOIN LATERAL (${inner}) x`
 }
 
 /** Groups rows of a lateral query by their parent. */

@@ -19,6 +19,19 @@ export function columns(alias: string, list: string): string {
     .join(', ')
 }
 
+/**
+ * `columns(...)` restricted to the GraphQL fields a request selected (selection.ts), plus `always` (the keyset's
+ * fields, and any a field resolver reads). `fields` null or undefined: every column.
+ */
+export function columnsFor(alias: string, list: string, fields: readonly string[] | null | undefined, always: readonly string[]): string {
+  if (!fields) return columns(alias, list)
+  const keep = list
+    .trim()
+    .split(/\s+/)
+    .filter((c) => fields.includes(camel(c)) || always.includes(camel(c)))
+  return columns(alias, keep.join(' '))
+}
+
 export const COLS = {
   token: 'id name total_supply holder_count transfer_count updated_at_block',
   governor: 'id name token_id timelock voting_delay voting_period proposal_threshold quorum_numerator quorum_denominator proposal_count updated_at_block',

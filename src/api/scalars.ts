@@ -40,11 +40,29 @@ function parseAddress(value: unknown): string {
   throw badInput(`Address must be 0x followed by 40 hex digits, got ${JSON.stringify(value)}`)
 }
 
+/**
+ * Checksummed forms of the addresses served recently. A list repeats the same few addresses (a token, a delegate)
+ * on every row, and EIP-55 costs a keccak per address; cleared when full, so memory stays bounded.
+ */
+const CHECKSUM_CACHE_MAX = 50_000
+const checksums = new Map<string, string>()
+
+function checksummed(value: string): string {
+  let out = checksums.get(value)
+  if (out === undefined) {
+    if (!ADDRESS.test(value)) throw new TypeError(`Address cannot represent ${value}`)
+    if (checksums.size >= CHECKSUM_CACHE_MAX) checksums.clear()
+    out = getAddress(value.toLowerCase())
+    checksums.set(value, out)
+  }
+  return out
+}
+
 export const AddressScalar = new GraphQLScalarType({
   name: 'Address',
   description: 'An Ethereum address: accepted in any letter case, returned EIP-55 checksummed.',
   serialize(value) {
-    if (typeof value === 'string' && ADDRESS.test(value)) return getAddress(value.toLowerCase())
+    if (typeof value === 'string') return checksummed(value)
     throw new TypeError(`Address cannot represent ${String(value)}`)
   },
   parseValue: parseAddress,

@@ -5,6 +5,7 @@ import type {Config} from '../config'
 import {type ApiContext, type ApiSettings, createContext} from './context'
 import {createApiMetrics} from './http/metrics'
 import {type AdminOptions, adminPlugin} from './http/admin'
+import {IndexStatusCache} from './index-status'
 import {routesPlugin} from './http/routes'
 import {QUERY_LIMITS} from './limits'
 import {maskApiError} from './mask-error'
@@ -41,9 +42,10 @@ export function createApi(opts: CreateApiOptions): Api {
   const settings = apiSettings(opts.config)
   const logError = opts.logError ?? ((message, error) => console.error(message, error))
   const metrics = createApiMetrics(opts.pool)
+  const status = new IndexStatusCache(opts.pool)
   return createYoga<Record<string, never>, ApiContext>({
     schema: buildSchema(),
-    context: () => createContext(opts.pool, settings),
+    context: () => createContext(opts.pool, settings, status),
     graphqlEndpoint: '/graphql',
     // Yoga's own health answer needs no database; ours (/health) does, so yoga's moves out of its way.
     healthCheckEndpoint: '/live',

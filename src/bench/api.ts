@@ -35,9 +35,10 @@ import {postgresForBench} from './postgres'
  *    thread (autocannon `workers: 1`) so it does not share the event loop of our in-process server.
  * 3. Queries, each written for the server's own schema (see QUERIES): top-100 holders (ours at the head, plus ours
  *    atBlock alone: OpenReader cannot time-travel), a proposal with all its votes, a metric series of 1,000 points,
- *    an address's audit-trail page, an account's voting-power history. The first answer of each must be a GraphQL
- *    answer without errors and with non-empty data; every measured response must then be byte-identical to it
- *    (autocannon expectBody: a changed or error answer counts as a mismatch).
+ *    an address's audit-trail page, an account's voting-power history. Before measuring, both servers' answers to
+ *    an equivalent pair must hold the same rows (ids and values) in the same order, or the run stops. The first
+ *    answer of each must be a GraphQL answer without errors and with non-empty data; every measured response must
+ *    then be byte-identical to it (autocannon expectBody: a changed or error answer counts as a mismatch).
  * 4. autocannon: `--connections` (50) for `--duration` seconds (10) per query and server, POST JSON.
  *
  * Targets (2 cores): p99 < 50 ms at 50 connections for every query; requests/s ≥ OpenReader's on every equivalent.
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
       `data: ${params.events.toLocaleString('en-US')} audit events, indexed height ${params.head}; token ${params.token}; ` +
         `proposal ${params.proposal} (${params.voteCount} votes); metric series ${params.metric.metric}/${params.metric.distribution}/` +
         `${params.metric.scopeKind}/${params.metric.scopeId} (${params.metric.points} points, ${params.metric.synthetic} synthetic); ` +
-        `audit-trail address ${params.trailAddress} (${params.trailEvents} typed events); voting-power history of ` +
+        `audit-trail address ${params.trailAddress} (${params.trailEvents} transfers out); voting-power history of ` +
         `${params.vpDelegate} (${params.vpChanges} changes); atBlock ${params.atBlock}`,
     )
 
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
     const queries = buildQueries(params)
     const rows: Row[] = []
     for (const q of queries) {
+      if (q.openReader) await checkEquivalent(q, ours, openReader.url)
       for (const [server, url, query] of [
         ['ours', ours, q.ours] as const,
         ['OpenReader', openReader.url, q.openReader] as const,
@@ -290,10 +292,13 @@ async function pickParameters(url: string, metricPoints: number): Promise<Params
     const prop = await one(`SELECT proposal_id AS id, count(*) AS n FROM vote GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`)
     // The busiest voting-power history: the delegate the dashboards show first.
     const vp = await one(`SELECT delegate, count(*) AS n FROM voting_power_change GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`)
-    // An ordinary active account, not a whale nor a contract: the median sender among addresses with ≥ 100 transfers out.
+    // An ordinary active account, not a whale nor a contract: the median sender among addresses with ≥ 20 transfers out
+    // that emitted no event themselves (a contract's trail also holds its own events, which OpenReader's by-argument
+    // query cannot find, so the two answers would differ).
     const trail = await one(
       `WITH s AS (SELECT "from" AS a, count(*) AS n FROM transfer WHERE "from" <> '0x0000000000000000000000000000000000000000'
-                  GROUP BY 1 HAVING count(*) >= 100)
+                    AND "from" NOT IN (SELECT DISTINCT contract FROM audit_event)
+                  GROUP BY 1 HAVING count(*) >= 20)
        SELECT a, n FROM s ORDER BY n, a OFFSET (SELECT count(*) / 2 FROM s) LIMIT 1`,
     )
     const series = await one(
@@ -434,6 +439,21 @@ async function firstAnswer(url: string, body: string, what: string, nonEmpty: (d
   return text
 }
 
+/** Both servers' first answers to a query hold the same rows in the same order (see ServerQuery.rows). */
+async function checkEquivalent(q: Query, ours: string, openReader: string): Promise<void> {
+  const rowsOf = async (url: string, sq: ServerQuery) => {
+    const r = await fetch(url, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({query: sq.query, variables: sq.variables})})
+    const json = (await r.json()) as {data?: unknown}
+    return sq.rows!(json.data)
+  }
+  const [a, b] = await Promise.all([rowsOf(ours, q.ours), rowsOf(openReader, q.openReader!)])
+  const firstDiff = a.findIndex((row, i) => row !== b[i])
+  if (a.length !== b.length || firstDiff >= 0) {
+    throw new Error(`${q.name}: the servers' answers differ (ours ${a.length} rows, OpenReader ${b.length}; first difference at ${firstDiff}: ${a[firstDiff]} vs ${b[firstDiff]})`)
+  }
+  console.log(`  equivalent: ${q.name}: both servers return the same ${a.length} rows in the same order`)
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Queries: the same information from each server, in that server's own schema.
 
@@ -442,6 +462,9 @@ interface ServerQuery {
   variables: Record<string, unknown>
   /** Number of items of the answer's main list (must be > 0). */
   nonEmpty: (data: any) => number
+  /** The answer's rows as comparable text (ids and values, addresses lowercased), in order: the equivalent queries of
+   *  both servers must give the same list, or the comparison would measure different work. */
+  rows?: (data: any) => string[]
 }
 interface Query {
   name: string
@@ -455,6 +478,7 @@ function buildQueries(p: Params): Query[] {
   const votes = Math.min(p.voteCount, 1000)
   const vpPage = Math.min(p.vpChanges, 1000)
   const trailPage = 50
+  const low = (v: string | null | undefined) => (v ?? '').toLowerCase()
   const topHoldersOurs = `query($token: Address!, $atBlock: Int) {
     topHolders(token: $token, by: BALANCE, atBlock: $atBlock, first: 100) {
       asOfBlock total
@@ -464,15 +488,22 @@ function buildQueries(p: Params): Query[] {
   return [
     {
       name: 'top-100 holders (head)',
-      ours: {query: topHoldersOurs, variables: {token: p.token, atBlock: null}, nonEmpty: (d) => d.topHolders.edges.length},
+      ours: {
+        query: topHoldersOurs,
+        variables: {token: p.token, atBlock: null},
+        nonEmpty: (d) => d.topHolders.edges.length,
+        rows: (d) => d.topHolders.edges.map((e: any) => `${low(e.node.address)} ${e.node.balance} ${e.node.votes} ${low(e.node.delegate)}`),
+      },
+      // Ties by id DESC = by account DESC within one token: our order (balance, address) DESC.
       openReader: {
         query: `query($token: String!) {
-          tokenHolders(where: {token: {id_eq: $token}, balance_gt: "0"}, orderBy: [balance_DESC, id_ASC], limit: 100) {
+          tokenHolders(where: {token: {id_eq: $token}, balance_gt: "0"}, orderBy: [balance_DESC, id_DESC], limit: 100) {
             account { id } balance votes delegate
           }
         }`,
         variables: {token: p.token},
         nonEmpty: (d) => d.tokenHolders.length,
+        rows: (d) => d.tokenHolders.map((h: any) => `${low(h.account.id)} ${h.balance} ${h.votes} ${low(h.delegate)}`),
       },
     },
     {
@@ -487,6 +518,10 @@ function buildQueries(p: Params): Query[] {
         }`,
         variables: {id: p.proposal, n: votes},
         nonEmpty: (d) => d.proposal?.votes.edges.length ?? 0,
+        rows: (d) => [
+          `${d.proposal.id} ${d.proposal.tallies.forVotes} ${d.proposal.tallies.againstVotes} ${d.proposal.tallies.abstainVotes}`,
+          ...d.proposal.votes.edges.map((e: any) => `${e.node.id} ${low(e.node.voter)} ${e.node.weight} ${e.node.blockNumber}`),
+        ],
       },
       openReader: {
         // schema.graphql declares no Proposal.votes (@derivedFrom): the votes are a second root field.
@@ -498,6 +533,10 @@ function buildQueries(p: Params): Query[] {
         }`,
         variables: {id: p.proposal, n: votes},
         nonEmpty: (d) => (d.proposalById ? d.votes.length : 0),
+        rows: (d) => [
+          `${d.proposalById.id} ${d.proposalById.forVotes} ${d.proposalById.againstVotes} ${d.proposalById.abstainVotes}`,
+          ...d.votes.map((v: any) => `${v.id} ${low(v.voter)} ${v.weight} ${v.blockNumber}`),
+        ],
       },
     },
     {
@@ -510,6 +549,7 @@ function buildQueries(p: Params): Query[] {
         }`,
         variables: {w: {metric: p.metric.metric, distribution: p.metric.distribution, scopeKind: p.metric.scopeKind, scopeId: p.metric.scopeId}},
         nonEmpty: (d) => d.metricValues.edges.length,
+        rows: (d) => d.metricValues.edges.map((e: any) => `${e.node.id} ${e.node.asOfBlock} ${e.node.valueExact} ${e.node.inputDigest}`),
       },
       openReader: {
         query: `query($m: String!, $d: String!, $k: String!, $s: String!) {
@@ -520,6 +560,7 @@ function buildQueries(p: Params): Query[] {
         }`,
         variables: {m: p.metric.metric, d: p.metric.distribution, k: p.metric.scopeKind, s: p.metric.scopeId},
         nonEmpty: (d) => d.metricValues.length,
+        rows: (d) => d.metricValues.map((m: any) => `${m.id} ${m.asOfBlock} ${m.valueExact} ${m.inputDigest}`),
       },
     },
     {
@@ -533,6 +574,7 @@ function buildQueries(p: Params): Query[] {
         }`,
         variables: {a: p.trailAddress, n: trailPage},
         nonEmpty: (d) => d.auditTrail.edges.length,
+        rows: (d) => d.auditTrail.edges.map((e: any) => `${e.node.id} ${e.node.eventName} ${e.node.txHash}`),
       },
       // OpenReader's only way to find an address's events in the audit log: the decoded args, by the same argument
       // names the typed tables cover (audit-sql.ts), in chain order.
@@ -549,6 +591,7 @@ function buildQueries(p: Params): Query[] {
           n: trailPage,
         },
         nonEmpty: (d) => d.auditEvents.length,
+        rows: (d) => d.auditEvents.map((e: any) => `${e.id} ${e.eventName} ${e.txHash}`),
       },
     },
     {
@@ -561,6 +604,7 @@ function buildQueries(p: Params): Query[] {
         }`,
         variables: {a: p.vpDelegate, n: vpPage},
         nonEmpty: (d) => d.account.votingPowerHistory.edges.length,
+        rows: (d) => d.account.votingPowerHistory.edges.map((e: any) => `${e.node.id} ${low(e.node.token)} ${e.node.previousVotes} ${e.node.newVotes}`),
       },
       openReader: {
         query: `query($a: String!, $n: Int!) {
@@ -570,6 +614,7 @@ function buildQueries(p: Params): Query[] {
         }`,
         variables: {a: p.vpDelegate, n: vpPage},
         nonEmpty: (d) => d.votingPowerChanges.length,
+        rows: (d) => d.votingPowerChanges.map((v: any) => `${v.id} ${low(v.token)} ${v.previousVotes} ${v.newVotes}`),
       },
     },
     {

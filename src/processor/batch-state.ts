@@ -1,6 +1,7 @@
 import {
   Account,
   AuditEvent,
+  BalanceCheckpoint,
   Contribution,
   DelegateChange,
   Governor,
@@ -41,6 +42,9 @@ export interface BatchState {
   transfers: Transfer[]
   delegateChanges: DelegateChange[]
   votingPowerChanges: VotingPowerChange[]
+  /** One row per (token, account, block) whose balance changed, holding the balance at the end of the block. Keyed
+   *  by id so later transfers of the same block overwrite the value instead of adding rows. */
+  balanceCheckpoints: Map<string, BalanceCheckpoint>
   votes: Vote[]
   validations: Validation[]
   fundings: RewardFunding[]
@@ -79,6 +83,7 @@ export function newBatchState(loaded: LoadedRows = {}): BatchState {
     transfers: [],
     delegateChanges: [],
     votingPowerChanges: [],
+    balanceCheckpoints: new Map(),
     votes: [],
     validations: [],
     fundings: [],

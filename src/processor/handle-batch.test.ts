@@ -77,6 +77,25 @@ describe('applyLogs', () => {
     expect(s.warnings).toEqual([])
   })
 
+  it('checkpoints each account\'s balance once per block it changed in, holding the end-of-block value', () => {
+    const s = newBatchState()
+    applyLogs(
+      s,
+      [
+        at(1, TOKEN, {name: 'Transfer', from: ZERO_ADDRESS, to: A, value: 100n}),
+        at(1, TOKEN, {name: 'Transfer', from: A, to: B, value: 30n}),
+        at(1, TOKEN, {name: 'Transfer', from: A, to: B, value: 20n}),
+        at(3, TOKEN, {name: 'Transfer', from: B, to: ZERO_ADDRESS, value: 50n}),
+      ],
+      contracts,
+      3,
+    )
+    const rows = [...s.balanceCheckpoints.values()].map((c) => [c.account, c.blockNumber, c.balance]).sort()
+    // The zero address (mints, burns) gets none; A's three changes in block 1 leave one row with 50.
+    expect(rows).toEqual([[A, 1, 50n], [B, 1, 50n], [B, 3, 0n]].sort())
+    expect(s.balanceCheckpoints.has(`${TOKEN}-${A}-0000000001`)).toBe(true)
+  })
+
   it('warns, without failing, when the chain says votes differ from the index', () => {
     const s = newBatchState()
     applyLogs(s, [at(1, TOKEN, {name: 'DelegateVotesChanged', delegate: C, previousVotes: 5n, newVotes: 9n})], contracts, 1)

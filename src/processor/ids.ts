@@ -5,6 +5,9 @@
 export const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
 
 export const holderId = (token: string, account: string): string => `${token}-${account}`
+/** Sorts in block order within one (token, account): the padding makes text order numeric order. */
+export const balanceCheckpointId = (token: string, account: string, block: number): string =>
+  `${token}-${account}-${String(block).padStart(10, '0')}`
 export const proposalEntityId = (governor: string, proposalId: bigint): string => `${governor}-${proposalId}`
 export const modelEntityId = (registry: string, modelId: bigint): string => `${registry}-${modelId}`
 export const versionEntityId = (modelId: string, versionId: bigint): string => `${modelId}-${versionId}`

@@ -16,6 +16,7 @@ export async function writeBatchState(store: Store, s: BatchState): Promise<void
   await bulkInsert(store, s.transfers)
   await bulkInsert(store, s.delegateChanges)
   await bulkInsert(store, s.votingPowerChanges)
+  await bulkInsert(store, [...s.balanceCheckpoints.values()])
   await writeMap(store, s.proposals)
   await bulkInsert(store, s.votes)
   await writeMap(store, s.models)

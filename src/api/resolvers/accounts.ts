@@ -1,8 +1,10 @@
+import type {GraphQLResolveInfo} from 'graphql'
 import DataLoader from 'dataloader'
 import {defineList} from '../connections'
 import {type ApiContext, checkBlock} from '../context'
 import type {PageArgs} from '../pagination'
 import {eventOf, loadById} from '../rows'
+import {selectedNodeFields} from '../selection'
 import {Params, type SortDirection} from '../sql'
 import {balanceAt, delegateAt, votesAt} from './holdings-sql'
 import {delegations, type HistoryFilters, transfers, votesCast, votingPowerHistory} from './history'
@@ -12,7 +14,6 @@ import {delegations, type HistoryFilters, transfers, votesCast, votingPowerHisto
 interface AccountParent {
   address: string
   atBlock: number | null
-  asOfBlock: number
 }
 
 interface HoldingParent {
@@ -89,10 +90,12 @@ export const accountResolvers = {
   Query: {
     async account(_: unknown, args: {address: string; atBlock?: number | null}, ctx: ApiContext): Promise<AccountParent> {
       const atBlock = await checkBlock(ctx, args.atBlock)
-      return {address: args.address, atBlock, asOfBlock: atBlock ?? (await ctx.indexStatus()).height}
+      return {address: args.address, atBlock}
     },
   },
   Account: {
+    // Resolved only when asked for: a history page needs no index status.
+    asOfBlock: async (a: AccountParent, _: unknown, ctx: ApiContext) => a.atBlock ?? (await ctx.indexStatus()).height,
     async firstSeenBlock(a: AccountParent, _: unknown, ctx: ApiContext): Promise<number | null> {
       const rows = await ctx.query<{b: number}>(`SELECT first_seen_block AS b FROM account WHERE id = $1`, [a.address])
       const b = rows[0]?.b
@@ -102,8 +105,8 @@ export const accountResolvers = {
       const tokens = await ctx.query<{id: string}>(`SELECT id FROM token ORDER BY id`, [])
       return holdingLoader(ctx).loadMany(tokens.map((t) => ({token: t.id, account: a.address, block: a.atBlock}))) as Promise<HoldingParent[]>
     },
-    votingPowerHistory: (a: AccountParent, args: HistoryArgs, ctx: ApiContext) =>
-      votingPowerHistory[args.order](ctx, a.address, historyOf(a, args), args),
+    votingPowerHistory: (a: AccountParent, args: HistoryArgs, ctx: ApiContext, info: GraphQLResolveInfo) =>
+      votingPowerHistory[args.order](ctx, a.address, {...historyOf(a, args), fields: selectedNodeFields(info) ?? null}, args),
     transfers: (a: AccountParent, args: HistoryArgs, ctx: ApiContext) => transfers[args.order](ctx, a.address, historyOf(a, args), args),
     delegations: (a: AccountParent, args: HistoryArgs, ctx: ApiContext) => delegations[args.order](ctx, a.address, historyOf(a, args), args),
     votes: (a: AccountParent, args: HistoryArgs, ctx: ApiContext) => votesCast[args.order](ctx, a.address, historyOf(a, {...args, token: null}), args),

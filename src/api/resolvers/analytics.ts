@@ -1,8 +1,10 @@
+import type {GraphQLResolveInfo} from 'graphql'
 import {defineList, ROOT} from '../connections'
 import {type ApiContext, checkBlock} from '../context'
 import {badInput} from '../errors'
 import type {Keyset, PageArgs} from '../pagination'
-import {columns, COLS, type Row} from '../rows'
+import {columns, columnsFor, COLS, type Row} from '../rows'
+import {selectedNodeFields} from '../selection'
 import {Params} from '../sql'
 
 /** Analytics results written by src/analytics (metric_value, lorenz_point, fairness_entry), with provenance. */
@@ -14,6 +16,8 @@ interface MetricFilters {
   scopeId: string | null
   fromBlock: number | null
   toBlock: number | null
+  /** Node fields selected (selection.ts); null: all columns. */
+  fields: string[] | null
 }
 
 /** Filter → column, a fixed map: request keys never reach the SQL text. */
@@ -40,7 +44,7 @@ const metricValues = defineList<MetricFilters>({
     }
     if (f.fromBlock !== null) where.push(`t.as_of_block >= ${p.add(f.fromBlock, 'int')}`)
     if (f.toBlock !== null) where.push(`t.as_of_block <= ${p.add(f.toBlock, 'int')}`)
-    return `SELECT ${columns('t', COLS.metricValue)} FROM metric_value t WHERE ${where.join(' AND ')}`
+    return `SELECT ${columnsFor('t', COLS.metricValue, f.fields, ['id', 'asOfBlock'])} FROM metric_value t WHERE ${where.join(' AND ')}`
   },
 })
 
@@ -75,6 +79,7 @@ export const analyticsResolvers = {
       _: unknown,
       args: PageArgs & {where: Partial<Record<keyof typeof METRIC_COLUMNS, string | null>>; fromBlock?: number | null; toBlock?: number | null},
       ctx: ApiContext,
+      info: GraphQLResolveInfo,
     ) {
       for (const [name, v] of [['fromBlock', args.fromBlock], ['toBlock', args.toBlock]] as const) {
         if (v != null && v < 0) throw badInput(`${name} must be ≥ 0, got ${v}`, {argument: name})
@@ -90,6 +95,7 @@ export const analyticsResolvers = {
         scopeId: lower(w.scopeId),
         fromBlock: args.fromBlock ?? null,
         toBlock: args.toBlock ?? null,
+        fields: selectedNodeFields(info) ?? null,
       }
       return metricValues(ctx, ROOT, filters, args)
     },

@@ -1,6 +1,6 @@
 import {blockKeyset, defineList, textKeyset, type ListLoader} from '../connections'
 import type {Keyset} from '../pagination'
-import {columns, COLS, type Row} from '../rows'
+import {columns, columnsFor, COLS, type Row} from '../rows'
 import type {Params, SortDirection} from '../sql'
 
 /**
@@ -11,6 +11,8 @@ export interface HistoryFilters {
   token: string | null
   block: number | null
   direction?: 'ANY' | 'IN' | 'OUT'
+  /** Node fields selected (selection.ts); absent or null: all columns. */
+  fields?: string[] | null
 }
 
 const upTo = (p: Params, f: HistoryFilters) =>
@@ -31,7 +33,7 @@ function bothDirections(
 // Paged on (block, id): the (delegate, block_number) index then serves a delegate with a long history directly.
 export const votingPowerHistory = bothDirections(
   'votingPowerHistory',
-  (p, f) => `SELECT ${columns('t', COLS.votingPowerChange)} FROM voting_power_change t WHERE t.delegate = p.parent${upTo(p, f)}`,
+  (p, f) => `SELECT ${columnsFor('t', COLS.votingPowerChange, f.fields, ['id', 'blockNumber'])} FROM voting_power_change t WHERE t.delegate = p.parent${upTo(p, f)}`,
   blockKeyset,
 )
 

@@ -4,7 +4,7 @@ import {loadById, selectFrom, type Row} from '../rows'
 /** indexStatus and the protocol overview: small, whole-table aggregates (tokens and governors are a handful). */
 export const statusResolvers = {
   Query: {
-    indexStatus: (_: unknown, __: unknown, ctx: ApiContext) => ctx.indexStatus(),
+    indexStatus: (_: unknown, __: unknown, ctx: ApiContext) => ctx.freshIndexStatus(),
     protocol: () => ({}),
   },
   Protocol: {

@@ -33,7 +33,7 @@ and including atBlock. The histories below are limited to blocks ≤ atBlock as 
 """
 type Account {
   address: Address!
-  "The block the values are as of: atBlock, or the indexed height."
+  "The block the values are as of: atBlock, or the indexed height as read at most 1 s before (the status is cached that long)."
   asOfBlock: Int!
   atBlock: Int
   "Block of the first indexed event touching this address; null when none."
@@ -126,7 +126,7 @@ ${connection('Transfer')}
 ${connection('DelegateChange')}
 ${connection('VotingPowerChange')}
 ${connection('Holder', `
-  "The block the ranking is as of."
+  "The block the ranking is as of: atBlock, or the indexed height as read at most 1 s before (the status is cached that long)."
   asOfBlock: Int!
   "The denominator of share: total supply (BALANCE) or total voting power (VOTES) at asOfBlock."
   total: BigInt!`)}

@@ -1,4 +1,4 @@
-import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, StringColumn as StringColumn_, BigIntColumn as BigIntColumn_, ManyToOne as ManyToOne_, Index as Index_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
+import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, StringColumn as StringColumn_, Index as Index_, BigIntColumn as BigIntColumn_, ManyToOne as ManyToOne_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_} from "@subsquid/typeorm-store"
 import {Model} from "./model.model"
 import {ContributionKind} from "./_contributionKind"
 import {ContributionStatus} from "./_contributionStatus"
@@ -16,6 +16,10 @@ export class Contribution {
     @PrimaryColumn_()
     id!: string
 
+    /**
+     * Indexed so an audit trail can tell at once whether an address is a contribution registry (audit-sql.ts).
+     */
+    @Index_()
     @StringColumn_({nullable: false})
     registry!: string
 

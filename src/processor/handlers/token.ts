@@ -1,5 +1,5 @@
-import {Account, DelegateChange, Token, TokenHolder, Transfer, VotingPowerChange} from '../../model'
-import {holderId, ZERO_ADDRESS} from '../ids'
+import {Account, BalanceCheckpoint, DelegateChange, Token, TokenHolder, Transfer, VotingPowerChange} from '../../model'
+import {balanceCheckpointId, holderId, ZERO_ADDRESS} from '../ids'
 import type {RawEvent} from '../raw'
 import {type EventContext, warn} from './context'
 
@@ -31,6 +31,7 @@ function applyTransfer(ctx: EventContext, token: Token, raw: Extract<TokenEvent,
     if (from.balance < 0n) warn(ctx, `balance of ${raw.from} in ${token.id} went negative`)
     if (before > 0n && from.balance <= 0n) token.holderCount -= 1
     touchHolder(ctx, from)
+    checkpointBalance(ctx, token.id, raw.from, from.balance)
   }
   if (raw.to === ZERO_ADDRESS) token.totalSupply -= raw.value
   else {
@@ -39,6 +40,7 @@ function applyTransfer(ctx: EventContext, token: Token, raw: Extract<TokenEvent,
     to.balance += raw.value
     if (before <= 0n && to.balance > 0n) token.holderCount += 1
     touchHolder(ctx, to)
+    checkpointBalance(ctx, token.id, raw.to, to.balance)
   }
   token.updatedAtBlock = meta.blockNumber
   state.tokens.touch(token)
@@ -139,6 +141,17 @@ function ensureHolder(ctx: EventContext, token: Token, address: string): TokenHo
       lastEvent: ctx.event,
     }),
   )
+}
+
+/**
+ * Records the holder's balance at the end of the current block (a later transfer in the same block overwrites it).
+ * The API's `atBlock` reads take the last checkpoint at or below the block instead of summing the transfer history.
+ */
+function checkpointBalance(ctx: EventContext, token: string, account: string, balance: bigint): void {
+  const id = balanceCheckpointId(token, account, ctx.meta.blockNumber)
+  const existing = ctx.state.balanceCheckpoints.get(id)
+  if (existing) existing.balance = balance
+  else ctx.state.balanceCheckpoints.set(id, new BalanceCheckpoint({id, token, account, blockNumber: ctx.meta.blockNumber, balance}))
 }
 
 function touchHolder(ctx: EventContext, holder: TokenHolder): void {
