@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
@@ -36,12 +36,18 @@ import {postgresForBench} from './postgres'
  * 5. Peak RSS of this process (DuckDB runs in-process) and DuckDB's own memory accounting.
  *
  * Knobs (argv): --events N (default 10000000), --accounts N (default 1000000), --per-block N (default 500),
- * --runs N (default 3), --rounds N (default 3), --increment N (default 10000), --profile.
+ * --runs N (default 3), --rounds N (default 3), --increment N (default 10000), --profile, --mirror FILE (development
+ * loop: keep the loaded DuckDB mirror in FILE; when FILE already exists, skip generation, load and the incremental
+ * rounds and time only the full suite on it: such a run is not a full benchmark and prints no SUMMARY line).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
  * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
  *
  * Targets (2 cores): full suite < 5 s, incremental refresh < 500 ms, peak RSS < 2 GiB.
  */
+function argText(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i < 0 ? undefined : process.argv[i + 1]
+}
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
   if (i < 0) return fallback
@@ -538,6 +544,29 @@ async function duckMemory(conn: DuckDBConnection): Promise<string> {
   )
 }
 
+/** The development loop of --mirror: the full suite (and its profile) on an existing mirror file. */
+async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: ContractsConfig, runs: number, cleanup: (() => Promise<void>)[]): Promise<void> {
+  const pool = new Pool({connectionString: pgUrl, max: 4})
+  pool.on('error', () => undefined)
+  cleanup.push(() => pool.end())
+  const mirror = await openAnalyticsDb(file)
+  cleanup.push(async () => mirror.close())
+  const duck = await mirror.connect()
+  const head = Number((await queryOne(duck, `SELECT height FROM sync_state`)).height)
+  console.log(`reusing the mirror ${file} at height ${head} (suite only; not a full benchmark run)`)
+  const suiteMs: number[] = []
+  for (let run = 1; run <= runs; run++) {
+    const t0 = performance.now()
+    const results = await computeSuite(duck, contracts, head, 0)
+    const t1 = performance.now()
+    await writeResults(pool, results)
+    const t2 = performance.now()
+    suiteMs.push(t1 - t0)
+    console.log(`full suite run ${run}: ${fmtMs(t1 - t0)} (${results.metrics.length} metric values, ${results.lorenz.length} Lorenz points, ${results.fairness.length} fairness rows); writeResults ${fmtMs(t2 - t1)}`)
+  }
+  console.log(`full suite median of ${runs}: ${fmtMs(median(suiteMs))}; peak RSS ${peakRssMiB().toFixed(0)} MiB`)
+  if (flag('profile')) await profileSuite(duck, contracts, head)
+}
 
 async function main(): Promise<void> {
   const events = arg('events', 10_000_000)
@@ -546,6 +575,7 @@ async function main(): Promise<void> {
   const runs = Math.max(1, arg('runs', 3))
   const rounds = Math.max(1, arg('rounds', 3))
   const increment = arg('increment', 10_000)
+  const keptMirror = argText('mirror')
   const benchStart = performance.now()
   const cleanup: (() => Promise<void>)[] = []
   let cleaning: Promise<void> | undefined
@@ -565,6 +595,7 @@ async function main(): Promise<void> {
     cleanup.push(() => db.drop())
     await applyMigrations(db.url)
     const contracts = benchContracts()
+    if (keptMirror !== undefined && existsSync(keptMirror)) return await suiteOnKeptMirror(keptMirror, db.url, contracts, runs, cleanup)
 
     // 1. Generation, inside Postgres.
     const plan = basePlan(events, accounts, perBlock)
@@ -607,7 +638,7 @@ async function main(): Promise<void> {
     cleanup.push(() => pool.end())
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-analytics-'))
     cleanup.push(async () => rmSync(tmp, {recursive: true, force: true}))
-    const mirror: AnalyticsDb = await openAnalyticsDb(path.join(tmp, 'analytics.duckdb'))
+    const mirror: AnalyticsDb = await openAnalyticsDb(keptMirror ?? path.join(tmp, 'analytics.duckdb'))
     cleanup.push(async () => mirror.close())
     const duck = await mirror.connect()
     console.log(`  RSS before load: peak ${peakRssMiB().toFixed(0)} MiB, now ${(procStatusKiB('VmRSS') / 1024).toFixed(0)} MiB`)
