@@ -114,23 +114,27 @@ export async function runMeasurement(
 ): Promise<{records: MetricRecord[]; provenance: InputProvenance}> {
   const provenance = await prepareInputs(conn, m, cache)
   const records: MetricRecord[] = []
-  for (const q of m.queries) {
-    const row = await queryOne(conn, q.sql, q.params)
-    const sqlDigest = sha256([...m.inputs.map((i) => i.sql), q.sql].join('\n;\n'))
-    for (const reading of q.read(row)) {
-      records.push({
-        ...reading,
-        distribution: m.distribution,
-        scopeKind: m.scopeKind,
-        scopeId: m.scopeId,
-        asOfBlock: m.asOfBlock,
-        inputFromBlock,
-        inputToBlock: m.asOfBlock,
-        inputRowCount: provenance.rowCount,
-        inputDigest: provenance.digest,
-        sqlDigest,
-      })
-    }
-  }
+  for (const q of m.queries) records.push(...toRecords(m, q, await queryOne(conn, q.sql, q.params), provenance, inputFromBlock))
   return {records, provenance}
+}
+
+/**
+ * The readings of one metric query's result row, each with the measurement's provenance. Shared by runMeasurement
+ * and the grouped path (batch.ts), so a value carries the same provenance however it was computed: sqlDigest
+ * always names the measurement's own input and metric SQL, the one the reproduce command exports.
+ */
+export function toRecords(m: Measurement, q: MetricQuery, row: Row, provenance: InputProvenance, inputFromBlock: number): MetricRecord[] {
+  const sqlDigest = sha256([...m.inputs.map((i) => i.sql), q.sql].join('\n;\n'))
+  return q.read(row).map((reading) => ({
+    ...reading,
+    distribution: m.distribution,
+    scopeKind: m.scopeKind,
+    scopeId: m.scopeId,
+    asOfBlock: m.asOfBlock,
+    inputFromBlock,
+    inputToBlock: m.asOfBlock,
+    inputRowCount: provenance.rowCount,
+    inputDigest: provenance.digest,
+    sqlDigest,
+  }))
 }

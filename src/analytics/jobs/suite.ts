@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {runFairnessTable} from '../metrics/fairness'
 import {runLorenz} from '../metrics/concentration'
 import type {ContractsConfig} from '../../processor/contracts-config'
+import {runBatched} from './batch'
 import {type InputCache, runMeasurement, type Measurement} from './measurement'
 import {planSuite, type PlanOptions} from './plan'
 import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
@@ -23,7 +24,15 @@ export async function computeSuite(
 ): Promise<SuiteResults> {
   const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
   const cache: InputCache = new Map()
-  for (const m of await planSuite(conn, contracts, block, options)) {
+  const plan = await planSuite(conn, contracts, block, options)
+  // Per-proposal measurements in a few grouped queries (batch.ts); the rest one by one.
+  const batched = await runBatched(conn, plan, inputFromBlock)
+  for (const [index, m] of plan.entries()) {
+    const done = batched.get(index)
+    if (done) {
+      results.metrics.push(...done)
+      continue
+    }
     const {records, provenance} = await runMeasurement(conn, m, inputFromBlock, cache)
     results.metrics.push(...records)
     if (m.scopeKind === 'token') results.lorenz.push(...(await lorenz(conn, m, provenance.digest)))

@@ -94,6 +94,23 @@ export const PROPOSAL_VOTES = `
 SELECT c.voter, c.support, ${exact('c.weight', 'c.id')} AS weight
 FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id = $proposal AND ${upTo('c.block_number')}`
 
+/**
+ * → group_dist (g, entity, w). PROPOSAL_WEIGHTS of every proposal listed in the caller's `group_keys(g)` (g = the
+ * proposal id) at once ($governor, $block or NULL): per g, exactly PROPOSAL_WEIGHTS' rows. For the grouped metric
+ * queries (metrics/grouped.ts).
+ */
+export const PROPOSAL_WEIGHTS_BY_PROPOSAL = `
+SELECT g, entity, w FROM (
+  SELECT c.proposal_id AS g, c.voter AS entity, CAST(sum(${exact('c.weight', 'c.id')}) AS HUGEINT) AS w
+  FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id IN (SELECT g FROM group_keys) AND ${upTo('c.block_number')}
+  GROUP BY c.proposal_id, c.voter
+) WHERE w > 0`
+
+/** → group_votes (g, voter, support, weight). PROPOSAL_VOTES of every proposal in `group_keys(g)` at once. */
+export const PROPOSAL_VOTES_BY_PROPOSAL = `
+SELECT c.proposal_id AS g, c.voter, c.support, ${exact('c.weight', 'c.id')} AS weight
+FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id IN (SELECT g FROM group_keys) AND ${upTo('c.block_number')}`
+
 const VALIDATED = `
   FROM validation v JOIN contribution c ON c.registry = v.registry AND c.contribution_id = v.contribution_id
   WHERE v.registry = $registry AND ${inModel('c.model_id')} AND ${upTo('v.block_number')}`
