@@ -1,7 +1,8 @@
 import {createHash} from 'node:crypto'
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, type BoundValue, type Row} from '../metrics/sql-values'
-import {type InputParams, materialize} from '../store/inputs'
+import type {InputParams} from '../store/inputs'
+import {materializeInput} from '../store/routes'
 
 /** Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones. */
 export const JOB_VERSION = 'deai-lens-analytics/2'
@@ -87,7 +88,7 @@ export async function prepareInputs(conn: DuckDBConnection, m: Measurement, cach
     let held = cache?.get(input.relation)
     if (held?.key !== key) {
       cache?.delete(input.relation)
-      await materialize(conn, input.relation, input.sql, input.params)
+      await materializeInput(conn, input.relation, input.sql, input.params)
       const row = await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
       held = {key, n: Number(row.n), digest: String(row.digest)}
       cache?.set(input.relation, held)
