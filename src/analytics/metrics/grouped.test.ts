@@ -3,24 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { CONCENTRATION_SQL, concentrationParams } from './concentration'
 import { CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_SQL } from './grouped'
 import { PARTICIPATION_SQL } from './participation'
-import { queryOne, queryRows, type Row } from './sql-values'
+import { queryOne, queryRows } from './sql-values'
+import { sameRow } from './test-compare'
 import { loadTable, openTestDb, type TestDb } from './test-fixtures'
-
-/**
- * The grouped queries must return, for every group, exactly what the single-distribution query returns over that
- * group's rows alone: exact columns (counts, amounts, ranks, flags) equal, DOUBLE columns equal up to a few ulps
- * (fsum's order of addition may differ; the tolerance is far below the 1e-9 of the reference tests).
- */
-function sameRow(grouped: Row, single: Row): string[] {
-  const out: string[] = []
-  for (const [key, want] of Object.entries(single)) {
-    const got = grouped[key]
-    if (typeof want === 'number' && typeof got === 'number' && !Number.isInteger(want)) {
-      if (Math.abs(got - want) > 1e-14 * Math.max(1, Math.abs(want))) out.push(`${key}: ${got} vs ${want}`)
-    } else if (got !== want) out.push(`${key}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`)
-  }
-  return out
-}
 
 const weight = fc.oneof(
   fc.constant(0n),

@@ -19,9 +19,15 @@
 
 const HUGEINT_MAX = "'170141183460469231731687303715884105727'::BIGNUM"
 
-/** CONCENTRATION_SQL per group. Parameter: $quorum_wad (VARCHAR|NULL), the same for every group. */
-export const CONCENTRATION_BY_GROUP_SQL = `
-WITH d AS (SELECT g, entity, w FROM group_dist WHERE w > 0),
+/**
+ * concentrationSqlOver (concentration.ts) per group, over `distSelect` (constant SQL producing (g, entity, w)) or
+ * the caller's group_dist. Parameter: $quorum_wad (VARCHAR|NULL), the same for every group.
+ */
+export function concentrationByGroupSqlOver(distSelect?: string): string {
+  const source = distSelect === undefined ? '' : `group_dist AS (${distSelect}),`
+  return `
+WITH ${source}
+d AS (SELECT g, entity, w FROM group_dist WHERE w > 0),
 tot AS (
   SELECT k.g, count(d.w) AS n, coalesce(sum(d.w::BIGNUM), 0::BIGNUM) AS total
   FROM group_keys k LEFT JOIN d ON d.g = k.g GROUP BY k.g
@@ -77,6 +83,10 @@ SELECT
 FROM tot t JOIN agg a ON a.g = t.g
 ORDER BY t.g
 `
+}
+
+/** CONCENTRATION_SQL per group over the caller's group_dist. */
+export const CONCENTRATION_BY_GROUP_SQL = concentrationByGroupSqlOver()
 
 /** PARTICIPATION_SQL per group; each group's $supply and $quorum come from group_keys(g, supply, quorum). */
 export const PARTICIPATION_BY_GROUP_SQL = `
