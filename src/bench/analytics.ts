@@ -8,12 +8,12 @@ import {runFairnessTable} from '../analytics/metrics/fairness'
 import {runLorenz} from '../analytics/metrics/concentration'
 import {queryOne, queryRows} from '../analytics/metrics/sql-values'
 import {INPUT_DIGEST_SQL, type Measurement} from '../analytics/jobs/measurement'
+import {runBatched} from '../analytics/jobs/batch'
 import {planSuite} from '../analytics/jobs/plan'
 import {writeResults, type SuiteResults} from '../analytics/jobs/results'
 import {refreshAnalytics} from '../analytics/jobs/run'
 import {computeSuite} from '../analytics/jobs/suite'
-import {materialize} from '../analytics/store/inputs'
-import * as inputs from '../analytics/store/inputs'
+import {materializeInput} from '../analytics/store/routes'
 import {syncFromPostgres} from '../analytics/store/sync'
 import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
@@ -460,34 +460,23 @@ async function profileSuite(conn: DuckDBConnection, contracts: ContractsConfig, 
   const t0 = performance.now()
   const plan = await planSuite(conn, contracts, block)
   const planMs = performance.now() - t0
+  const tb = performance.now()
+  const batched = await runBatched(conn, plan, 0)
+  const batchMs = performance.now() - tb
   const profiles: MeasurementProfile[] = []
-  for (const m of plan) profiles.push(await profileMeasurement(conn, m))
+  const singles = plan.filter((_, i) => !batched.has(i))
+  for (const m of singles) profiles.push(await profileMeasurement(conn, m))
   const sum = (f: (p: MeasurementProfile) => number) => profiles.reduce((a, p) => a + f(p), 0)
-  const total = planMs + sum((p) => p.total)
-  const proposals = plan.filter((m) => m.scopeKind === 'proposal' && m.distribution === 'weight_cast').length
-  const turnout = plan.filter((m) => m.scopeKind === 'proposal' && m.distribution === 'votes').length
-  console.log(`profile of the suite at block ${block}: ${fmtMs(total)} in all, ${plan.length} measurements (${proposals} proposals, ${turnout} with turnout)`)
+  const total = planMs + batchMs + sum((p) => p.total)
+  console.log(`profile of the suite at block ${block}: ${fmtMs(total)} in all, ${plan.length} measurements (${batched.size} in grouped queries, ${singles.length} one by one)`)
   console.log(
-    `  by step: planSuite ${fmtMs(planMs)} | input materialization ${fmtMs(sum((p) => p.materializeMs))} | ` +
-      `input digest (sha256 over sorted string_agg) ${fmtMs(sum((p) => p.digestMs))} | metric queries ${fmtMs(sum((p) => p.queriesMs))} | ` +
+    `  by step: planSuite ${fmtMs(planMs)} | grouped proposal and model scopes ${fmtMs(batchMs)} | singles: input materialization ${fmtMs(sum((p) => p.materializeMs))} | ` +
+      `input digest ${fmtMs(sum((p) => p.digestMs))} | metric queries ${fmtMs(sum((p) => p.queriesMs))} | ` +
       `Lorenz + fairness tables ${fmtMs(sum((p) => p.extrasMs))}`,
   )
-  // planSuite runs, per proposal past its snapshot, QUORUM_AT and a sum over VOTING_POWER_AT at voteStart.
-  const lastProposal = (await queryRows(conn, `SELECT proposal_id, CAST(vote_start AS BIGINT) AS vs FROM proposal WHERE block_number <= $block ORDER BY id DESC LIMIT 1`, {block}))[0]
-  if (lastProposal) {
-    const t1 = performance.now()
-    await queryOne(conn, inputs.QUORUM_AT, {governor: ADDR.governor, proposal: String(lastProposal.proposal_id), token: ADDR.token})
-    const t2 = performance.now()
-    await queryOne(conn, `SELECT CAST(coalesce(sum(w::BIGNUM), 0::BIGNUM) AS VARCHAR) AS total FROM (${inputs.VOTING_POWER_AT})`, {
-      token: ADDR.token,
-      block: Number(lastProposal.vs),
-    })
-    const t3 = performance.now()
-    console.log(`  planSuite per proposal: QUORUM_AT ${fmtMs(t2 - t1)}, voting power total at voteStart ${fmtMs(t3 - t2)} (× ${turnout} proposals)`)
-  }
   const byDistribution = new Map<string, {n: number; ms: number}>()
   for (const [i, p] of profiles.entries()) {
-    const key = `${plan[i]!.distribution}/${plan[i]!.scopeKind}`
+    const key = `${singles[i]!.distribution}/${singles[i]!.scopeKind}`
     const e = byDistribution.get(key) ?? {n: 0, ms: 0}
     e.n++
     e.ms += p.total
@@ -512,7 +501,7 @@ async function profileMeasurement(conn: DuckDBConnection, m: Measurement): Promi
   const p: MeasurementProfile = {label: `${m.distribution}/${m.scopeKind}/${m.scopeId}`, materializeMs: 0, digestMs: 0, queriesMs: 0, extrasMs: 0, rows: 0, total: 0}
   for (const input of m.inputs) {
     const t0 = performance.now()
-    p.rows += await materialize(conn, input.relation, input.sql, input.params)
+    p.rows += await materializeInput(conn, input.relation, input.sql, input.params)
     const t1 = performance.now()
     await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
     const t2 = performance.now()

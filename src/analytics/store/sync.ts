@@ -57,6 +57,9 @@ export async function readSyncState(conn: DuckDBConnection): Promise<SyncState |
   }
 }
 
+/** Rows pulled in one sync from which it checkpoints the database file before returning (see runSync). */
+const CHECKPOINT_AFTER_ROWS = 1_000_000
+
 /**
  * Brings the mirror up to Postgres, incrementally. Rows above the previous sync's finalized height may have been
  * reorged away since, so each sync deletes them from every mirror table and pulls again from there: the cut is
@@ -111,6 +114,10 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
       },
     )
     await conn.run('COMMIT')
+    // A large pull (the first load, a rebuild) leaves DuckDB a checkpoint to do; unpaid, it landed on the next
+    // small commit that updates balance_state (measured: 16 s at 10M rows, on the first incremental refresh).
+    // Paying it here keeps refreshes short.
+    if (pulled >= CHECKPOINT_AFTER_ROWS) await conn.run('CHECKPOINT')
     return {
       pulled,
       droppedUnfinalized,
