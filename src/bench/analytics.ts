@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
@@ -8,12 +8,12 @@ import {runFairnessTable} from '../analytics/metrics/fairness'
 import {runLorenz} from '../analytics/metrics/concentration'
 import {queryOne, queryRows} from '../analytics/metrics/sql-values'
 import {INPUT_DIGEST_SQL, type Measurement} from '../analytics/jobs/measurement'
+import {runBatched} from '../analytics/jobs/batch'
 import {planSuite} from '../analytics/jobs/plan'
 import {writeResults, type SuiteResults} from '../analytics/jobs/results'
 import {refreshAnalytics} from '../analytics/jobs/run'
 import {computeSuite} from '../analytics/jobs/suite'
-import {materialize} from '../analytics/store/inputs'
-import * as inputs from '../analytics/store/inputs'
+import {materializeInput} from '../analytics/store/routes'
 import {syncFromPostgres} from '../analytics/store/sync'
 import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
@@ -36,12 +36,18 @@ import {postgresForBench} from './postgres'
  * 5. Peak RSS of this process (DuckDB runs in-process) and DuckDB's own memory accounting.
  *
  * Knobs (argv): --events N (default 10000000), --accounts N (default 1000000), --per-block N (default 500),
- * --runs N (default 3), --rounds N (default 3), --increment N (default 10000), --profile.
+ * --runs N (default 3), --rounds N (default 3), --increment N (default 10000), --profile, --mirror FILE (development
+ * loop: keep the loaded DuckDB mirror in FILE; when FILE already exists, skip generation, load and the incremental
+ * rounds and time only the full suite on it: such a run is not a full benchmark and prints no SUMMARY line).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
  * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
  *
  * Targets (2 cores): full suite < 5 s, incremental refresh < 500 ms, peak RSS < 2 GiB.
  */
+function argText(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i < 0 ? undefined : process.argv[i + 1]
+}
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
   if (i < 0) return fallback
@@ -454,34 +460,23 @@ async function profileSuite(conn: DuckDBConnection, contracts: ContractsConfig, 
   const t0 = performance.now()
   const plan = await planSuite(conn, contracts, block)
   const planMs = performance.now() - t0
+  const tb = performance.now()
+  const batched = await runBatched(conn, plan, 0)
+  const batchMs = performance.now() - tb
   const profiles: MeasurementProfile[] = []
-  for (const m of plan) profiles.push(await profileMeasurement(conn, m))
+  const singles = plan.filter((_, i) => !batched.has(i))
+  for (const m of singles) profiles.push(await profileMeasurement(conn, m))
   const sum = (f: (p: MeasurementProfile) => number) => profiles.reduce((a, p) => a + f(p), 0)
-  const total = planMs + sum((p) => p.total)
-  const proposals = plan.filter((m) => m.scopeKind === 'proposal' && m.distribution === 'weight_cast').length
-  const turnout = plan.filter((m) => m.scopeKind === 'proposal' && m.distribution === 'votes').length
-  console.log(`profile of the suite at block ${block}: ${fmtMs(total)} in all, ${plan.length} measurements (${proposals} proposals, ${turnout} with turnout)`)
+  const total = planMs + batchMs + sum((p) => p.total)
+  console.log(`profile of the suite at block ${block}: ${fmtMs(total)} in all, ${plan.length} measurements (${batched.size} in grouped queries, ${singles.length} one by one)`)
   console.log(
-    `  by step: planSuite ${fmtMs(planMs)} | input materialization ${fmtMs(sum((p) => p.materializeMs))} | ` +
-      `input digest (sha256 over sorted string_agg) ${fmtMs(sum((p) => p.digestMs))} | metric queries ${fmtMs(sum((p) => p.queriesMs))} | ` +
+    `  by step: planSuite ${fmtMs(planMs)} | grouped proposal and model scopes ${fmtMs(batchMs)} | singles: input materialization ${fmtMs(sum((p) => p.materializeMs))} | ` +
+      `input digest ${fmtMs(sum((p) => p.digestMs))} | metric queries ${fmtMs(sum((p) => p.queriesMs))} | ` +
       `Lorenz + fairness tables ${fmtMs(sum((p) => p.extrasMs))}`,
   )
-  // planSuite runs, per proposal past its snapshot, QUORUM_AT and a sum over VOTING_POWER_AT at voteStart.
-  const lastProposal = (await queryRows(conn, `SELECT proposal_id, CAST(vote_start AS BIGINT) AS vs FROM proposal WHERE block_number <= $block ORDER BY id DESC LIMIT 1`, {block}))[0]
-  if (lastProposal) {
-    const t1 = performance.now()
-    await queryOne(conn, inputs.QUORUM_AT, {governor: ADDR.governor, proposal: String(lastProposal.proposal_id), token: ADDR.token})
-    const t2 = performance.now()
-    await queryOne(conn, `SELECT CAST(coalesce(sum(w::BIGNUM), 0::BIGNUM) AS VARCHAR) AS total FROM (${inputs.VOTING_POWER_AT})`, {
-      token: ADDR.token,
-      block: Number(lastProposal.vs),
-    })
-    const t3 = performance.now()
-    console.log(`  planSuite per proposal: QUORUM_AT ${fmtMs(t2 - t1)}, voting power total at voteStart ${fmtMs(t3 - t2)} (× ${turnout} proposals)`)
-  }
   const byDistribution = new Map<string, {n: number; ms: number}>()
   for (const [i, p] of profiles.entries()) {
-    const key = `${plan[i]!.distribution}/${plan[i]!.scopeKind}`
+    const key = `${singles[i]!.distribution}/${singles[i]!.scopeKind}`
     const e = byDistribution.get(key) ?? {n: 0, ms: 0}
     e.n++
     e.ms += p.total
@@ -506,7 +501,7 @@ async function profileMeasurement(conn: DuckDBConnection, m: Measurement): Promi
   const p: MeasurementProfile = {label: `${m.distribution}/${m.scopeKind}/${m.scopeId}`, materializeMs: 0, digestMs: 0, queriesMs: 0, extrasMs: 0, rows: 0, total: 0}
   for (const input of m.inputs) {
     const t0 = performance.now()
-    p.rows += await materialize(conn, input.relation, input.sql, input.params)
+    p.rows += await materializeInput(conn, input.relation, input.sql, input.params)
     const t1 = performance.now()
     await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
     const t2 = performance.now()
@@ -538,6 +533,29 @@ async function duckMemory(conn: DuckDBConnection): Promise<string> {
   )
 }
 
+/** The development loop of --mirror: the full suite (and its profile) on an existing mirror file. */
+async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: ContractsConfig, runs: number, cleanup: (() => Promise<void>)[]): Promise<void> {
+  const pool = new Pool({connectionString: pgUrl, max: 4})
+  pool.on('error', () => undefined)
+  cleanup.push(() => pool.end())
+  const mirror = await openAnalyticsDb(file)
+  cleanup.push(async () => mirror.close())
+  const duck = await mirror.connect()
+  const head = Number((await queryOne(duck, `SELECT height FROM sync_state`)).height)
+  console.log(`reusing the mirror ${file} at height ${head} (suite only; not a full benchmark run)`)
+  const suiteMs: number[] = []
+  for (let run = 1; run <= runs; run++) {
+    const t0 = performance.now()
+    const results = await computeSuite(duck, contracts, head, 0)
+    const t1 = performance.now()
+    await writeResults(pool, results)
+    const t2 = performance.now()
+    suiteMs.push(t1 - t0)
+    console.log(`full suite run ${run}: ${fmtMs(t1 - t0)} (${results.metrics.length} metric values, ${results.lorenz.length} Lorenz points, ${results.fairness.length} fairness rows); writeResults ${fmtMs(t2 - t1)}`)
+  }
+  console.log(`full suite median of ${runs}: ${fmtMs(median(suiteMs))}; peak RSS ${peakRssMiB().toFixed(0)} MiB`)
+  if (flag('profile')) await profileSuite(duck, contracts, head)
+}
 
 async function main(): Promise<void> {
   const events = arg('events', 10_000_000)
@@ -546,6 +564,7 @@ async function main(): Promise<void> {
   const runs = Math.max(1, arg('runs', 3))
   const rounds = Math.max(1, arg('rounds', 3))
   const increment = arg('increment', 10_000)
+  const keptMirror = argText('mirror')
   const benchStart = performance.now()
   const cleanup: (() => Promise<void>)[] = []
   let cleaning: Promise<void> | undefined
@@ -565,6 +584,7 @@ async function main(): Promise<void> {
     cleanup.push(() => db.drop())
     await applyMigrations(db.url)
     const contracts = benchContracts()
+    if (keptMirror !== undefined && existsSync(keptMirror)) return await suiteOnKeptMirror(keptMirror, db.url, contracts, runs, cleanup)
 
     // 1. Generation, inside Postgres.
     const plan = basePlan(events, accounts, perBlock)
@@ -607,7 +627,7 @@ async function main(): Promise<void> {
     cleanup.push(() => pool.end())
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-analytics-'))
     cleanup.push(async () => rmSync(tmp, {recursive: true, force: true}))
-    const mirror: AnalyticsDb = await openAnalyticsDb(path.join(tmp, 'analytics.duckdb'))
+    const mirror: AnalyticsDb = await openAnalyticsDb(keptMirror ?? path.join(tmp, 'analytics.duckdb'))
     cleanup.push(async () => mirror.close())
     const duck = await mirror.connect()
     console.log(`  RSS before load: peak ${peakRssMiB().toFixed(0)} MiB, now ${(procStatusKiB('VmRSS') / 1024).toFixed(0)} MiB`)

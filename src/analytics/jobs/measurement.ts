@@ -1,7 +1,8 @@
 import {createHash} from 'node:crypto'
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, type BoundValue, type Row} from '../metrics/sql-values'
-import {type InputParams, materialize} from '../store/inputs'
+import type {InputParams} from '../store/inputs'
+import {materializeInput} from '../store/routes'
 
 /** Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones. */
 export const JOB_VERSION = 'deai-lens-analytics/2'
@@ -87,7 +88,7 @@ export async function prepareInputs(conn: DuckDBConnection, m: Measurement, cach
     let held = cache?.get(input.relation)
     if (held?.key !== key) {
       cache?.delete(input.relation)
-      await materialize(conn, input.relation, input.sql, input.params)
+      await materializeInput(conn, input.relation, input.sql, input.params)
       const row = await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
       held = {key, n: Number(row.n), digest: String(row.digest)}
       cache?.set(input.relation, held)
@@ -114,23 +115,27 @@ export async function runMeasurement(
 ): Promise<{records: MetricRecord[]; provenance: InputProvenance}> {
   const provenance = await prepareInputs(conn, m, cache)
   const records: MetricRecord[] = []
-  for (const q of m.queries) {
-    const row = await queryOne(conn, q.sql, q.params)
-    const sqlDigest = sha256([...m.inputs.map((i) => i.sql), q.sql].join('\n;\n'))
-    for (const reading of q.read(row)) {
-      records.push({
-        ...reading,
-        distribution: m.distribution,
-        scopeKind: m.scopeKind,
-        scopeId: m.scopeId,
-        asOfBlock: m.asOfBlock,
-        inputFromBlock,
-        inputToBlock: m.asOfBlock,
-        inputRowCount: provenance.rowCount,
-        inputDigest: provenance.digest,
-        sqlDigest,
-      })
-    }
-  }
+  for (const q of m.queries) records.push(...toRecords(m, q, await queryOne(conn, q.sql, q.params), provenance, inputFromBlock))
   return {records, provenance}
+}
+
+/**
+ * The readings of one metric query's result row, each with the measurement's provenance. Shared by runMeasurement
+ * and the grouped path (batch.ts), so a value carries the same provenance however it was computed: sqlDigest
+ * always names the measurement's own input and metric SQL, the one the reproduce command exports.
+ */
+export function toRecords(m: Measurement, q: MetricQuery, row: Row, provenance: InputProvenance, inputFromBlock: number): MetricRecord[] {
+  const sqlDigest = sha256([...m.inputs.map((i) => i.sql), q.sql].join('\n;\n'))
+  return q.read(row).map((reading) => ({
+    ...reading,
+    distribution: m.distribution,
+    scopeKind: m.scopeKind,
+    scopeId: m.scopeId,
+    asOfBlock: m.asOfBlock,
+    inputFromBlock,
+    inputToBlock: m.asOfBlock,
+    inputRowCount: provenance.rowCount,
+    inputDigest: provenance.digest,
+    sqlDigest,
+  }))
 }

@@ -1,7 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {runFairnessTable} from '../metrics/fairness'
+import {type FairnessRow, readFairnessRow, runFairnessTable} from '../metrics/fairness'
 import {runLorenz} from '../metrics/concentration'
 import type {ContractsConfig} from '../../processor/contracts-config'
+import {runBatched} from './batch'
+import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {type InputCache, runMeasurement, type Measurement} from './measurement'
 import {planSuite, type PlanOptions} from './plan'
 import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
@@ -23,7 +25,19 @@ export async function computeSuite(
 ): Promise<SuiteResults> {
   const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
   const cache: InputCache = new Map()
-  for (const m of await planSuite(conn, contracts, block, options)) {
+  const plan = await planSuite(conn, contracts, block, options)
+  // Per-proposal and per-model measurements in a few grouped queries (batch.ts); the rest one by one.
+  const batched = await runBatched(conn, plan, inputFromBlock, cache)
+  for (const [index, m] of plan.entries()) {
+    const done = batched.get(index)
+    if (done) {
+      results.metrics.push(...done.records)
+      if (m.distribution === 'contributions_vs_rewards') {
+        if (!done.tableRows) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
+        results.fairness.push(...toFairnessRecords(m, done.tableRows.map(readFairnessRow), done.provenance.digest))
+      }
+      continue
+    }
     const {records, provenance} = await runMeasurement(conn, m, inputFromBlock, cache)
     results.metrics.push(...records)
     if (m.scopeKind === 'token') results.lorenz.push(...(await lorenz(conn, m, provenance.digest)))
@@ -47,7 +61,10 @@ async function lorenz(conn: DuckDBConnection, m: Measurement, digest: string): P
 }
 
 async function fairnessTable(conn: DuckDBConnection, m: Measurement, digest: string): Promise<FairnessRecord[]> {
-  const rows = await runFairnessTable(conn, {limit: 10_000})
+  return toFairnessRecords(m, await runFairnessTable(conn, {limit: FAIRNESS_TABLE_LIMIT}), digest)
+}
+
+function toFairnessRecords(m: Measurement, rows: FairnessRow[], digest: string): FairnessRecord[] {
   return rows.map((r) => ({
     scopeKind: m.scopeKind,
     scopeId: m.scopeId,

@@ -28,7 +28,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
 import {
-  queryOne, queryRows, readInt, readIntegerString, readNumberOrNull, readString,
+  queryOne, queryRows, readInt, readIntegerString, readNumberOrNull, readString, type Row,
 } from './sql-values'
 
 export type FairnessStatus = 'over' | 'under' | 'fair'
@@ -163,17 +163,20 @@ export async function runFairnessTable(
   if (!Number.isSafeInteger(limit) || limit < 0 || limit > 10_000) throw new RangeError(`limit must be an integer in [0, 10000], got ${limit}`)
   if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be an integer >= 0, got ${offset}`)
   const rows = await queryRows(conn, FAIRNESS_TABLE_SQL, { margin: FAIRNESS_MARGIN, limit, offset })
-  return rows.map((row) => {
-    const status = readString(row, 'status')
-    if (!isStatus(status)) throw new Error(`unexpected fairness status ${status}`)
-    return {
-      entity: readString(row, 'entity'),
-      contribution: readIntegerString(row, 'contribution'),
-      reward: readIntegerString(row, 'reward'),
-      contributionShare: readNumberOrNull(row, 'contribution_share'),
-      rewardShare: readNumberOrNull(row, 'reward_share'),
-      rewardToContributionRatio: readNumberOrNull(row, 'reward_ratio'),
-      status,
-    }
-  })
+  return rows.map(readFairnessRow)
+}
+
+/** One row of FAIRNESS_TABLE_SQL (or of its grouped twin) as a FairnessRow. */
+export function readFairnessRow(row: Row): FairnessRow {
+  const status = readString(row, 'status')
+  if (!isStatus(status)) throw new Error(`unexpected fairness status ${status}`)
+  return {
+    entity: readString(row, 'entity'),
+    contribution: readIntegerString(row, 'contribution'),
+    reward: readIntegerString(row, 'reward'),
+    contributionShare: readNumberOrNull(row, 'contribution_share'),
+    rewardShare: readNumberOrNull(row, 'reward_share'),
+    rewardToContributionRatio: readNumberOrNull(row, 'reward_ratio'),
+    status,
+  }
 }

@@ -1,3 +1,5 @@
+import type { Row } from './sql-values'
+
 /**
  * Test support: comparing metric results field by field. Numbers must agree to 1e-9 relative, or 1e-12
  * absolute near 0, unless both are safe integers (counts, ranks); everything else (exact amounts as strings,
@@ -26,3 +28,20 @@ export function differences(actual: object, expected: object, path = ''): string
   }
   return out
 }
+
+/**
+ * Grouped vs single queries (grouped*.test.ts): a grouped row must hold, for its group, exactly what the single
+ * query returns over that group's rows alone: exact columns (counts, amounts as strings, flags) equal, numbers
+ * equal up to a few ulps (fsum's order of addition may differ; far below the 1e-9 of the reference tests).
+ */
+export function sameRow(grouped: Row, single: Row): string[] {
+  const out: string[] = []
+  for (const [key, want] of Object.entries(single)) {
+    const got = grouped[key]
+    if (typeof want === 'number' && typeof got === 'number') {
+      if (Math.abs(got - want) > 1e-14 * Math.max(1, Math.abs(want))) out.push(`${key}: ${got} vs ${want}`)
+    } else if (got !== want) out.push(`${key}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`)
+  }
+  return out
+}
+

@@ -1,8 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {applyTransfersAbove} from './balances'
 import {TYPED_TABLES, type TypedColumn, type TypedTable} from './schema'
 
 /**
- * Fills the typed tables (and oversized_amount) from the audit rows above block `$cut`, i.e. the rows the current
+ * Fills the typed tables (and oversized_amount, and the derived balance_state) from the audit rows above block `$cut`, i.e. the rows the current
  * sync has just appended. The SQL is generated from the TYPED_TABLES specs, so a table's DDL and its extraction
  * cannot drift apart; only constant names from those specs are spliced in, every value is a bound parameter.
  *
@@ -49,5 +50,7 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
       if (Number(nulls.getRowObjectsJson()[0]?.n) > 0) await conn.run(insertOversizedSql(t, c), {cut})
     }
   }
+  // Derived state follows the typed rows it is derived from, in the same transaction (balances.ts).
+  await applyTransfersAbove(conn, cut, 1)
   return counts
 }

@@ -1,4 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {BALANCE_STATE_DDL} from './balances'
 
 /**
  * The analytics mirror in DuckDB: `audit_event` copied from Postgres, typed tables extracted from it during the
@@ -15,7 +16,8 @@ import type {DuckDBConnection} from '@duckdb/node-api'
  * contains an oversized value fails loudly while every other scope still works. Sums and products that overflow
  * HUGEINT raise DuckDB's own overflow error (checked arithmetic), also never rounded.
  */
-export const SCHEMA_VERSION = 1
+/** 2: balance_state (balances.ts), kept in step with token_transfer by the sync; a version-1 mirror must be rebuilt. */
+export const SCHEMA_VERSION = 2
 
 type SqlType = 'VARCHAR' | 'HUGEINT' | 'BIGINT' | 'INTEGER' | 'BOOLEAN'
 
@@ -149,12 +151,15 @@ export function typedTableDdl(t: TypedTable): string {
 /** Every table whose rows come from blocks: what a rollback deletes from. */
 export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.map((t) => t.name), 'oversized_amount']
 
-export const SCHEMA_DDL: readonly string[] = [AUDIT_EVENT_DDL, ...TYPED_TABLES.map(typedTableDdl), OVERSIZED_AMOUNT_DDL, SYNC_STATE_DDL]
+/** Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts). */
+export const DERIVED_TABLES: readonly string[] = ['balance_state']
+
+export const SCHEMA_DDL: readonly string[] = [AUDIT_EVENT_DDL, ...TYPED_TABLES.map(typedTableDdl), OVERSIZED_AMOUNT_DDL, SYNC_STATE_DDL, BALANCE_STATE_DDL]
 
 export async function ensureSchema(conn: DuckDBConnection): Promise<void> {
   for (const ddl of SCHEMA_DDL) await conn.run(ddl)
 }
 
 export async function dropSchema(conn: DuckDBConnection): Promise<void> {
-  for (const name of [...MIRROR_TABLES, 'sync_state']) await conn.run(`DROP TABLE IF EXISTS ${name}`)
+  for (const name of [...MIRROR_TABLES, ...DERIVED_TABLES, 'sync_state']) await conn.run(`DROP TABLE IF EXISTS ${name}`)
 }

@@ -1,0 +1,99 @@
+import {CONCENTRATION_SQL} from '../metrics/concentration'
+import {FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairness'
+import {CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_SQL} from '../metrics/grouped'
+import {
+  FAIRNESS_BY_GROUP_SQL,
+  FAIRNESS_TABLE_BY_GROUP_SQL,
+  INSIDER_OVERLAP_BY_GROUP_SQL,
+  SELF_VALIDATION_BY_GROUP_SQL,
+  VALIDATOR_CONCENTRATION_BY_GROUP_SQL,
+} from '../metrics/grouped-fairness'
+import {INSIDER_OVERLAP_SQL} from '../metrics/insiders'
+import {PARTICIPATION_SQL} from '../metrics/participation'
+import type {BoundValue} from '../metrics/sql-values'
+import {SELF_VALIDATION_SQL, VALIDATOR_CONCENTRATION_SQL} from '../metrics/validators'
+import * as inputs from '../store/inputs'
+
+/**
+ * The measurement shapes batch.ts computes for many scopes at once: each single input query and metric query of a
+ * shape, and the grouped twin that yields, per group, exactly its rows or its result row.
+ */
+export interface InputShape {
+  /** The measurement's input: its query and relation name (the relation name enters a multi-input digest). */
+  sql: string
+  relation: string
+  /** Columns of the single relation, in order: the digest renders each row as this struct. */
+  columns: readonly string[]
+  /** Its grouped twin; absent when the input does not depend on the group (materialized once, digested once). */
+  grouped?: {sql: string; relation: string}
+}
+
+export interface QueryShape {
+  sql: string
+  grouped: string
+  /** Parameters that differ per group: they go into group_keys (as VARCHAR columns of the same name). */
+  perGroupParams?: readonly string[]
+}
+
+export interface Shape {
+  /** The input parameter that tells the scopes apart; it becomes group_keys.g. */
+  groupParam: 'proposal' | 'model'
+  inputs: readonly InputShape[]
+  queries: readonly QueryShape[]
+  /** Rows per group over the same inputs, for the suite's fairness tables (FAIRNESS_TABLE_SQL, offset 0). */
+  table?: {sql: string; params: Record<string, BoundValue>}
+}
+
+const REWARDS: InputShape = {
+  sql: inputs.REWARDS,
+  relation: 'reward',
+  columns: ['recipient', 'amount'],
+  grouped: {sql: inputs.REWARDS_BY_MODEL, relation: 'group_reward'},
+}
+
+/** Limit of the stored fairness table per scope (as suite.ts's runFairnessTable call). */
+export const FAIRNESS_TABLE_LIMIT = 10_000
+
+export const SHAPES: readonly Shape[] = [
+  {
+    groupParam: 'proposal',
+    inputs: [{sql: inputs.PROPOSAL_WEIGHTS, relation: 'dist', columns: ['entity', 'w'], grouped: {sql: inputs.PROPOSAL_WEIGHTS_BY_PROPOSAL, relation: 'group_dist'}}],
+    queries: [{sql: CONCENTRATION_SQL, grouped: CONCENTRATION_BY_GROUP_SQL}],
+  },
+  {
+    groupParam: 'proposal',
+    inputs: [
+      {sql: inputs.PROPOSAL_VOTES, relation: 'votes', columns: ['voter', 'support', 'weight'], grouped: {sql: inputs.PROPOSAL_VOTES_BY_PROPOSAL, relation: 'group_votes'}},
+    ],
+    queries: [{sql: PARTICIPATION_SQL, grouped: PARTICIPATION_BY_GROUP_SQL, perGroupParams: ['supply', 'quorum']}],
+  },
+  {
+    groupParam: 'model',
+    inputs: [
+      {
+        sql: inputs.VALIDATED_CONTRIBUTION,
+        relation: 'contrib',
+        columns: ['contributor', 'value'],
+        grouped: {sql: inputs.VALIDATED_CONTRIBUTION_BY_MODEL, relation: 'group_contrib'},
+      },
+      REWARDS,
+    ],
+    queries: [{sql: FAIRNESS_SQL, grouped: FAIRNESS_BY_GROUP_SQL}],
+    table: {sql: FAIRNESS_TABLE_BY_GROUP_SQL, params: {margin: FAIRNESS_MARGIN, limit: FAIRNESS_TABLE_LIMIT}},
+  },
+  {
+    groupParam: 'model',
+    inputs: [
+      {sql: inputs.VALIDATIONS, relation: 'validations', columns: ['validator', 'contributor'], grouped: {sql: inputs.VALIDATIONS_BY_MODEL, relation: 'group_validations'}},
+    ],
+    queries: [
+      {sql: VALIDATOR_CONCENTRATION_SQL, grouped: VALIDATOR_CONCENTRATION_BY_GROUP_SQL},
+      {sql: SELF_VALIDATION_SQL, grouped: SELF_VALIDATION_BY_GROUP_SQL},
+    ],
+  },
+  {
+    groupParam: 'model',
+    inputs: [{sql: inputs.TOP_HOLDERS_AT, relation: 'top_holders', columns: ['entity']}, REWARDS],
+    queries: [{sql: INSIDER_OVERLAP_SQL, grouped: INSIDER_OVERLAP_BY_GROUP_SQL}],
+  },
+]

@@ -1,0 +1,131 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {parseContractsConfig} from '../../processor/contracts-config'
+import {type FairnessRow, readFairnessRow, runFairnessTable} from '../metrics/fairness'
+import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import {extractTyped} from '../store/extract'
+import {ensureSchema} from '../store/schema'
+import {insertTestEvents, type TestEvent} from '../store/test-events'
+import {runBatched} from './batch'
+import {type MetricRecord, runMeasurement} from './measurement'
+import {planSuite} from './plan'
+
+const Z = '0x0000000000000000000000000000000000000000'
+const T = '0x' + '1'.repeat(40)
+const G = '0x' + '2'.repeat(40)
+const MR = '0x' + '3'.repeat(40)
+const CR = '0x' + '4'.repeat(40)
+const RD = '0x' + '5'.repeat(40)
+const acct = (i: number) => '0x' + (i + 16).toString(16).padStart(40, '0')
+
+/**
+ * Pseudo-random governance (mints, vote changes, proposals with windows, votes: repeated, zero-weight, every
+ * support) and contributions: models, contributions validated (accepted or not, some self-validated), reward epochs
+ * per model and protocol-wide, rewards (some to top holders).
+ */
+function scenario(): TestEvent[] {
+  let seed = 3
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+  const events: TestEvent[] = []
+  const tok = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: T, kind: 'token', name, args})
+  const gov = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: G, kind: 'governor', name, args})
+  const at = (contract: string, kind: string) => (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract, kind, name, args})
+  const [reg, cr, rd] = [at(MR, 'modelRegistry'), at(CR, 'contributionRegistry'), at(RD, 'rewardDistributor')]
+  for (let m = 1; m <= 4; m++) reg(1, 'ModelRegistered', {modelId: String(m), owner: acct(m % 2), name: `m${m}`, metadataURI: ''})
+  let contribution = 0
+  let epoch = 0
+  gov(1, 'QuorumNumeratorUpdated', {oldQuorumNumerator: '0', newQuorumNumerator: '4'})
+  const proposals: {id: string; start: number; end: number}[] = []
+  for (let block = 1; block <= 60; block++) {
+    for (let k = 0; k < 3; k++) {
+      const a = acct(rnd(12))
+      const v = String(BigInt(rnd(1000) + 1) * 10n ** 18n)
+      if (rnd(2) === 0) tok(block, 'Transfer', {from: Z, to: a, value: v})
+      else tok(block, 'DelegateVotesChanged', {delegate: a, previousVotes: '0', newVotes: v})
+    }
+    if (block % 4 === 0) {
+      const p = {id: String(5000 + block), start: block + 2, end: block + 12}
+      proposals.push(p)
+      gov(block, 'ProposalCreated', {
+        proposalId: p.id, proposer: acct(0), targets: [], values: [], signatures: [], calldatas: [],
+        voteStart: String(p.start), voteEnd: String(p.end), description: 'p',
+      })
+    }
+    // Model 4 never gets a contribution nor a reward: the empty scope.
+    for (let k = rnd(3); k > 0; k--) {
+      const id = String(++contribution)
+      cr(block, 'ContributionSubmitted', {contributionId: id, modelId: String(1 + rnd(3)), contributor: acct(rnd(8)), kind: 1, units: String(1 + rnd(100)), evidenceHash: '0x00'})
+      if (rnd(4) > 0) cr(block, 'ContributionValidated', {contributionId: id, validator: acct(rnd(10)), accepted: rnd(5) > 0, score: 5000 + rnd(5000), reportHash: '0x00'})
+    }
+    if (block % 10 === 0) rd(block, 'EpochOpened', {epochId: String(++epoch), modelId: String(epoch % 4)})
+    if (epoch > 0) rd(block, 'RewardPaid', {epochId: String(1 + rnd(epoch)), recipient: acct(rnd(12)), amount: String(BigInt(1 + rnd(100)) * 10n ** 18n)})
+    for (const p of proposals.filter((x) => x.start < block && block <= x.end)) {
+      for (let k = rnd(3); k > 0; k--) {
+        gov(block, 'VoteCast', {voter: acct(rnd(12)), proposalId: p.id, support: rnd(3), weight: rnd(5) === 0 ? '0' : String(BigInt(rnd(500)) * 10n ** 18n), reason: ''})
+      }
+    }
+  }
+  return events
+}
+
+describe('batched proposal and model measurements', () => {
+  let db: AnalyticsDb
+  let conn: DuckDBConnection
+  const contracts = parseContractsConfig({
+    chainId: 31337,
+    contracts: [
+      {kind: 'token', address: T, startBlock: 0},
+      {kind: 'governor', address: G, startBlock: 0, token: T, timelock: acct(99)},
+      {kind: 'timelock', address: acct(99), startBlock: 0},
+      {kind: 'modelRegistry', address: MR, startBlock: 0},
+      {kind: 'contributionRegistry', address: CR, startBlock: 0, modelRegistry: MR},
+      {kind: 'rewardDistributor', address: RD, startBlock: 0, token: T, modelRegistry: MR},
+    ],
+  })
+
+  beforeAll(async () => {
+    db = await openAnalyticsDb(':memory:')
+    conn = await db.connect()
+    await ensureSchema(conn)
+    await insertTestEvents(conn, scenario())
+    await extractTyped(conn, -1)
+    await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, 60, 55, now())`)
+  })
+  afterAll(() => db.close())
+
+  const comparable = (r: MetricRecord) => ({...r, value: r.value === null ? null : Number(r.value.toPrecision(14))})
+  const round = (x: number | null) => (x === null ? null : Number(x.toPrecision(14)))
+  const roundShares = (r: FairnessRow) => ({...r, contributionShare: round(r.contributionShare), rewardShare: round(r.rewardShare), rewardToContributionRatio: round(r.rewardToContributionRatio)})
+
+  it('give every value, row count, input digest, SQL digest and fairness table row that runMeasurement gives', async () => {
+    let checked = 0
+    const distributions = new Set<string>()
+    for (const block of [10, 25, 40, 60]) {
+      const plan = await planSuite(conn, contracts, block)
+      const batched = await runBatched(conn, plan, 0)
+      const expected = plan.filter((m) => m.scopeKind === 'proposal' || m.scopeKind === 'model')
+      expect(batched.size).toBe(expected.length)
+      for (const [index, result] of batched) {
+        const m = plan[index]!
+        const single = await runMeasurement(conn, m, 0)
+        expect(result.records.map(comparable)).toEqual(single.records.map(comparable))
+        expect(result.provenance).toEqual(single.provenance)
+        if (m.distribution === 'contributions_vs_rewards') {
+          // runMeasurement left this scope's inputs materialized: the single table query runs over them.
+          expect(result.tableRows!.map(readFairnessRow).map(roundShares)).toEqual((await runFairnessTable(conn, {limit: 10_000})).map(roundShares))
+        } else expect(result.tableRows).toBeUndefined()
+        checked++
+        distributions.add(`${m.distribution}/${m.scopeKind}`)
+      }
+      // Only proposal and model scopes are batched (the protocol scope, model NULL, runs alone).
+      for (const index of batched.keys()) expect(['proposal', 'model']).toContain(plan[index]!.scopeKind)
+    }
+    expect(checked).toBeGreaterThan(40)
+    expect([...distributions].sort()).toEqual([
+      'contributions_vs_rewards/model', 'insiders/model', 'validations/model', 'votes/proposal', 'weight_cast/proposal',
+    ])
+  }, 60_000)
+})

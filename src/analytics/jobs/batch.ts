@@ -1,0 +1,173 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-values'
+import {type InputParams, materialize} from '../store/inputs'
+import {materializeInput} from '../store/routes'
+import {type Shape, SHAPES} from './batch-shapes'
+import {INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, sha256, toRecords} from './measurement'
+
+/**
+ * The per-proposal and per-model measurements of a suite, computed in a few grouped queries instead of a handful
+ * of queries each (400 proposal measurements at ~20 ms apiece dominated the suite; the 20 model scopes cost ~3 s).
+ *
+ * A measurement is batched only when it has exactly the inputs and metric queries of a shape (batch-shapes.ts);
+ * everything is read off the declarative Measurement, so the batch cannot drift from what runMeasurement (and the
+ * reproduce command) computes for it. Per group, a grouped input has exactly the single input's rows, the grouped
+ * digest hashes them exactly as INPUT_DIGEST_SQL does (each row rendered as the same struct text), a multi-input
+ * digest is combined as prepareInputs combines it, and a grouped metric query is the single one partitioned by
+ * group (metrics/grouped*.ts, checked group by group by their property tests; batch.test.ts compares whole records
+ * with runMeasurement). So every value keeps its own input row count, input digest and SQL digest.
+ */
+export interface BatchedResult {
+  records: MetricRecord[]
+  provenance: InputProvenance
+  /** The shape's table rows of this group (the fairness table), in the single table query's order. */
+  tableRows?: Row[]
+}
+
+interface Member {
+  index: number
+  m: Measurement
+  group: string
+  perGroup: Record<string, string>
+}
+
+interface Batch {
+  shape: Shape
+  /** Per input, its parameters without the group parameter: equal for every member. */
+  inputParams: InputParams[]
+  members: Member[]
+}
+
+/** Per-group row count and digest, exactly INPUT_DIGEST_SQL over each group's rows (groups without rows included). */
+const groupedDigestSql = (relation: string, columns: readonly string[]) => `
+SELECT k.g, count(x.h) AS n, sha256(coalesce(string_agg(x.h, '' ORDER BY x.h), '')) AS digest
+FROM group_keys k LEFT JOIN (SELECT g, md5(CAST(struct_pack(${columns.join(', ')}) AS VARCHAR)) AS h FROM ${relation}) x ON x.g = k.g
+GROUP BY k.g`
+
+/**
+ * Computes every batchable measurement of `plan`; returns the results by plan index (the rest is the caller's).
+ * Relations it (re)creates are dropped from `cache`, so a later runMeasurement never trusts a stale one.
+ */
+export async function runBatched(
+  conn: DuckDBConnection,
+  plan: readonly Measurement[],
+  inputFromBlock: number,
+  cache?: InputCache,
+): Promise<Map<number, BatchedResult>> {
+  const batches = new Map<string, Batch>()
+  plan.forEach((m, index) => {
+    const found = match(m)
+    if (!found) return
+    const key = JSON.stringify([SHAPES.indexOf(found.shape), found.inputParams, found.sharedQueryParams], (_, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v,
+    )
+    let batch = batches.get(key)
+    if (!batch) batches.set(key, (batch = {shape: found.shape, inputParams: found.inputParams, members: []}))
+    batch.members.push({index, m, group: found.group, perGroup: found.perGroup})
+  })
+  const out = new Map<number, BatchedResult>()
+  for (const batch of batches.values()) {
+    for (const input of batch.shape.inputs) cache?.delete(input.relation)
+    for (const [index, result] of await runBatch(conn, batch, inputFromBlock)) out.set(index, result)
+  }
+  return out
+}
+
+function match(m: Measurement) {
+  for (const shape of SHAPES) {
+    if (m.inputs.length !== shape.inputs.length || m.queries.length !== shape.queries.length) continue
+    if (!shape.inputs.every((s, i) => s.sql === m.inputs[i]!.sql && s.relation === m.inputs[i]!.relation)) continue
+    if (!shape.queries.every((s, i) => s.sql === m.queries[i]!.sql)) continue
+    const groups = new Set(shape.inputs.flatMap((s, i) => (s.grouped ? [m.inputs[i]!.params[shape.groupParam]] : [])))
+    const group = [...groups][0]
+    if (groups.size !== 1 || typeof group !== 'string') return undefined
+    const inputParams = m.inputs.map((input, i) => {
+      if (!shape.inputs[i]!.grouped) return input.params
+      const {[shape.groupParam]: _group, ...rest} = input.params
+      return rest
+    })
+    const perGroup: Record<string, string> = {}
+    const sharedQueryParams: Record<string, BoundValue>[] = []
+    for (const [i, q] of shape.queries.entries()) {
+      const shared: Record<string, BoundValue> = {}
+      for (const [k, v] of Object.entries(m.queries[i]!.params)) {
+        if (!q.perGroupParams?.includes(k)) shared[k] = v
+        else if (typeof v === 'string') perGroup[k] = v
+        else return undefined
+      }
+      sharedQueryParams.push(shared)
+    }
+    return {shape, group, inputParams, perGroup, sharedQueryParams}
+  }
+  return undefined
+}
+
+async function runBatch(conn: DuckDBConnection, batch: Batch, inputFromBlock: number): Promise<Map<number, BatchedResult>> {
+  const {shape, members} = batch
+  // One measurement per group and batch (the plan has one per distribution and scope); else rows would mix.
+  if (new Set(members.map((x) => x.group)).size !== members.length) throw new Error('batch: a scope appears twice in one batch')
+  await writeGroupKeys(conn, shape, members)
+
+  // Inputs: per input, the digest of each group (a shared input has one digest for all).
+  const perInput: {relation: string; digests: Map<string, {n: number; digest: string}>; shared?: {n: number; digest: string}}[] = []
+  for (const [i, input] of shape.inputs.entries()) {
+    const params = batch.inputParams[i]!
+    if (input.grouped) {
+      await materialize(conn, input.grouped.relation, input.grouped.sql, params)
+      const rows = await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns))
+      perInput.push({relation: input.relation, digests: new Map(rows.map((r) => [String(r.g), {n: Number(r.n), digest: String(r.digest)}]))})
+    } else {
+      await materializeInput(conn, input.relation, input.sql, params)
+      const row = await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
+      perInput.push({relation: input.relation, digests: new Map(), shared: {n: Number(row.n), digest: String(row.digest)}})
+    }
+  }
+  const provenanceOf = (group: string): InputProvenance => {
+    const parts = perInput.map((p) => {
+      const d = p.shared ?? p.digests.get(group)
+      if (!d) throw new Error(`batch: no digest of ${p.relation} for ${group}`)
+      return {relation: p.relation, ...d}
+    })
+    // As prepareInputs: one input's digest as is; several combined as sha256 of "relation:digest" lines.
+    const digest = parts.length === 1 ? parts[0]!.digest : sha256(parts.map((p) => `${p.relation}:${p.digest}`).join('\n'))
+    return {rowCount: parts.reduce((a, p) => a + p.n, 0), digest}
+  }
+
+  const results = new Map<number, BatchedResult>()
+  for (const x of members) results.set(x.index, {records: [], provenance: provenanceOf(x.group)})
+  for (const [i, q] of shape.queries.entries()) {
+    const params = Object.fromEntries(Object.entries(members[0]!.m.queries[i]!.params).filter(([k]) => !q.perGroupParams?.includes(k)))
+    const rows = new Map((await queryRows(conn, q.grouped, params)).map((r) => [String(r.g), r]))
+    for (const x of members) {
+      const row = rows.get(x.group)
+      if (!row) throw new Error(`batch: no grouped result for ${x.group}`)
+      const {g: _g, ...single} = row
+      const result = results.get(x.index)!
+      result.records.push(...toRecords(x.m, x.m.queries[i]!, single, result.provenance, inputFromBlock))
+    }
+  }
+  if (shape.table) {
+    const byGroup = new Map<string, Row[]>(members.map((x) => [x.group, []]))
+    // 200,000 rows at the benchmark's size: each row object is reused (its group key removed) rather than copied.
+    for (const row of await queryRows(conn, shape.table.sql, shape.table.params)) {
+      const g = String(row.g)
+      delete row.g
+      byGroup.get(g)?.push(row)
+    }
+    for (const x of members) results.get(x.index)!.tableRows = byGroup.get(x.group)!
+  }
+  return results
+}
+
+/** group_keys(g, per-group parameters...): the groups to measure, each once. */
+async function writeGroupKeys(conn: DuckDBConnection, shape: Shape, members: readonly Member[]): Promise<void> {
+  const extra = shape.queries.flatMap((q) => q.perGroupParams ?? [])
+  await conn.run(`CREATE OR REPLACE TEMP TABLE group_keys (g VARCHAR NOT NULL${extra.map((p) => `, ${p} VARCHAR NOT NULL`).join('')})`)
+  const appender = await conn.createAppender('group_keys', 'main', 'temp')
+  for (const x of members) {
+    appender.appendVarchar(x.group)
+    for (const p of extra) appender.appendVarchar(x.perGroup[p]!)
+    appender.endRow()
+  }
+  appender.closeSync()
+}

@@ -1,0 +1,77 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FAIRNESS_MARGIN, FAIRNESS_SQL, FAIRNESS_TABLE_SQL } from './fairness'
+import {
+  FAIRNESS_BY_GROUP_SQL, FAIRNESS_TABLE_BY_GROUP_SQL, INSIDER_OVERLAP_BY_GROUP_SQL, SELF_VALIDATION_BY_GROUP_SQL,
+  VALIDATOR_CONCENTRATION_BY_GROUP_SQL,
+} from './grouped-fairness'
+import { INSIDER_OVERLAP_SQL } from './insiders'
+import { queryOne, queryRows } from './sql-values'
+import { sameRow } from './test-compare'
+import { loadTable, openTestDb, type TestDb } from './test-fixtures'
+import { SELF_VALIDATION_SQL, VALIDATOR_CONCENTRATION_SQL } from './validators'
+
+/** As grouped.test.ts: every grouped fairness query equals its single query over each group's rows alone. */
+const amount = fc.oneof(fc.constant(0n), fc.constant(-1n), fc.bigInt({ min: 1n, max: 4n }), fc.bigInt({ min: 1n, max: 10n ** 24n }))
+const group = fc.constantFrom('m1', 'm2', 'm3', 'm4')
+const who = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f')
+const KEYS = ['m1', 'm2', 'm3', 'm5']
+const PER_RUN = { timeout: 5_000 } as const
+
+async function withOwnDb(body: (db: TestDb) => Promise<void>): Promise<void> {
+  const db = await openTestDb()
+  try {
+    await body(db)
+  } finally {
+    db.close()
+  }
+}
+
+describe('grouped fairness queries equal the single queries, group by group', () => {
+  it('fairness summary, table, validators, self-validation, insiders', () => withOwnDb(async (db) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ g: group, e: who, v: amount }), { maxLength: 25 }),
+        fc.array(fc.record({ g: group, e: who, v: amount }), { maxLength: 25 }),
+        fc.array(fc.record({ g: group, validator: who, contributor: who }), { maxLength: 25 }),
+        fc.array(who, { maxLength: 4 }),
+        fc.constantFrom(2, 10_000),
+        async (contrib, reward, validations, holders, limit) => {
+          const { conn } = db
+          await loadTable(conn, 'group_keys', [['g', 'VARCHAR']], KEYS.map((g) => [g]))
+          await loadTable(conn, 'group_contrib', [['g', 'VARCHAR'], ['contributor', 'VARCHAR'], ['value', 'HUGEINT']], contrib.map((r) => [r.g, r.e, r.v]))
+          await loadTable(conn, 'group_reward', [['g', 'VARCHAR'], ['recipient', 'VARCHAR'], ['amount', 'HUGEINT']], reward.map((r) => [r.g, r.e, r.v]))
+          await loadTable(conn, 'group_validations', [['g', 'VARCHAR'], ['validator', 'VARCHAR'], ['contributor', 'VARCHAR']],
+            validations.map((r) => [r.g, r.validator, r.contributor]))
+          await loadTable(conn, 'top_holders', [['entity', 'VARCHAR']], holders.map((h) => [h]))
+          const margin = { margin: FAIRNESS_MARGIN }
+          const quorum = { quorum_wad: null }
+          const grouped = {
+            fairness: await queryRows(conn, FAIRNESS_BY_GROUP_SQL, margin),
+            table: await queryRows(conn, FAIRNESS_TABLE_BY_GROUP_SQL, { ...margin, limit }),
+            validators: await queryRows(conn, VALIDATOR_CONCENTRATION_BY_GROUP_SQL, quorum),
+            self: await queryRows(conn, SELF_VALIDATION_BY_GROUP_SQL),
+            insiders: await queryRows(conn, INSIDER_OVERLAP_BY_GROUP_SQL),
+          }
+          for (const rows of [grouped.fairness, grouped.validators, grouped.self, grouped.insiders]) expect(rows.map((r) => r.g)).toEqual(KEYS)
+          for (const g of KEYS) {
+            await loadTable(conn, 'contrib', [['contributor', 'VARCHAR'], ['value', 'HUGEINT']], contrib.filter((r) => r.g === g).map((r) => [r.e, r.v]))
+            await loadTable(conn, 'reward', [['recipient', 'VARCHAR'], ['amount', 'HUGEINT']], reward.filter((r) => r.g === g).map((r) => [r.e, r.v]))
+            await loadTable(conn, 'validations', [['validator', 'VARCHAR'], ['contributor', 'VARCHAR']],
+              validations.filter((r) => r.g === g).map((r) => [r.validator, r.contributor]))
+            const one = (rows: typeof grouped.fairness) => rows.find((r) => r.g === g)!
+            expect(sameRow(one(grouped.fairness), await queryOne(conn, FAIRNESS_SQL, margin))).toEqual([])
+            expect(sameRow(one(grouped.validators), await queryOne(conn, VALIDATOR_CONCENTRATION_SQL, quorum))).toEqual([])
+            expect(sameRow(one(grouped.self), await queryOne(conn, SELF_VALIDATION_SQL))).toEqual([])
+            expect(sameRow(one(grouped.insiders), await queryOne(conn, INSIDER_OVERLAP_SQL))).toEqual([])
+            const table = await queryRows(conn, FAIRNESS_TABLE_SQL, { ...margin, limit, offset: 0 })
+            const mine = grouped.table.filter((r) => r.g === g)
+            expect(mine.length).toBe(table.length)
+            mine.forEach((r, i) => expect(sameRow(r, table[i]!)).toEqual([]))
+          }
+        },
+      ),
+      { numRuns: 100, ...PER_RUN },
+    )
+  }), 90_000)
+})

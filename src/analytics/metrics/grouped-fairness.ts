@@ -1,0 +1,132 @@
+/**
+ * The fairness-family queries per group (a model), for every model scope of a suite at once: FAIRNESS_SQL and
+ * FAIRNESS_TABLE_SQL (fairness.ts), SELF_VALIDATION_SQL and the validator concentration (validators.ts), and
+ * INSIDER_OVERLAP_SQL (insiders.ts). Same formulas, partitioned by `g`; see grouped.ts for the contract, and
+ * grouped-fairness.test.ts for the group-by-group comparison with the single queries.
+ *
+ * Inputs: group_keys(g), and
+ *   group_contrib(g, contributor, value), group_reward(g, recipient, amount)   FAIRNESS_BY_GROUP_SQL, table
+ *   group_validations(g, validator, contributor)                              SELF_VALIDATION_BY_GROUP_SQL,
+ *                                                                             VALIDATOR_CONCENTRATION_BY_GROUP_SQL
+ *   top_holders(entity) (shared by every group), group_reward                  INSIDER_OVERLAP_BY_GROUP_SQL
+ */
+import { concentrationByGroupSqlOver } from './grouped'
+
+const JUDGED_BY_GROUP = `
+WITH c AS (SELECT g, contributor AS entity, sum(value::BIGNUM) AS c FROM group_contrib WHERE value > 0 GROUP BY g, contributor),
+r AS (SELECT g, recipient AS entity, sum(amount::BIGNUM) AS r FROM group_reward WHERE amount > 0 GROUP BY g, recipient),
+u AS (
+  SELECT coalesce(c.g, r.g) AS g, coalesce(c.entity, r.entity) AS entity, coalesce(c.c, 0::BIGNUM) AS c, coalesce(r.r, 0::BIGNUM) AS r
+  FROM c FULL OUTER JOIN r ON c.g = r.g AND c.entity = r.entity
+),
+tot AS (
+  SELECT k.g, count(u.entity) AS n, coalesce(sum(u.c), 0::BIGNUM) AS c_total, coalesce(sum(u.r), 0::BIGNUM) AS r_total
+  FROM group_keys k LEFT JOIN u ON u.g = k.g GROUP BY k.g
+),
+shares AS (
+  SELECT u.g, u.entity, u.c, u.r,
+    CASE WHEN t.c_total > 0 THEN u.c::DOUBLE / t.c_total::DOUBLE END AS p,
+    CASE WHEN t.r_total > 0 THEN u.r::DOUBLE / t.r_total::DOUBLE END AS q
+  FROM u JOIN tot t ON t.g = u.g
+),
+judged AS (
+  SELECT s.*,
+    CASE WHEN s.r > 0 AND (s.c = 0 OR s.q > 2 * s.p * (1 + $margin::DOUBLE)) THEN 'over'
+         WHEN s.c > 0 AND (s.r = 0 OR s.q < 0.5 * s.p * (1 - $margin::DOUBLE)) THEN 'under'
+         ELSE 'fair' END AS status
+  FROM shares s
+)`
+
+/** FAIRNESS_SQL per group. Parameter: $margin. */
+export const FAIRNESS_BY_GROUP_SQL = `${JUDGED_BY_GROUP},
+ranked AS (
+  SELECT j.*,
+    sum(j.c) OVER (PARTITION BY j.g ORDER BY j.c DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dc,
+    sum(j.r) OVER (PARTITION BY j.g ORDER BY j.r DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dr,
+    rank() OVER (PARTITION BY j.g ORDER BY j.c) + (count(*) OVER (PARTITION BY j.g, j.c) - 1) / 2.0 AS rank_c,
+    rank() OVER (PARTITION BY j.g ORDER BY j.r) + (count(*) OVER (PARTITION BY j.g, j.r) - 1) / 2.0 AS rank_r
+  FROM judged j
+),
+agg AS (
+  SELECT
+    t.g,
+    0.5 * fsum(abs(x.p - x.q)) AS tvd,
+    sum(x.dc + x.dc - t.c_total) - any_value(t.c_total) AS gini_c_numerator,
+    sum(x.dr + x.dr - t.r_total) - any_value(t.r_total) AS gini_r_numerator,
+    CASE WHEN count(x.entity) >= 2 AND var_pop(x.rank_c) > 0 AND var_pop(x.rank_r) > 0 THEN corr(x.rank_c, x.rank_r) END
+      AS spearman,
+    count(*) FILTER (WHERE x.status = 'over') AS over_rewarded,
+    count(*) FILTER (WHERE x.status = 'under') AS under_rewarded
+  FROM tot t LEFT JOIN ranked x ON x.g = t.g
+  GROUP BY t.g
+)
+SELECT
+  t.g,
+  t.n AS entities,
+  t.c_total::VARCHAR AS contribution_total,
+  t.r_total::VARCHAR AS reward_total,
+  CASE WHEN t.c_total > 0 AND t.r_total > 0 AND a.tvd IS NOT NULL THEN least(1.0, a.tvd) END AS tvd,
+  CASE WHEN t.r_total > 0 THEN a.gini_r_numerator::DOUBLE / (t.n::DOUBLE * t.r_total::DOUBLE) END AS gini_rewards,
+  CASE WHEN t.c_total > 0 THEN a.gini_c_numerator::DOUBLE / (t.n::DOUBLE * t.c_total::DOUBLE) END AS gini_contributions,
+  CASE WHEN a.spearman IS NOT NULL THEN greatest(-1.0, least(1.0, a.spearman)) END AS spearman,
+  a.over_rewarded,
+  a.under_rewarded
+FROM tot t JOIN agg a ON a.g = t.g
+ORDER BY t.g
+`
+
+/** FAIRNESS_TABLE_SQL per group with offset 0: each group's first $limit rows in the table's order. $margin, $limit. */
+export const FAIRNESS_TABLE_BY_GROUP_SQL = `${JUDGED_BY_GROUP}
+SELECT
+  g,
+  entity,
+  c::VARCHAR AS contribution,
+  r::VARCHAR AS reward,
+  p AS contribution_share,
+  q AS reward_share,
+  CASE WHEN p > 0 THEN q / p END AS reward_ratio,
+  status
+FROM judged
+QUALIFY row_number() OVER (PARTITION BY g ORDER BY c DESC, r DESC, entity ASC) <= $limit
+ORDER BY g, c DESC, r DESC, entity ASC
+`
+
+/** VALIDATOR_CONCENTRATION_SQL per group. Parameter: $quorum_wad. */
+export const VALIDATOR_CONCENTRATION_BY_GROUP_SQL = concentrationByGroupSqlOver(
+  'SELECT g, validator AS entity, count(*)::HUGEINT AS w FROM group_validations GROUP BY g, validator',
+)
+
+/** SELF_VALIDATION_SQL per group. No parameters. */
+export const SELF_VALIDATION_BY_GROUP_SQL = `
+SELECT
+  k.g,
+  count(v.validator) AS validations,
+  count(v.validator) FILTER (WHERE v.validator = v.contributor) AS self_validations,
+  CASE WHEN count(v.validator) > 0 THEN (count(v.validator) FILTER (WHERE v.validator = v.contributor))::DOUBLE / count(v.validator) END
+    AS self_validation_share
+FROM group_keys k LEFT JOIN group_validations v ON v.g = k.g
+GROUP BY k.g
+ORDER BY k.g
+`
+
+/** INSIDER_OVERLAP_SQL per group: the same top_holders for every group, each group's own rewards. No parameters. */
+export const INSIDER_OVERLAP_BY_GROUP_SQL = `
+WITH h AS (SELECT DISTINCT entity FROM top_holders),
+r AS (SELECT g, recipient AS entity, sum(amount::BIGNUM) AS amount FROM group_reward WHERE amount > 0 GROUP BY g, recipient),
+joined AS (SELECT k.g, h.entity, r.amount FROM group_keys k CROSS JOIN h LEFT JOIN r ON r.g = k.g AND r.entity = h.entity),
+tot AS (SELECT k.g, coalesce(sum(r.amount), 0::BIGNUM) AS total FROM group_keys k LEFT JOIN r ON r.g = k.g GROUP BY k.g),
+ins AS (
+  SELECT k.g, count(j.entity) AS holders, count(j.amount) AS overlap, coalesce(sum(j.amount), 0::BIGNUM) AS insider_rewards
+  FROM group_keys k LEFT JOIN joined j ON j.g = k.g GROUP BY k.g
+)
+SELECT
+  i.g,
+  i.holders,
+  i.overlap,
+  CASE WHEN i.holders > 0 THEN i.overlap::DOUBLE / i.holders END AS overlap_share,
+  i.insider_rewards::VARCHAR AS insider_rewards,
+  t.total::VARCHAR AS total_rewards,
+  CASE WHEN t.total > 0 THEN i.insider_rewards::DOUBLE / t.total::DOUBLE END AS insider_reward_share
+FROM ins i JOIN tot t ON t.g = i.g
+ORDER BY i.g
+`

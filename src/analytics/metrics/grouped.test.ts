@@ -1,0 +1,81 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { CONCENTRATION_SQL, concentrationParams } from './concentration'
+import { CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_SQL } from './grouped'
+import { PARTICIPATION_SQL } from './participation'
+import { queryOne, queryRows } from './sql-values'
+import { sameRow } from './test-compare'
+import { loadTable, openTestDb, type TestDb } from './test-fixtures'
+
+const weight = fc.oneof(
+  fc.constant(0n),
+  fc.constant(-3n),
+  fc.bigInt({ min: 1n, max: 5n }),
+  fc.bigInt({ min: 1n, max: 10n ** 24n }),
+  fc.bigInt({ min: 2n ** 125n, max: 2n ** 126n }),
+)
+const group = fc.constantFrom('p1', 'p2', 'p3', 'p4')
+const entity = fc.stringMatching(/^0x[0-9a-f]{1,2}$/)
+
+async function withOwnDb(body: (db: TestDb) => Promise<void>): Promise<void> {
+  const db = await openTestDb()
+  try {
+    await body(db)
+  } finally {
+    db.close()
+  }
+}
+const PER_RUN = { timeout: 5_000 } as const
+/** Groups measured: p4 may have rows but is not asked for; p5 is asked for but never has rows (empty-set result). */
+const KEYS = ['p1', 'p2', 'p3', 'p5']
+
+describe('grouped metric queries equal the single-distribution queries, group by group', () => {
+  it('concentration', () => withOwnDb(async (db) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ g: group, entity, w: weight }), { maxLength: 40 }),
+        fc.option(fc.constantFrom(0, 0.04, 0.5, 1), { nil: undefined }),
+        async (rows, quorumShare) => {
+          // One row per (group, entity), as every distribution input has.
+          const unique = [...new Map(rows.map((r) => [`${r.g}/${r.entity}`, r])).values()]
+          await loadTable(db.conn, 'group_keys', [['g', 'VARCHAR']], KEYS.map((g) => [g]))
+          await loadTable(db.conn, 'group_dist', [['g', 'VARCHAR'], ['entity', 'VARCHAR'], ['w', 'HUGEINT']], unique.map((r) => [r.g, r.entity, r.w]))
+          const params = concentrationParams({ quorumShare })
+          const grouped = await queryRows(db.conn, CONCENTRATION_BY_GROUP_SQL, params)
+          expect(grouped.map((r) => r.g)).toEqual(KEYS)
+          for (const row of grouped) {
+            const mine = unique.filter((r) => r.g === row.g)
+            await loadTable(db.conn, 'dist', [['entity', 'VARCHAR'], ['w', 'HUGEINT']], mine.map((r) => [r.entity, r.w]))
+            expect(sameRow(row, await queryOne(db.conn, CONCENTRATION_SQL, params))).toEqual([])
+          }
+        },
+      ),
+      { numRuns: 120, ...PER_RUN },
+    )
+  }), 60_000)
+
+  it('participation', () => withOwnDb(async (db) => {
+    const amount = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 100n }), fc.bigInt({ min: 0n, max: 10n ** 24n }))
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ g: group, voter: fc.constantFrom('a', 'b', 'c', 'd', 'e'), support: fc.constantFrom(0, 1, 2, 3), weight: amount }), { maxLength: 30 }),
+        fc.array(fc.record({ supply: amount, quorum: amount }), { minLength: KEYS.length, maxLength: KEYS.length }),
+        async (votes, figures) => {
+          const keys = KEYS.map((g, i) => [g, figures[i]!.supply.toString(), figures[i]!.quorum.toString()] as const)
+          await loadTable(db.conn, 'group_keys', [['g', 'VARCHAR'], ['supply', 'VARCHAR'], ['quorum', 'VARCHAR']], keys)
+          await loadTable(db.conn, 'group_votes', [['g', 'VARCHAR'], ['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
+            votes.map((v) => [v.g, v.voter, v.support, v.weight]))
+          const grouped = await queryRows(db.conn, PARTICIPATION_BY_GROUP_SQL)
+          expect(grouped.map((r) => r.g)).toEqual(KEYS)
+          for (const [i, row] of grouped.entries()) {
+            await loadTable(db.conn, 'votes', [['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
+              votes.filter((v) => v.g === row.g).map((v) => [v.voter, v.support, v.weight]))
+            const single = await queryOne(db.conn, PARTICIPATION_SQL, { supply: keys[i]![1], quorum: keys[i]![2] })
+            expect(sameRow(row, single)).toEqual([])
+          }
+        },
+      ),
+      { numRuns: 120, ...PER_RUN },
+    )
+  }), 60_000)
+})
