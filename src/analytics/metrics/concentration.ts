@@ -76,13 +76,32 @@ export interface LorenzPoint {
   y: number
 }
 
-const HUGEINT_MAX = "'170141183460469231731687303715884105727'::BIGNUM"
+export const HUGEINT_MAX = "'170141183460469231731687303715884105727'::BIGNUM"
 
 /**
  * The concentration query over the entities of `distSelect`, a constant SQL text producing (entity, w), or of
  * the caller's `dist` relation when omitted. For modules of this folder that derive a distribution
  * (validations per validator, models per owner); never build `distSelect` from values.
  */
+
+/**
+ * The final columns of every concentration query, from the totals `t` (n, total) and the aggregates `a`: the one
+ * place where the normalizations and shares are written, shared with the grouped queries (grouped.ts).
+ */
+export const CONCENTRATION_COLUMNS = `  t.n AS count,
+  t.total::VARCHAR AS total,
+  a.gini_numerator::DOUBLE / (t.n::DOUBLE * t.total::DOUBLE) AS gini,
+  a.nakamoto_50,
+  a.nakamoto_quorum,
+  a.hhi,
+  CASE WHEN t.n = 1 THEN 1.0 WHEN t.n > 1 THEN greatest(0.0, least(1.0, (a.hhi - 1.0 / t.n) / (1.0 - 1.0 / t.n))) END
+    AS hhi_normalized,
+  CASE WHEN t.n > 0 THEN greatest(0.0, a.entropy) END AS entropy,
+  CASE WHEN t.n = 1 THEN 0.0 WHEN t.n > 1 THEN greatest(0.0, least(1.0, a.entropy / ln(t.n))) END AS entropy_normalized,
+  CASE WHEN t.n > 0 THEN greatest(0.0, a.theil) END AS theil,
+  a.top1::DOUBLE / t.total::DOUBLE AS top1_share,
+  a.top10::DOUBLE / t.total::DOUBLE AS top10_share,
+  a.top1pct::DOUBLE / t.total::DOUBLE AS top1pct_share`
 
 export function concentrationSqlOver(distSelect?: string): string {
   const source = distSelect === undefined ? '' : `dist AS (${distSelect}),`
@@ -123,20 +142,7 @@ agg AS (
   FROM ranked r, tot t, quorum_threshold qt
 )
 SELECT
-  t.n AS count,
-  t.total::VARCHAR AS total,
-  a.gini_numerator::DOUBLE / (t.n::DOUBLE * t.total::DOUBLE) AS gini,
-  a.nakamoto_50,
-  a.nakamoto_quorum,
-  a.hhi,
-  CASE WHEN t.n = 1 THEN 1.0 WHEN t.n > 1 THEN greatest(0.0, least(1.0, (a.hhi - 1.0 / t.n) / (1.0 - 1.0 / t.n))) END
-    AS hhi_normalized,
-  CASE WHEN t.n > 0 THEN greatest(0.0, a.entropy) END AS entropy,
-  CASE WHEN t.n = 1 THEN 0.0 WHEN t.n > 1 THEN greatest(0.0, least(1.0, a.entropy / ln(t.n))) END AS entropy_normalized,
-  CASE WHEN t.n > 0 THEN greatest(0.0, a.theil) END AS theil,
-  a.top1::DOUBLE / t.total::DOUBLE AS top1_share,
-  a.top10::DOUBLE / t.total::DOUBLE AS top10_share,
-  a.top1pct::DOUBLE / t.total::DOUBLE AS top1pct_share
+${CONCENTRATION_COLUMNS}
 FROM tot t, agg a
 `
 }

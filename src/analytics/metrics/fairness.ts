@@ -59,6 +59,11 @@ export interface FairnessRow {
 /** Over/under margin (see the module comment). */
 export const FAIRNESS_MARGIN = 1e-9
 
+/** An entity's status from its shares p, q and amounts c, r (alias s); the one place the 2× / ½× rule is written. */
+export const FAIRNESS_STATUS = `    CASE WHEN s.r > 0 AND (s.c = 0 OR s.q > 2 * s.p * (1 + $margin::DOUBLE)) THEN 'over'
+         WHEN s.c > 0 AND (s.r = 0 OR s.q < 0.5 * s.p * (1 - $margin::DOUBLE)) THEN 'under'
+         ELSE 'fair' END AS status`
+
 const JUDGED = `
 WITH c AS (SELECT contributor AS entity, sum(value::BIGNUM) AS c FROM contrib WHERE value > 0 GROUP BY contributor),
 r AS (SELECT recipient AS entity, sum(amount::BIGNUM) AS r FROM reward WHERE amount > 0 GROUP BY recipient),
@@ -75,9 +80,7 @@ shares AS (
 ),
 judged AS (
   SELECT s.*,
-    CASE WHEN s.r > 0 AND (s.c = 0 OR s.q > 2 * s.p * (1 + $margin::DOUBLE)) THEN 'over'
-         WHEN s.c > 0 AND (s.r = 0 OR s.q < 0.5 * s.p * (1 - $margin::DOUBLE)) THEN 'under'
-         ELSE 'fair' END AS status
+${FAIRNESS_STATUS}
   FROM shares s
 )`
 

@@ -11,6 +11,7 @@
  *   top_holders(entity) (shared by every group), group_reward                  INSIDER_OVERLAP_BY_GROUP_SQL
  */
 import { concentrationByGroupSqlOver } from './grouped'
+import { FAIRNESS_STATUS } from './fairness'
 
 const JUDGED_BY_GROUP = `
 WITH c AS (SELECT g, contributor AS entity, sum(value::BIGNUM) AS c FROM group_contrib WHERE value > 0 GROUP BY g, contributor),
@@ -31,9 +32,7 @@ shares AS (
 ),
 judged AS (
   SELECT s.*,
-    CASE WHEN s.r > 0 AND (s.c = 0 OR s.q > 2 * s.p * (1 + $margin::DOUBLE)) THEN 'over'
-         WHEN s.c > 0 AND (s.r = 0 OR s.q < 0.5 * s.p * (1 - $margin::DOUBLE)) THEN 'under'
-         ELSE 'fair' END AS status
+${FAIRNESS_STATUS}
   FROM shares s
 )`
 

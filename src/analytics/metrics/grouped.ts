@@ -16,8 +16,7 @@
  *   group_votes(g VARCHAR, voter VARCHAR, support INTEGER, weight HUGEINT)  for PARTICIPATION_BY_GROUP_SQL
  * Output: one row per group_keys row, with `g` and the single query's columns.
  */
-
-const HUGEINT_MAX = "'170141183460469231731687303715884105727'::BIGNUM"
+import { CONCENTRATION_COLUMNS, HUGEINT_MAX } from './concentration'
 
 /**
  * concentrationSqlOver (concentration.ts) per group, over `distSelect` (constant SQL producing (g, entity, w)) or
@@ -66,20 +65,7 @@ agg AS (
 )
 SELECT
   t.g,
-  t.n AS count,
-  t.total::VARCHAR AS total,
-  a.gini_numerator::DOUBLE / (t.n::DOUBLE * t.total::DOUBLE) AS gini,
-  a.nakamoto_50,
-  a.nakamoto_quorum,
-  a.hhi,
-  CASE WHEN t.n = 1 THEN 1.0 WHEN t.n > 1 THEN greatest(0.0, least(1.0, (a.hhi - 1.0 / t.n) / (1.0 - 1.0 / t.n))) END
-    AS hhi_normalized,
-  CASE WHEN t.n > 0 THEN greatest(0.0, a.entropy) END AS entropy,
-  CASE WHEN t.n = 1 THEN 0.0 WHEN t.n > 1 THEN greatest(0.0, least(1.0, a.entropy / ln(t.n))) END AS entropy_normalized,
-  CASE WHEN t.n > 0 THEN greatest(0.0, a.theil) END AS theil,
-  a.top1::DOUBLE / t.total::DOUBLE AS top1_share,
-  a.top10::DOUBLE / t.total::DOUBLE AS top10_share,
-  a.top1pct::DOUBLE / t.total::DOUBLE AS top1pct_share
+${CONCENTRATION_COLUMNS}
 FROM tot t JOIN agg a ON a.g = t.g
 ORDER BY t.g
 `
