@@ -84,6 +84,20 @@ ${FAIRNESS_STATUS}
   FROM shares s
 )`
 
+/**
+ * The final columns of the fairness summary, from the totals `t` and the aggregates `a`: the one place its nulls and
+ * clamps are written, shared with the grouped query (grouped-fairness.ts).
+ */
+export const FAIRNESS_COLUMNS = `  t.n AS entities,
+  t.c_total::VARCHAR AS contribution_total,
+  t.r_total::VARCHAR AS reward_total,
+  CASE WHEN t.c_total > 0 AND t.r_total > 0 AND a.tvd IS NOT NULL THEN least(1.0, a.tvd) END AS tvd,
+  CASE WHEN t.r_total > 0 THEN a.gini_r_numerator::DOUBLE / (t.n::DOUBLE * t.r_total::DOUBLE) END AS gini_rewards,
+  CASE WHEN t.c_total > 0 THEN a.gini_c_numerator::DOUBLE / (t.n::DOUBLE * t.c_total::DOUBLE) END AS gini_contributions,
+  CASE WHEN a.spearman IS NOT NULL THEN greatest(-1.0, least(1.0, a.spearman)) END AS spearman,
+  a.over_rewarded,
+  a.under_rewarded`
+
 /** Fairness summary over `contrib` and `reward`. Parameter: $margin (FAIRNESS_MARGIN). One row. */
 export const FAIRNESS_SQL = `${JUDGED},
 ranked AS (
@@ -106,15 +120,7 @@ agg AS (
   FROM ranked x, tot t
 )
 SELECT
-  t.n AS entities,
-  t.c_total::VARCHAR AS contribution_total,
-  t.r_total::VARCHAR AS reward_total,
-  CASE WHEN t.c_total > 0 AND t.r_total > 0 AND a.tvd IS NOT NULL THEN least(1.0, a.tvd) END AS tvd,
-  CASE WHEN t.r_total > 0 THEN a.gini_r_numerator::DOUBLE / (t.n::DOUBLE * t.r_total::DOUBLE) END AS gini_rewards,
-  CASE WHEN t.c_total > 0 THEN a.gini_c_numerator::DOUBLE / (t.n::DOUBLE * t.c_total::DOUBLE) END AS gini_contributions,
-  CASE WHEN a.spearman IS NOT NULL THEN greatest(-1.0, least(1.0, a.spearman)) END AS spearman,
-  a.over_rewarded,
-  a.under_rewarded
+${FAIRNESS_COLUMNS}
 FROM tot t, agg a
 `
 

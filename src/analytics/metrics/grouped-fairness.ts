@@ -11,7 +11,7 @@
  *   top_holders(entity) (shared by every group), group_reward                  INSIDER_OVERLAP_BY_GROUP_SQL
  */
 import { concentrationByGroupSqlOver } from './grouped'
-import { FAIRNESS_STATUS } from './fairness'
+import { FAIRNESS_COLUMNS, FAIRNESS_STATUS } from './fairness'
 
 const JUDGED_BY_GROUP = `
 WITH c AS (SELECT g, contributor AS entity, sum(value::BIGNUM) AS c FROM group_contrib WHERE value > 0 GROUP BY g, contributor),
@@ -61,15 +61,7 @@ agg AS (
 )
 SELECT
   t.g,
-  t.n AS entities,
-  t.c_total::VARCHAR AS contribution_total,
-  t.r_total::VARCHAR AS reward_total,
-  CASE WHEN t.c_total > 0 AND t.r_total > 0 AND a.tvd IS NOT NULL THEN least(1.0, a.tvd) END AS tvd,
-  CASE WHEN t.r_total > 0 THEN a.gini_r_numerator::DOUBLE / (t.n::DOUBLE * t.r_total::DOUBLE) END AS gini_rewards,
-  CASE WHEN t.c_total > 0 THEN a.gini_c_numerator::DOUBLE / (t.n::DOUBLE * t.c_total::DOUBLE) END AS gini_contributions,
-  CASE WHEN a.spearman IS NOT NULL THEN greatest(-1.0, least(1.0, a.spearman)) END AS spearman,
-  a.over_rewarded,
-  a.under_rewarded
+${FAIRNESS_COLUMNS}
 FROM tot t JOIN agg a ON a.g = t.g
 ORDER BY t.g
 `
