@@ -1,6 +1,6 @@
 import {maskError as yogaMaskError} from 'graphql-yoga'
 import {badInput} from './errors'
-import {databaseUnavailableError, isDatabaseUnavailable} from './outage'
+import {databaseUnavailableError, errorCauses, isDatabaseUnavailable} from './outage'
 
 /**
  * yoga's maskedErrors.maskError: what a client sees for an error the resolvers did not make on purpose.
@@ -18,11 +18,6 @@ export function maskApiError(error: unknown, message: string, isDev?: boolean): 
 const INVALID_TEXT_SQLSTATES = new Set(['22021', '22P05'])
 
 function isInvalidText(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as {code?: unknown}).code
-    if (typeof code === 'string' && INVALID_TEXT_SQLSTATES.has(code)) return true
-    const inner = e as {originalError?: unknown; cause?: unknown}
-    e = inner.originalError ?? inner.cause
-  }
+  for (const {code} of errorCauses(error)) if (typeof code === 'string' && INVALID_TEXT_SQLSTATES.has(code)) return true
   return false
 }

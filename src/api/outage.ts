@@ -25,18 +25,25 @@ const UNAVAILABLE_MESSAGES = [
   /^Connection ended unexpectedly/,
 ]
 
+/**
+ * `error` and what it wraps, outermost first: GraphQLError.originalError and Error.cause hide the real error, and an
+ * AggregateError (several addresses tried) holds several. Bounded: a cyclic or very deep chain ends the walk.
+ */
+export function* errorCauses(error: unknown, depth = 0): Generator<{code?: unknown; message?: unknown}> {
+  if (error === null || typeof error !== 'object' || depth >= 5) return
+  yield error as {code?: unknown; message?: unknown}
+  const inner = error as {errors?: unknown; originalError?: unknown; cause?: unknown}
+  if (Array.isArray(inner.errors)) for (const e of inner.errors) yield* errorCauses(e, depth + 1)
+  yield* errorCauses(inner.originalError ?? inner.cause, depth + 1)
+}
+
 /** True when `error` (or what it wraps) says the database cannot be reached, rather than that a query failed. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
-    const {code, message} = e as {code?: unknown; message?: unknown}
+  for (const {code, message} of errorCauses(error)) {
     if (typeof code === 'string') {
       if (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_SYSCALL_CODES.has(code)) return true
     }
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => m.test(message))) return true
-    // AggregateError (several addresses tried), GraphQLError.originalError and Error.cause all hide the real one.
-    const inner = e as {errors?: unknown; originalError?: unknown; cause?: unknown}
-    if (Array.isArray(inner.errors) && inner.errors.some((x) => isDatabaseUnavailable(x))) return true
-    e = inner.originalError ?? inner.cause
   }
   return false
 }
