@@ -5,18 +5,14 @@ import {type FairnessRow, readFairnessRow, runFairnessTable} from '../metrics/fa
 import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
 import {extractTyped} from '../store/extract'
 import {ensureSchema} from '../store/schema'
-import {insertTestEvents, type TestEvent} from '../store/test-events'
+import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent} from '../store/test-events'
 import {runBatched} from './batch'
 import {type MetricRecord, runMeasurement} from './measurement'
 import {planSuite} from './plan'
 
-const Z = '0x0000000000000000000000000000000000000000'
-const T = '0x' + '1'.repeat(40)
-const G = '0x' + '2'.repeat(40)
 const MR = '0x' + '3'.repeat(40)
 const CR = '0x' + '4'.repeat(40)
 const RD = '0x' + '5'.repeat(40)
-const acct = (i: number) => '0x' + (i + 16).toString(16).padStart(40, '0')
 
 /**
  * Pseudo-random governance (mints, vote changes, proposals with windows, votes: repeated, zero-weight, every
@@ -24,11 +20,7 @@ const acct = (i: number) => '0x' + (i + 16).toString(16).padStart(40, '0')
  * per model and protocol-wide, rewards (some to top holders).
  */
 function scenario(): TestEvent[] {
-  let seed = 3
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31
-    return seed % n
-  }
+  const rnd = testRandom(3)
   const events: TestEvent[] = []
   const tok = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: T, kind: 'token', name, args})
   const gov = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: G, kind: 'governor', name, args})

@@ -5,20 +5,12 @@ import {queryOne, queryRows} from '../metrics/sql-values'
 import {extractTyped} from '../store/extract'
 import {PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
 import {ensureSchema} from '../store/schema'
-import {insertTestEvents, type TestEvent} from '../store/test-events'
+import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent} from '../store/test-events'
 
-const Z = '0x0000000000000000000000000000000000000000'
-const T = '0x' + '1'.repeat(40)
-const G = '0x' + '2'.repeat(40)
-const acct = (i: number) => '0x' + (i + 16).toString(16).padStart(40, '0')
 
 /** Deterministic pseudo-random history: mints, burns, transfers, vote changes, numerator updates, proposals. */
 function scenario(): TestEvent[] {
-  let seed = 7
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31
-    return seed % n
-  }
+  const rnd = testRandom(7)
   const events: TestEvent[] = []
   const tok = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: T, kind: 'token', name, args})
   const gov = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: G, kind: 'governor', name, args})

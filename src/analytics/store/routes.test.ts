@@ -8,19 +8,13 @@ import {extractTyped} from './extract'
 import {BALANCES_AT, materialize} from './inputs'
 import {materializeInput} from './routes'
 import {ensureSchema, MIRROR_TABLES} from './schema'
-import {insertTestEvents, type TestEvent} from './test-events'
+import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent} from './test-events'
 
-const Z = '0x0000000000000000000000000000000000000000'
-const T = '0x' + '1'.repeat(40)
 const U = '0x' + '2'.repeat(40)
-const acct = (i: number) => '0x' + (i + 16).toString(16).padStart(40, '0')
 
 /** Mints, burns, transfers (some leaving a balance of exactly 0, some negative: the mirror does not police ERC-20), two tokens. */
 function transfers(fromBlock: number, toBlock: number, seed: number): TestEvent[] {
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31
-    return seed % n
-  }
+  const rnd = testRandom(seed)
   const out: TestEvent[] = []
   // A small balance, a balance back to exactly 0, a negative one.
   const t = (from: string, to: string, value: string): TestEvent => ({block: fromBlock, contract: T, kind: 'token', name: 'Transfer', args: {from, to, value}})

@@ -15,6 +15,21 @@ export interface TestEvent {
   blockHash?: string
 }
 
+/** Addresses of the hand-made histories: the zero address (mints, burns), one token, one governor, numbered accounts. */
+export const TEST_ZERO = '0x0000000000000000000000000000000000000000'
+export const TEST_TOKEN = '0x' + '1'.repeat(40)
+export const TEST_GOVERNOR = '0x' + '2'.repeat(40)
+export const testAccount = (i: number): string => '0x' + (i + 16).toString(16).padStart(40, '0')
+
+/** A seeded linear congruential generator, rnd(n) in [0, n): the same history on every run, nothing statistical. */
+export function testRandom(seed: number): (n: number) => number {
+  let state = seed
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2 ** 31
+    return state % n
+  }
+}
+
 export const testBlockHash = (block: number): string => '0x' + block.toString(16).padStart(64, 'a')
 
 export function testEventId(block: number, hash: string, logIndex: number): string {
