@@ -85,6 +85,22 @@ export const HUGEINT_MAX = "'170141183460469231731687303715884105727'::BIGNUM"
  */
 
 /**
+ * The aggregates of every concentration query over the ranked rows `r` (k, cum, s), totals `t` and quorum
+ * threshold `qt`: the Gini numerator, Nakamoto counts, HHI, entropy, Theil and top-k sums, written once and shared
+ * with the grouped queries (grouped.ts).
+ */
+export const CONCENTRATION_AGGREGATES = `    sum(r.cum + r.cum - t.total) - any_value(t.total) AS gini_numerator,
+    min(r.k) FILTER (WHERE r.cum > t.total - r.cum) AS nakamoto_50,
+    min(r.k) FILTER (WHERE CASE WHEN qt.amount IS NOT NULL THEN r.cum > qt.amount
+                           ELSE r.cum::DOUBLE / t.total::DOUBLE > qt.q::DOUBLE / 1e18 END) AS nakamoto_quorum,
+    fsum(r.s * r.s) AS hhi,
+    -fsum(r.s * ln(r.s)) AS entropy,
+    fsum(r.s * ln(r.s * t.n)) AS theil,
+    max(r.cum) FILTER (WHERE r.k = 1) AS top1,
+    max(r.cum) FILTER (WHERE r.k <= 10) AS top10,
+    max(r.cum) FILTER (WHERE r.k <= (t.n + 99) // 100) AS top1pct`
+
+/**
  * The final columns of every concentration query, from the totals `t` (n, total) and the aggregates `a`: the one
  * place where the normalizations and shares are written, shared with the grouped queries (grouped.ts).
  */
@@ -129,16 +145,7 @@ ranked AS (
 ),
 agg AS (
   SELECT
-    sum(r.cum + r.cum - t.total) - any_value(t.total) AS gini_numerator,
-    min(r.k) FILTER (WHERE r.cum > t.total - r.cum) AS nakamoto_50,
-    min(r.k) FILTER (WHERE CASE WHEN qt.amount IS NOT NULL THEN r.cum > qt.amount
-                           ELSE r.cum::DOUBLE / t.total::DOUBLE > qt.q::DOUBLE / 1e18 END) AS nakamoto_quorum,
-    fsum(r.s * r.s) AS hhi,
-    -fsum(r.s * ln(r.s)) AS entropy,
-    fsum(r.s * ln(r.s * t.n)) AS theil,
-    max(r.cum) FILTER (WHERE r.k = 1) AS top1,
-    max(r.cum) FILTER (WHERE r.k <= 10) AS top10,
-    max(r.cum) FILTER (WHERE r.k <= (t.n + 99) // 100) AS top1pct
+${CONCENTRATION_AGGREGATES}
   FROM ranked r, tot t, quorum_threshold qt
 )
 SELECT

@@ -16,7 +16,7 @@
  *   group_votes(g VARCHAR, voter VARCHAR, support INTEGER, weight HUGEINT)  for PARTICIPATION_BY_GROUP_SQL
  * Output: one row per group_keys row, with `g` and the single query's columns.
  */
-import { CONCENTRATION_COLUMNS, HUGEINT_MAX } from './concentration'
+import { CONCENTRATION_AGGREGATES, CONCENTRATION_COLUMNS, HUGEINT_MAX } from './concentration'
 
 /**
  * concentrationSqlOver (concentration.ts) per group, over `distSelect` (constant SQL producing (g, entity, w)) or
@@ -50,16 +50,7 @@ ranked AS (
 agg AS (
   SELECT
     t.g,
-    sum(r.cum + r.cum - t.total) - any_value(t.total) AS gini_numerator,
-    min(r.k) FILTER (WHERE r.cum > t.total - r.cum) AS nakamoto_50,
-    min(r.k) FILTER (WHERE CASE WHEN qt.amount IS NOT NULL THEN r.cum > qt.amount
-                           ELSE r.cum::DOUBLE / t.total::DOUBLE > qt.q::DOUBLE / 1e18 END) AS nakamoto_quorum,
-    fsum(r.s * r.s) AS hhi,
-    -fsum(r.s * ln(r.s)) AS entropy,
-    fsum(r.s * ln(r.s * t.n)) AS theil,
-    max(r.cum) FILTER (WHERE r.k = 1) AS top1,
-    max(r.cum) FILTER (WHERE r.k <= 10) AS top10,
-    max(r.cum) FILTER (WHERE r.k <= (t.n + 99) // 100) AS top1pct
+${CONCENTRATION_AGGREGATES}
   FROM tot t JOIN quorum_threshold qt ON qt.g = t.g LEFT JOIN ranked r ON r.g = t.g
   GROUP BY t.g
 )
