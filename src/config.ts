@@ -24,6 +24,12 @@ const EnvSchema = z.object({
   ANALYTICS_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
   /** Backfill step: metrics are also computed every N blocks over history (0 = no backfill). */
   ANALYTICS_BACKFILL_EVERY: z.coerce.number().int().min(0).default(10),
+  /**
+   * Fairness tables and Lorenz curves (a row per contributor / 101 points) are kept at multiples of N blocks, plus
+   * the latest finalized and the unfinalized ones; superseded others are deleted (0 = keep only those). Metric
+   * values are all kept. Best a multiple of ANALYTICS_BACKFILL_EVERY, so the backfill writes tables at those blocks.
+   */
+  ANALYTICS_TABLES_EVERY: z.coerce.number().int().min(0).default(1000),
   DEVNET_ACCOUNTS: z.coerce.number().int().positive().default(60),
   DEVNET_EVENTS: z.coerce.number().int().positive().default(3000),
   DEVNET_SEED: z.coerce.number().int().default(7),

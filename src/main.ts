@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     contracts: loadContractsConfig(contractsFile),
     intervalMs: config.ANALYTICS_INTERVAL_MS,
     backfillEvery: config.ANALYTICS_BACKFILL_EVERY,
+    tablesEvery: config.ANALYTICS_TABLES_EVERY,
     fresh: !config.RPC_URL,
     log,
   })

@@ -27,6 +27,8 @@ export async function followAnalytics(opts: {
   contracts: ContractsConfig
   intervalMs: number
   backfillEvery: number
+  /** Retention of fairness tables and Lorenz curves (results.ts, pruneSupersededTables). */
+  tablesEvery: number
   fresh: boolean
   log: (message: string) => void
 }): Promise<AnalyticsFollower> {
@@ -45,7 +47,7 @@ export async function followAnalytics(opts: {
       const asked = waiting
       waiting = []
       try {
-        const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery})
+        const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery, tablesEvery: opts.tablesEvery})
         if (run.blocks.length > 0) {
           opts.log(`analytics: ${run.metricValues} metric values at block(s) ${summarize(run.blocks)} in ${run.ms.toFixed(0)} ms`)
         }

@@ -38,6 +38,7 @@ describe('admin actions', () => {
       contracts: net.contracts,
       intervalMs: 3_600_000, // one round at start, then only what the admin asks for
       backfillEvery: 10,
+      tablesEvery: 1000,
       fresh: true,
       log: () => undefined,
     })

@@ -12,6 +12,8 @@ import {JOB_VERSION, type MetricRecord} from './measurement'
  * Reading (for the API): a refresh does not rewrite what did not change (closed proposals, fairness scopes whose
  * inputs saw no new row; see jobs/plan.ts). The value of a series (metric, distribution, scope) — and the
  * fairness table or Lorenz curve of a scope — at block B is the one stored at the greatest as_of_block <= B.
+ * Superseded fairness tables and Lorenz curves are pruned (pruneSupersededTables): at a block between two kept
+ * ones, the earlier answers, with its own as_of_block.
  */
 export interface LorenzRecord {
   distribution: string
@@ -47,7 +49,18 @@ export interface SuiteResults {
 export const metricValueId = (r: Pick<MetricRecord, 'metric' | 'distribution' | 'scopeKind' | 'scopeId' | 'asOfBlock'>) =>
   `${r.metric}/${r.distribution}/${r.scopeKind}/${r.scopeId}/${r.asOfBlock}`
 
-export async function writeResults(pool: Pool, results: SuiteResults, computedAt = new Date()): Promise<void> {
+/**
+ * Which superseded fairness tables and Lorenz curves a write deletes (see pruneSupersededTables). Without it (the
+ * benchmark's full suite, tests of single writes) nothing is pruned.
+ */
+export interface TableRetention {
+  /** Postgres' finalized height in the sync the results were computed from. */
+  finalizedHeight: number
+  /** ANALYTICS_TABLES_EVERY: tables at multiples of it are kept; 0 keeps none of them. */
+  keepEvery: number
+}
+
+export async function writeResults(pool: Pool, results: SuiteResults, computedAt = new Date(), retention?: TableRetention): Promise<void> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
@@ -89,6 +102,7 @@ export async function writeResults(pool: Pool, results: SuiteResults, computedAt
       })),
     )
     await replaceFairness(client, results.fairness)
+    if (retention) await pruneSupersededTables(client, results, retention)
     await client.query('COMMIT')
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined)
@@ -103,6 +117,56 @@ export async function dropResultsAbove(pool: Pool, block: number): Promise<void>
   for (const table of ['metric_value', 'lorenz_point', 'fairness_entry']) {
     await pool.query(`DELETE FROM ${table} WHERE as_of_block > $1`, [block])
   }
+}
+
+/**
+ * Bounded storage for the per-entity tables. A fairness table holds a row per contributor (200,000 rows per refresh
+ * at the benchmark's size) and a Lorenz curve 101 points; written at every refresh of the head, they would grow
+ * without bound. Per scope (and distribution, for Lorenz curves) of this write, a table is deleted when all of
+ * these hold:
+ *  - it lies at or below the finalized height, and a newer table of the scope also does (so the latest finalized
+ *    one always stays: a refresh that skips an unchanged scope relies on it, see plan.ts);
+ *  - its block is not a multiple of `keepEvery` (the backfill's blocks: the history a dashboard charts).
+ * Tables above the finalized height stay until a reorg drops them (dropResultsAbove) or they are superseded.
+ * Readers take the latest table at or below a block (the API's fairnessTable / lorenzCurve with atBlock), so a
+ * block between two kept tables is answered by the earlier one, labelled with its own asOfBlock and input digest.
+ * Metric values (one row each, the time series) are never pruned.
+ */
+async function pruneSupersededTables(client: PoolClient, results: SuiteResults, retention: TableRetention): Promise<void> {
+  const {finalizedHeight: finalized, keepEvery} = retention
+  const fairnessScopes = uniqueScopes(results.fairness.map((f) => [f.scopeKind, f.scopeId]))
+  if (fairnessScopes.length > 0) {
+    await client.query(
+      `DELETE FROM fairness_entry f
+       USING (
+         SELECT s.scope_kind, s.scope_id, (SELECT max(e.as_of_block) FROM fairness_entry e
+           WHERE e.scope_kind = s.scope_kind AND e.scope_id = s.scope_id AND e.as_of_block <= $3) AS keep
+         FROM unnest($1::text[], $2::text[]) AS s(scope_kind, scope_id)
+       ) k
+       WHERE f.scope_kind = k.scope_kind AND f.scope_id = k.scope_id AND f.as_of_block < k.keep
+         AND ($4::int = 0 OR f.as_of_block % $4::int <> 0)`,
+      [fairnessScopes.map((s) => s[0]), fairnessScopes.map((s) => s[1]), finalized, keepEvery],
+    )
+  }
+  const lorenzScopes = uniqueScopes(results.lorenz.map((p) => [p.distribution, p.scopeKind, p.scopeId]))
+  if (lorenzScopes.length > 0) {
+    await client.query(
+      `DELETE FROM lorenz_point p
+       USING (
+         SELECT s.distribution, s.scope_kind, s.scope_id, (SELECT max(e.as_of_block) FROM lorenz_point e
+           WHERE e.distribution = s.distribution AND e.scope_kind = s.scope_kind AND e.scope_id = s.scope_id
+             AND e.as_of_block <= $4) AS keep
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS s(distribution, scope_kind, scope_id)
+       ) k
+       WHERE p.distribution = k.distribution AND p.scope_kind = k.scope_kind AND p.scope_id = k.scope_id
+         AND p.as_of_block < k.keep AND ($5::int = 0 OR p.as_of_block % $5::int <> 0)`,
+      [lorenzScopes.map((s) => s[0]), lorenzScopes.map((s) => s[1]), lorenzScopes.map((s) => s[2]), finalized, keepEvery],
+    )
+  }
+}
+
+function uniqueScopes(keys: string[][]): string[][] {
+  return [...new Map(keys.map((k) => [JSON.stringify(k), k])).values()]
 }
 
 async function upsert(client: PoolClient, table: string, rows: Record<string, unknown>[]): Promise<void> {

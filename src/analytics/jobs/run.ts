@@ -13,6 +13,9 @@ export interface AnalyticsRun {
   blocks: number[]
   metricValues: number
   ms: number
+  /** Where the time went: computing the suites and writing their results (the rest is sync and bookkeeping). */
+  suiteMs: number
+  writeMs: number
 }
 
 /**
@@ -28,6 +31,8 @@ export async function refreshAnalytics(opts: {
   pg: Pool
   contracts: ContractsConfig
   backfillEvery?: number
+  /** With it, superseded fairness tables and Lorenz curves are pruned, keeping multiples of it (results.ts). */
+  tablesEvery?: number
 }): Promise<AnalyticsRun> {
   const t0 = performance.now()
   const {duck, pg, contracts} = opts
@@ -40,15 +45,22 @@ export async function refreshAnalytics(opts: {
     blocks.push(sync.height)
   }
   let metricValues = 0
+  let suiteMs = 0
+  let writeMs = 0
   // What was stored before this refresh (after the drop above): the skips of plan.ts apply against it, so a first
   // refresh (or a backfill within one refresh) computes every scope at every block it computes.
   const stored = blocks.length > 0 ? await latestStoredBlocks(pg) : new Map<string, number>()
   for (const block of blocks) {
+    const t1 = performance.now()
     const results = await computeSuite(duck, contracts, block, fromBlock, {stored})
-    await writeResults(pg, results)
+    const t2 = performance.now()
+    const retention = opts.tablesEvery === undefined ? undefined : {finalizedHeight: sync.finalizedHeight, keepEvery: opts.tablesEvery}
+    await writeResults(pg, results, new Date(), retention)
+    suiteMs += t2 - t1
+    writeMs += performance.now() - t2
     metricValues += results.metrics.length
   }
-  return {sync, blocks, metricValues, ms: performance.now() - t0}
+  return {sync, blocks, metricValues, ms: performance.now() - t0, suiteMs, writeMs}
 }
 
 /** Multiples of `every` in [from, finalized] with no stored value yet: a backfill resumes where it stopped. */

@@ -83,9 +83,9 @@ ${connection('FairnessEntry', `
 extend type Query {
   "A time series: values ordered by block (then id). fromBlock/toBlock bound asOfBlock, inclusive."
   metricValues(where: MetricFilter!, fromBlock: Int, toBlock: Int, ${PAGE_ARGS}): MetricValueConnection!
-  "The curve computed at the latest block ≤ atBlock (default: the latest); null when none."
+  "The curve stored at the latest block ≤ atBlock (default: the latest); null when none. Curves are kept at multiples of ANALYTICS_TABLES_EVERY blocks plus the latest ones, so asOfBlock may lie below atBlock."
   lorenzCurve(distribution: String!, scopeKind: String!, scopeId: String!, atBlock: Int): LorenzCurve
-  "Fairness of a scope (model: registry-modelId; protocol: 'protocol' or the contribution registry) at the latest block ≤ atBlock, by contributor address."
+  "Fairness of a scope (model: registry-modelId; protocol: 'protocol' or the contribution registry) stored at the latest block ≤ atBlock, by contributor address. Tables are kept at multiples of ANALYTICS_TABLES_EVERY blocks plus the latest ones, so asOfBlock may lie below atBlock."
   fairnessTable(scopeKind: String!, scopeId: String!, atBlock: Int, ${PAGE_ARGS}): FairnessEntryConnection!
 }
 `

@@ -1,0 +1,96 @@
+import {Pool} from 'pg'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {type TestDatabase, withTestDatabase} from '../../test-support/pg'
+import {dropResultsAbove, type FairnessRecord, type LorenzRecord, type SuiteResults, type TableRetention, writeResults} from './results'
+
+/**
+ * Retention of the per-entity tables (results.ts, pruneSupersededTables) against a real Postgres: which fairness
+ * tables and Lorenz curves survive a sequence of refreshes, and that the latest finalized table of a scope is
+ * never lost (a refresh that skips an unchanged scope relies on it), including across a reorg drop.
+ */
+const SCOPE = {scopeKind: 'protocol', scopeId: 'protocol'}
+const OTHER = {scopeKind: 'model', scopeId: '0xregistry-1'}
+
+function fairness(scope: typeof SCOPE, block: number, contributors = 3): FairnessRecord[] {
+  return Array.from({length: contributors}, (_, i) => ({
+    ...scope,
+    asOfBlock: block,
+    contributor: `0x${String(i).padStart(40, '0')}`,
+    contributionValue: String(100 + i),
+    contributionShare: 1 / contributors,
+    rewardAmount: String(10 * (i + 1)),
+    rewardShare: 1 / contributors,
+    ratio: 1,
+    verdict: 'proportionate',
+    inputDigest: `digest-${block}`,
+  }))
+}
+
+function lorenz(scope: typeof SCOPE, block: number): LorenzRecord[] {
+  return [0, 1].map((i) => ({distribution: 'balances', ...scope, asOfBlock: block, pointIndex: i, x: i, y: i, inputDigest: `digest-${block}`}))
+}
+
+const results = (scopes: (typeof SCOPE)[], block: number): SuiteResults => ({
+  metrics: [],
+  lorenz: scopes.flatMap((s) => lorenz(s, block)),
+  fairness: scopes.flatMap((s) => fairness(s, block)),
+})
+
+describe('retention of fairness tables and Lorenz curves', () => {
+  let db: TestDatabase
+  let pool: Pool
+
+  beforeAll(async () => {
+    db = await withTestDatabase({prefix: 'retention'})
+    pool = new Pool({connectionString: db.url, max: 2})
+  })
+  afterAll(async () => {
+    await pool?.end()
+    await db?.drop()
+  })
+
+  const blocksOf = async (table: 'fairness_entry' | 'lorenz_point', scope: typeof SCOPE) =>
+    (
+      await pool.query<{b: number}>(`SELECT DISTINCT as_of_block AS b FROM ${table} WHERE scope_kind = $1 AND scope_id = $2 ORDER BY 1`, [
+        scope.scopeKind,
+        scope.scopeId,
+      ])
+    ).rows.map((r) => Number(r.b))
+
+  const write = (scopes: (typeof SCOPE)[], block: number, retention?: TableRetention) => writeResults(pool, results(scopes, block), new Date(), retention)
+
+  it('keeps multiples of keepEvery, the latest finalized table and everything unfinalized; prunes only written scopes', async () => {
+    // Without retention nothing is pruned (the benchmark's full suite, single writes).
+    for (const b of [95, 100, 103]) await write([SCOPE, OTHER], b)
+    expect(await blocksOf('fairness_entry', SCOPE)).toEqual([95, 100, 103])
+
+    // Finalized 106: 95 is superseded by 103 (also finalized) and is no multiple of 100; 100 is kept as a multiple;
+    // 103 is the latest finalized; 108 is unfinalized.
+    await write([SCOPE], 108, {finalizedHeight: 106, keepEvery: 100})
+    expect(await blocksOf('fairness_entry', SCOPE)).toEqual([100, 103, 108])
+    expect(await blocksOf('lorenz_point', SCOPE)).toEqual([100, 103, 108])
+    // OTHER was not written: untouched.
+    expect(await blocksOf('fairness_entry', OTHER)).toEqual([95, 100, 103])
+
+    // Finalized 112: 108 is now the latest finalized, 103 goes; 115 unfinalized.
+    await write([SCOPE], 115, {finalizedHeight: 112, keepEvery: 100})
+    expect(await blocksOf('fairness_entry', SCOPE)).toEqual([100, 108, 115])
+
+    // keepEvery 0 keeps no history: only the latest finalized (115) and what is above it.
+    await write([SCOPE], 120, {finalizedHeight: 118, keepEvery: 0})
+    expect(await blocksOf('fairness_entry', SCOPE)).toEqual([115, 120])
+    expect(await blocksOf('lorenz_point', SCOPE)).toEqual([115, 120])
+    // Each kept table is whole (every contributor row).
+    const rows = await pool.query(`SELECT count(*)::int AS n FROM fairness_entry WHERE scope_id = 'protocol' AND as_of_block = 115`)
+    expect(rows.rows[0].n).toBe(3)
+  })
+
+  it('a reorg drop above the finalized height leaves the latest finalized table for an unchanged scope', async () => {
+    await write([OTHER], 130, {finalizedHeight: 125, keepEvery: 100})
+    // 103 was the latest finalized of OTHER; 95 is pruned, 100 kept as a multiple, 130 unfinalized.
+    expect(await blocksOf('fairness_entry', OTHER)).toEqual([100, 103, 130])
+    await dropResultsAbove(pool, 125)
+    expect(await blocksOf('fairness_entry', OTHER)).toEqual([100, 103])
+    expect(await blocksOf('lorenz_point', OTHER)).toEqual([100, 103])
+  })
+})
