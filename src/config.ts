@@ -30,6 +30,11 @@ const EnvSchema = z.object({
    * values are all kept. Best a multiple of ANALYTICS_BACKFILL_EVERY, so the backfill writes tables at those blocks.
    */
   ANALYTICS_TABLES_EVERY: z.coerce.number().int().min(0).default(1000),
+  /**
+   * A recomputed fairness scope gets a new per-contributor table when its latest is at least N blocks old (or at a
+   * multiple of ANALYTICS_TABLES_EVERY); its summary metrics are written every time (0 = a table every time).
+   */
+  ANALYTICS_TABLES_REFRESH_BLOCKS: z.coerce.number().int().min(0).default(100),
   DEVNET_ACCOUNTS: z.coerce.number().int().positive().default(60),
   DEVNET_EVENTS: z.coerce.number().int().positive().default(3000),
   DEVNET_SEED: z.coerce.number().int().default(7),

@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     intervalMs: config.ANALYTICS_INTERVAL_MS,
     backfillEvery: config.ANALYTICS_BACKFILL_EVERY,
     tablesEvery: config.ANALYTICS_TABLES_EVERY,
+    tablesRefreshBlocks: config.ANALYTICS_TABLES_REFRESH_BLOCKS,
     fresh: !config.RPC_URL,
     log,
   })

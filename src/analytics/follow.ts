@@ -29,6 +29,8 @@ export async function followAnalytics(opts: {
   backfillEvery: number
   /** Retention of fairness tables and Lorenz curves (results.ts, pruneSupersededTables). */
   tablesEvery: number
+  /** How often a fairness table is rewritten (run.ts, fairnessTableRule). */
+  tablesRefreshBlocks: number
   fresh: boolean
   log: (message: string) => void
 }): Promise<AnalyticsFollower> {
@@ -47,7 +49,7 @@ export async function followAnalytics(opts: {
       const asked = waiting
       waiting = []
       try {
-        const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery, tablesEvery: opts.tablesEvery})
+        const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery, tablesEvery: opts.tablesEvery, tablesRefreshBlocks: opts.tablesRefreshBlocks})
         if (run.blocks.length > 0) {
           opts.log(`analytics: ${run.metricValues} metric values at block(s) ${summarize(run.blocks)} in ${run.ms.toFixed(0)} ms`)
         }

@@ -39,6 +39,7 @@ describe('admin actions', () => {
       intervalMs: 3_600_000, // one round at start, then only what the admin asks for
       backfillEvery: 10,
       tablesEvery: 1000,
+      tablesRefreshBlocks: 100,
       fresh: true,
       log: () => undefined,
     })

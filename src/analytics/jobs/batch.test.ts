@@ -9,6 +9,7 @@ import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct
 import {runBatched} from './batch'
 import {type MetricRecord, runMeasurement} from './measurement'
 import {planSuite} from './plan'
+import {computeSuite} from './suite'
 
 const MR = '0x' + '3'.repeat(40)
 const CR = '0x' + '4'.repeat(40)
@@ -119,5 +120,19 @@ describe('batched proposal and model measurements', () => {
     expect([...distributions].sort()).toEqual([
       'contributions_vs_rewards/model', 'insiders/model', 'validations/model', 'votes/proposal', 'weight_cast/proposal',
     ])
+  }, 60_000)
+  it('fairnessTableDue: tables only for the scopes it names, and the same metric values either way', async () => {
+    const all = await computeSuite(conn, contracts, 60, 0)
+    const scopes = [...new Set(all.fairness.map((f) => `${f.scopeKind}/${f.scopeId}`))]
+    // The protocol scope (measured alone) and the model scopes (batched) both have tables.
+    expect(scopes).toContain('protocol/protocol')
+    expect(scopes.filter((s) => s.startsWith('model/')).length).toBeGreaterThan(1)
+    const none = await computeSuite(conn, contracts, 60, 0, {fairnessTableDue: () => false})
+    expect(none.fairness).toEqual([])
+    expect(none.metrics.map(comparable)).toEqual(all.metrics.map(comparable))
+    const wanted = scopes[scopes.length - 1]!
+    const one = await computeSuite(conn, contracts, 60, 0, {fairnessTableDue: (kind, id) => `${kind}/${id}` === wanted})
+    expect(one.fairness).toEqual(all.fairness.filter((f) => `${f.scopeKind}/${f.scopeId}` === wanted))
+    expect(one.fairness.length).toBeGreaterThan(0)
   }, 60_000)
 })

@@ -53,6 +53,8 @@ export async function runBatched(
   plan: readonly Measurement[],
   inputFromBlock: number,
   cache?: InputCache,
+  /** For shapes with a table: whether a member's table rows are wanted (default all); none wanted, no table query. */
+  tableWanted: (m: Measurement) => boolean = () => true,
 ): Promise<Map<number, BatchedResult>> {
   const batches = new Map<string, Batch>()
   plan.forEach((m, index) => {
@@ -68,7 +70,7 @@ export async function runBatched(
   const out = new Map<number, BatchedResult>()
   for (const batch of batches.values()) {
     for (const input of batch.shape.inputs) cache?.delete(input.relation)
-    for (const [index, result] of await runBatch(conn, batch, inputFromBlock)) out.set(index, result)
+    for (const [index, result] of await runBatch(conn, batch, inputFromBlock, tableWanted)) out.set(index, result)
   }
   return out
 }
@@ -102,7 +104,12 @@ function match(m: Measurement) {
   return undefined
 }
 
-async function runBatch(conn: DuckDBConnection, batch: Batch, inputFromBlock: number): Promise<Map<number, BatchedResult>> {
+async function runBatch(
+  conn: DuckDBConnection,
+  batch: Batch,
+  inputFromBlock: number,
+  tableWanted: (m: Measurement) => boolean,
+): Promise<Map<number, BatchedResult>> {
   const {shape, members} = batch
   // One measurement per group and batch (the plan has one per distribution and scope); else rows would mix.
   if (new Set(members.map((x) => x.group)).size !== members.length) throw new Error('batch: a scope appears twice in one batch')
@@ -146,15 +153,16 @@ async function runBatch(conn: DuckDBConnection, batch: Batch, inputFromBlock: nu
       result.records.push(...toRecords(x.m, x.m.queries[i]!, single, result.provenance, inputFromBlock))
     }
   }
-  if (shape.table) {
-    const byGroup = new Map<string, Row[]>(members.map((x) => [x.group, []]))
+  const wanted = members.filter((x) => tableWanted(x.m))
+  if (shape.table && wanted.length > 0) {
+    const byGroup = new Map<string, Row[]>(wanted.map((x) => [x.group, []]))
     // 200,000 rows at the benchmark's size: each row object is reused (its group key removed) rather than copied.
     for (const row of await queryRows(conn, shape.table.sql, shape.table.params)) {
       const g = String(row.g)
       delete row.g
       byGroup.get(g)?.push(row)
     }
-    for (const x of members) results.get(x.index)!.tableRows = byGroup.get(x.group)!
+    for (const x of wanted) results.get(x.index)!.tableRows = byGroup.get(x.group)!
   }
   return results
 }

@@ -1,7 +1,9 @@
 import {Pool} from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type TestDatabase, withTestDatabase} from '../../test-support/pg'
-import {dropResultsAbove, type FairnessRecord, type LorenzRecord, type SuiteResults, type TableRetention, writeResults} from './results'
+import {
+  dropResultsAbove, type FairnessRecord, fairnessScopeKey, latestFairnessTables, type LorenzRecord, type SuiteResults, type TableRetention, writeResults,
+} from './results'
 
 /**
  * Retention of the per-entity tables (results.ts, pruneSupersededTables) against a real Postgres: which fairness
@@ -92,5 +94,16 @@ describe('retention of fairness tables and Lorenz curves', () => {
     await dropResultsAbove(pool, 125)
     expect(await blocksOf('fairness_entry', OTHER)).toEqual([100, 103])
     expect(await blocksOf('lorenz_point', OTHER)).toEqual([100, 103])
+  })
+
+  it('latestFairnessTables (a loose index scan) equals a plain GROUP BY over every scope', async () => {
+    const extra = Array.from({length: 5}, (_, i) => ({scopeKind: 'model', scopeId: `0xregistry-${i + 2}`}))
+    for (const [i, scope] of extra.entries()) await write([scope], 140 + i)
+    const plain = await pool.query<{k: string; i: string; b: number}>(
+      `SELECT scope_kind AS k, scope_id AS i, max(as_of_block) AS b FROM fairness_entry GROUP BY 1, 2`,
+    )
+    const expected = new Map(plain.rows.map((r) => [fairnessScopeKey(r.k, r.i), Number(r.b)]))
+    expect(expected.size).toBe(7)
+    expect(await latestFairnessTables(pool)).toEqual(expected)
   })
 })

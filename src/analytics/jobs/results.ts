@@ -112,6 +112,29 @@ export async function writeResults(pool: Pool, results: SuiteResults, computedAt
   }
 }
 
+/** Key of a fairness scope in latestFairnessTables' map. */
+export const fairnessScopeKey = (scopeKind: string, scopeId: string) => `${scopeKind}/${scopeId}`
+
+/**
+ * The block of the latest stored fairness table of every scope. A loose index scan over fairness_entry's
+ * (scope_kind, scope_id, as_of_block) index: one descent per scope, not a pass over the (retained) tables' rows.
+ */
+export async function latestFairnessTables(pool: Pool): Promise<Map<string, number>> {
+  const rows = await pool.query<{scope_kind: string; scope_id: string; b: number}>(
+    `WITH RECURSIVE scopes AS (
+       (SELECT scope_kind, scope_id FROM fairness_entry ORDER BY scope_kind, scope_id LIMIT 1)
+       UNION ALL
+       SELECT n.scope_kind, n.scope_id FROM scopes s, LATERAL (
+         SELECT f.scope_kind, f.scope_id FROM fairness_entry f WHERE (f.scope_kind, f.scope_id) > (s.scope_kind, s.scope_id)
+         ORDER BY f.scope_kind, f.scope_id LIMIT 1) n
+     )
+     SELECT s.scope_kind, s.scope_id,
+       (SELECT max(f.as_of_block) FROM fairness_entry f WHERE f.scope_kind = s.scope_kind AND f.scope_id = s.scope_id) AS b
+     FROM scopes s`,
+  )
+  return new Map(rows.rows.map((r) => [fairnessScopeKey(r.scope_kind, r.scope_id), Number(r.b)]))
+}
+
 /** Results computed at blocks that a reorg can still change are dropped before the new ones are written. */
 export async function dropResultsAbove(pool: Pool, block: number): Promise<void> {
   for (const table of ['metric_value', 'lorenz_point', 'fairness_entry']) {

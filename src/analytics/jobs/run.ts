@@ -4,7 +4,7 @@ import type {ContractsConfig} from '../../processor/contracts-config'
 import {syncFromPostgres, type SyncResult} from '../store/sync'
 import {JOB_VERSION} from './measurement'
 import {storedKey} from './plan'
-import {dropResultsAbove, writeResults} from './results'
+import {dropResultsAbove, fairnessScopeKey, latestFairnessTables, writeResults} from './results'
 import {computeSuite} from './suite'
 
 export interface AnalyticsRun {
@@ -12,6 +12,8 @@ export interface AnalyticsRun {
   /** Blocks the suite was computed at. */
   blocks: number[]
   metricValues: number
+  /** Fairness table rows written (tables are rewritten only when due, see fairnessTableRule). */
+  fairnessRows: number
   ms: number
   /** Where the time went: computing the suites and writing their results (the rest is sync and bookkeeping). */
   suiteMs: number
@@ -33,6 +35,8 @@ export async function refreshAnalytics(opts: {
   backfillEvery?: number
   /** With it, superseded fairness tables and Lorenz curves are pruned, keeping multiples of it (results.ts). */
   tablesEvery?: number
+  /** ANALYTICS_TABLES_REFRESH_BLOCKS (see fairnessTableRule); 0 or absent: a table with every recomputed scope. */
+  tablesRefreshBlocks?: number
 }): Promise<AnalyticsRun> {
   const t0 = performance.now()
   const {duck, pg, contracts} = opts
@@ -45,22 +49,45 @@ export async function refreshAnalytics(opts: {
     blocks.push(sync.height)
   }
   let metricValues = 0
+  let fairnessRows = 0
   let suiteMs = 0
   let writeMs = 0
   // What was stored before this refresh (after the drop above): the skips of plan.ts apply against it, so a first
   // refresh (or a backfill within one refresh) computes every scope at every block it computes.
   const stored = blocks.length > 0 ? await latestStoredBlocks(pg) : new Map<string, number>()
+  const refreshBlocks = opts.tablesRefreshBlocks ?? 0
+  const latestTables = refreshBlocks > 0 && blocks.length > 0 ? await latestFairnessTables(pg) : new Map<string, number>()
   for (const block of blocks) {
     const t1 = performance.now()
-    const results = await computeSuite(duck, contracts, block, fromBlock, {stored})
+    const fairnessTableDue = (scopeKind: string, scopeId: string) =>
+      fairnessTableRule({block, latest: latestTables.get(fairnessScopeKey(scopeKind, scopeId)), refreshBlocks, keepEvery: opts.tablesEvery ?? 0})
+    const results = await computeSuite(duck, contracts, block, fromBlock, {stored, fairnessTableDue})
+    for (const f of results.fairness) latestTables.set(fairnessScopeKey(f.scopeKind, f.scopeId), Math.max(block, latestTables.get(fairnessScopeKey(f.scopeKind, f.scopeId)) ?? -1))
     const t2 = performance.now()
     const retention = opts.tablesEvery === undefined ? undefined : {finalizedHeight: sync.finalizedHeight, keepEvery: opts.tablesEvery}
     await writeResults(pg, results, new Date(), retention)
     suiteMs += t2 - t1
     writeMs += performance.now() - t2
     metricValues += results.metrics.length
+    fairnessRows += results.fairness.length
   }
-  return {sync, blocks, metricValues, ms: performance.now() - t0, suiteMs, writeMs}
+  return {sync, blocks, metricValues, fairnessRows, ms: performance.now() - t0, suiteMs, writeMs}
+}
+
+/**
+ * Whether a recomputed fairness scope gets its per-contributor table at `block`. The table is the costly part of a
+ * refresh (a row per contributor: 200,000 rows at the benchmark's size, ~9 s of Postgres writes per refresh), while
+ * its summary metrics (total variation distance, Gini, Spearman, over/under-rewarded counts) are small. So the
+ * metrics are written with every recomputation and the table only when one of these holds:
+ *  - refreshBlocks is 0 (every time), or the scope has no stored table yet;
+ *  - the latest stored table is at least refreshBlocks blocks older than `block`;
+ *  - `block` is a multiple of keepEvery (ANALYTICS_TABLES_EVERY: the blocks retention keeps; the backfill passes them).
+ * The API answers a table with its own asOfBlock, so a table behind the head is labelled as such.
+ */
+export function fairnessTableRule(r: {block: number; latest: number | undefined; refreshBlocks: number; keepEvery: number}): boolean {
+  if (r.refreshBlocks <= 0 || r.latest === undefined) return true
+  if (r.keepEvery > 0 && r.block % r.keepEvery === 0) return true
+  return r.block - r.latest >= r.refreshBlocks
 }
 
 /** Multiples of `every` in [from, finalized] with no stored value yet: a backfill resumes where it stopped. */

@@ -6,6 +6,15 @@ import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {type InputCache, runMeasurement, type Measurement} from './measurement'
 import {planSuite, type PlanOptions} from './plan'
+
+export interface SuiteOptions extends PlanOptions {
+  /**
+   * Whether the per-contributor fairness table of a recomputed fairness scope is computed and returned at this
+   * block (run.ts decides, see ANALYTICS_TABLES_REFRESH_BLOCKS); default: always. The scope's metric values are
+   * computed either way.
+   */
+  fairnessTableDue?: (scopeKind: string, scopeId: string) => boolean
+}
 import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
 
 /** Points kept per Lorenz curve: enough for a chart, bounded for a million holders. */
@@ -21,18 +30,19 @@ export async function computeSuite(
   contracts: ContractsConfig,
   block: number,
   inputFromBlock: number,
-  options: PlanOptions = {},
+  options: SuiteOptions = {},
 ): Promise<SuiteResults> {
+  const tableDue = (m: Measurement) => m.distribution === 'contributions_vs_rewards' && (options.fairnessTableDue?.(m.scopeKind, m.scopeId) ?? true)
   const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
   const cache: InputCache = new Map()
   const plan = await planSuite(conn, contracts, block, options)
   // Per-proposal and per-model measurements in a few grouped queries (batch.ts); the rest one by one.
-  const batched = await runBatched(conn, plan, inputFromBlock, cache)
+  const batched = await runBatched(conn, plan, inputFromBlock, cache, tableDue)
   for (const [index, m] of plan.entries()) {
     const done = batched.get(index)
     if (done) {
       results.metrics.push(...done.records)
-      if (m.distribution === 'contributions_vs_rewards') {
+      if (tableDue(m)) {
         if (!done.tableRows) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
         results.fairness.push(...toFairnessRecords(m, done.tableRows.map(readFairnessRow), done.provenance.digest))
       }
@@ -41,7 +51,7 @@ export async function computeSuite(
     const {records, provenance} = await runMeasurement(conn, m, inputFromBlock, cache)
     results.metrics.push(...records)
     if (m.scopeKind === 'token') results.lorenz.push(...(await lorenz(conn, m, provenance.digest)))
-    if (m.distribution === 'contributions_vs_rewards') results.fairness.push(...(await fairnessTable(conn, m, provenance.digest)))
+    if (tableDue(m)) results.fairness.push(...(await fairnessTable(conn, m, provenance.digest)))
   }
   return results
 }

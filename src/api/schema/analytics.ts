@@ -85,7 +85,7 @@ extend type Query {
   metricValues(where: MetricFilter!, fromBlock: Int, toBlock: Int, ${PAGE_ARGS}): MetricValueConnection!
   "The curve stored at the latest block ≤ atBlock (default: the latest); null when none. Curves are kept at multiples of ANALYTICS_TABLES_EVERY blocks plus the latest ones, so asOfBlock may lie below atBlock."
   lorenzCurve(distribution: String!, scopeKind: String!, scopeId: String!, atBlock: Int): LorenzCurve
-  "Fairness of a scope (model: registry-modelId; protocol: 'protocol' or the contribution registry) stored at the latest block ≤ atBlock, by contributor address. Tables are kept at multiples of ANALYTICS_TABLES_EVERY blocks plus the latest ones, so asOfBlock may lie below atBlock."
+  "Fairness of a scope (model: registry-modelId; protocol: 'protocol' or the contribution registry) stored at the latest block ≤ atBlock, by contributor address. Tables are rewritten at most every ANALYTICS_TABLES_REFRESH_BLOCKS blocks (the scope's summary metrics at every refresh) and kept at multiples of ANALYTICS_TABLES_EVERY blocks plus the latest ones, so asOfBlock may lie below atBlock."
   fairnessTable(scopeKind: String!, scopeId: String!, atBlock: Int, ${PAGE_ARGS}): FairnessEntryConnection!
 }
 `
