@@ -20,6 +20,9 @@ export default defineConfig({
           include: ['src/**/*.test.ts'],
           // The fault suite has its own config and command (vitest.faults.config.mts, npm run test:faults).
           exclude: [...configDefaults.exclude, 'src/**/*.int.test.ts', 'src/faults/**'],
+          // The metric property tests run hundreds of DuckDB queries each (~4 s alone); on a shared 2-core machine
+          // the default 5 s failed them for load, not for a wrong answer. A hang still fails, after a minute.
+          testTimeout: 60_000,
         },
       },
       {
