@@ -89,6 +89,7 @@ export async function writeResults(pool: Pool, results: SuiteResults, computedAt
       })),
     )
     await replaceFairness(client, results.fairness)
+    await client.query(BUMP_ANALYTICS_VERSION)
     await client.query('COMMIT')
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined)
@@ -103,7 +104,15 @@ export async function dropResultsAbove(pool: Pool, block: number): Promise<void>
   for (const table of ['metric_value', 'lorenz_point', 'fairness_entry']) {
     await pool.query(`DELETE FROM ${table} WHERE as_of_block > $1`, [block])
   }
+  await pool.query(BUMP_ANALYTICS_VERSION)
 }
+
+/**
+ * Tells the API's response cache (src/api/response-cache.ts) that analytics answers may have changed. Last in the
+ * transaction of a write (the row lock is then held only until COMMIT), and after a drop's deletes: a reader that
+ * sees the old version may see the new results, never the reverse.
+ */
+const BUMP_ANALYTICS_VERSION = `UPDATE analytics_state SET version = version + 1, written_at = now() WHERE id = 'analytics'`
 
 async function upsert(client: PoolClient, table: string, rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return
