@@ -157,6 +157,23 @@ describe('response cache', () => {
     expect((await admin.query(`SELECT version::int AS v FROM analytics_state`)).rows[0].v).toBeGreaterThanOrEqual(3)
   })
 
+  it('computes identical requests arriving together once; the others wait for its answer', async () => {
+    const alone = countedApi(readOnlyUrl)
+    let once: number
+    try {
+      once = await statementsOf(alone.counter, () => series(alone.api))
+    } finally {
+      await alone.pool.end()
+    }
+    expect(once).toBeGreaterThan(1) // the version read and the page
+    let answers: Awaited<ReturnType<typeof series>>[] = []
+    expect(await statementsOf(t.counter, async () => (answers = await Promise.all(Array.from({length: 8}, () => series()))))).toBe(once)
+    expect(new Set(answers.map((a) => a.raw)).size).toBe(1)
+    const m = await cacheMetrics(t.api)
+    expect(m.miss).toBe(1)
+    expect(m.coalesced! + m.hit!).toBe(7)
+  })
+
   it('never caches an answer with errors', async () => {
     const partial = `query($m: String!) { ok: metricValues(where: {metric: $m}, first: 10) { totalCount } bad: lorenzCurve(distribution: "balances", scopeKind: "token", scopeId: "x", atBlock: -1) { __typename } }`
     for (let i = 0; i < 2; i++) {

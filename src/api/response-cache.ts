@@ -21,6 +21,8 @@ import type {DataVersionCache} from './data-version'
  * answers with errors or extensions; answers over `maxEntryBytes`; anything while the data version cannot be read
  * (then the operation runs as without a cache, and fails as before if the database is down).
  *
+ * Identical requests that arrive while the answer is being computed wait for it rather than computing it again.
+ *
  * A hit also skips serialization: the cached JSON text is handed to yoga's result processor through the result's
  * `stringify` (graphql-yoga's result-processor/stringify.ts uses it instead of JSON.stringify when present).
  */
@@ -35,6 +37,8 @@ export interface ResponseCacheOptions {
 export interface ResponseCacheStats {
   /** Answered from the cache, without resolvers. */
   hits: number
+  /** Answered with the text of an identical request computed at the same time, without resolvers. */
+  coalesced: number
   /** Cacheable, executed (and stored if clean and small enough). */
   misses: number
   /** Not cacheable (mutation, subscription, indexStatus, no query text): executed as without a cache. */
@@ -66,12 +70,16 @@ const ENTRY_OVERHEAD_BYTES = 64
 export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
   const lru = new ByteLru<Entry>(opts.maxBytes)
   const maxEntryBytes = opts.maxEntryBytes ?? Math.floor(opts.maxBytes / 16)
-  const counts = {hits: 0, misses: 0, bypassed: 0, versionUnavailable: 0, stored: 0}
+  const counts = {hits: 0, coalesced: 0, misses: 0, bypassed: 0, versionUnavailable: 0, stored: 0}
+  // Answers being computed, by key: identical requests arriving meanwhile wait for the first one's text instead of
+  // computing it again (50 dashboards asking at once after a commit would otherwise all miss). At most one entry
+  // per distinct request in progress; each is removed when its computation ends, however it ends.
+  const inFlight = new Map<string, {generation: number; text: Promise<string | undefined>}>()
   // Nothing stored before a new generation can be served again: free it now rather than when the LRU gets to it.
   opts.version.onChange(() => lru.clear())
 
   const plugin: Plugin = {
-    onExecute({args, context, setResultAndStopExecution}) {
+    onExecute({args, context, executeFn, setExecuteFn, setResultAndStopExecution}) {
       const query = (context as Partial<YogaInitialContext>).params?.query
       if (typeof query !== 'string' || !isCacheable(args.document, args.operationName)) {
         counts.bypassed++
@@ -79,25 +87,40 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
       }
       const key = cacheKey(query, args.operationName, args.variableValues)
       return opts.version.current().then(
-        (generation) => {
+        async (generation) => {
           const hit = lru.get(key)
           if (hit !== undefined && hit.generation === generation) {
             counts.hits++
             setResultAndStopExecution(cachedResult(hit.text))
             return
           }
-          counts.misses++
-          return {
-            onExecuteDone({result, setResult}) {
-              if (isAsyncIterable(result) || !isClean(result)) return
-              const text = JSON.stringify(result)
-              setResult(withText(result, text))
-              const bytes = 2 * (key.length + text.length) + ENTRY_OVERHEAD_BYTES
-              // A newer generation may have started while this ran: its answer is then not stored under the old one.
-              if (bytes > maxEntryBytes || generation !== opts.version.latest) return
-              if (lru.set(key, {generation, text}, bytes)) counts.stored++
-            },
+          const leader = inFlight.get(key)
+          if (leader !== undefined && leader.generation === generation) {
+            const text = await leader.text
+            if (text !== undefined) {
+              counts.coalesced++
+              setResultAndStopExecution(cachedResult(text))
+              return
+            }
+            // The first one's answer had errors: this one is computed on its own.
           }
+          counts.misses++
+          let settle!: (text: string | undefined) => void
+          const mine = {generation, text: new Promise<string | undefined>((resolve) => (settle = resolve))}
+          if (leader === undefined || leader.generation !== generation) inFlight.set(key, mine)
+          setExecuteFn(async (executionArgs) => {
+            let text: string | undefined
+            try {
+              const result = await executeFn(executionArgs)
+              if (isAsyncIterable(result) || !isClean(result)) return result
+              text = JSON.stringify(result)
+              store(key, generation, text)
+              return withText(result, text)
+            } finally {
+              settle(text)
+              if (inFlight.get(key) === mine) inFlight.delete(key)
+            }
+          })
         },
         () => {
           counts.versionUnavailable++
@@ -105,6 +128,14 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
       )
     },
   }
+
+  function store(key: string, generation: number, text: string): void {
+    const bytes = 2 * (key.length + text.length) + ENTRY_OVERHEAD_BYTES
+    // A newer generation may have started while this ran: its answer is then not stored under the old one.
+    if (bytes > maxEntryBytes || generation !== opts.version.latest) return
+    if (lru.set(key, {generation, text}, bytes)) counts.stored++
+  }
+
   return {
     plugin,
     stats: () => ({...counts, entries: lru.size, bytes: lru.bytes, maxBytes: opts.maxBytes}),

@@ -671,12 +671,12 @@ interface Row {
   hitRatio?: {hits: number; operations: number}
 }
 
-type CacheCounts = Record<'hit' | 'miss' | 'bypassed' | 'version_unavailable', number>
+type CacheCounts = Record<'hit' | 'coalesced' | 'miss' | 'bypassed' | 'version_unavailable', number>
 
 /** The response cache's operation counts, from our server's /metrics (deai_api_response_cache_operations_total). */
 async function cacheCounts(baseUrl: string): Promise<CacheCounts> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text()
-  const counts: CacheCounts = {hit: 0, miss: 0, bypassed: 0, version_unavailable: 0}
+  const counts: CacheCounts = {hit: 0, coalesced: 0, miss: 0, bypassed: 0, version_unavailable: 0}
   for (const m of text.matchAll(/^deai_api_response_cache_operations_total\{outcome="(\w+)"\} (\d+)$/gm)) {
     if (m[1]! in counts) counts[m[1] as keyof CacheCounts] = Number(m[2])
   }
@@ -685,7 +685,9 @@ async function cacheCounts(baseUrl: string): Promise<CacheCounts> {
 
 function hitRatioSince(before: CacheCounts, after: CacheCounts): {hits: number; operations: number} {
   const delta = (k: keyof CacheCounts) => after[k] - before[k]
-  return {hits: delta('hit'), operations: delta('hit') + delta('miss') + delta('bypassed') + delta('version_unavailable')}
+  // Coalesced answers ran no resolver either: they count as hits.
+  const hits = delta('hit') + delta('coalesced')
+  return {hits, operations: hits + delta('miss') + delta('bypassed') + delta('version_unavailable')}
 }
 
 function printTable(rows: Row[], queries: Query[], connections: number, duration: number): void {

@@ -85,18 +85,19 @@ export function createApiMetrics(pool: Pool): ApiMetrics {
 
 /**
  * The response cache's counts, read from its stats at scrape time (the cache does not know about Prometheus):
- * operations by outcome (hit, miss, bypassed, version_unavailable), answers stored, and the memory held.
+ * operations by outcome (hit, coalesced, miss, bypassed, version_unavailable), answers stored, and the memory held.
  */
 export function registerResponseCacheMetrics(registry: Registry, stats: () => ResponseCacheStats): void {
   new Counter({
     name: 'deai_api_response_cache_operations_total',
-    help: 'GraphQL operations by response cache outcome: hit (no resolvers ran), miss, bypassed (not cacheable), version_unavailable.',
+    help: 'GraphQL operations by response cache outcome: hit (no resolvers ran), coalesced (waited for an identical request computed at the same time; no resolvers ran), miss, bypassed (not cacheable), version_unavailable.',
     labelNames: ['outcome'] as const,
     registers: [registry],
     collect() {
       const s = stats()
       this.reset()
       this.inc({outcome: 'hit'}, s.hits)
+      this.inc({outcome: 'coalesced'}, s.coalesced)
       this.inc({outcome: 'miss'}, s.misses)
       this.inc({outcome: 'bypassed'}, s.bypassed)
       this.inc({outcome: 'version_unavailable'}, s.versionUnavailable)
