@@ -36,17 +36,16 @@ export class DataVersionCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The current generation, from a read at most `maxAgeMs` old. Rejects when the database cannot be read. */
+  /** The current generation, from a read at most `maxAgeMs` old. Rejects when that read failed. */
   current(): Promise<number> {
     const c = this.cached
     if (c && this.now() - c.at < this.maxAgeMs) return c.generation
     const at = this.now()
     const generation = this.read()
     this.cached = {at, generation}
-    // A failed read is not kept: the next request tries again.
-    generation.catch(() => {
-      if (this.cached?.generation === generation) this.cached = undefined
-    })
+    // A failed read is kept for its maximum age too: meanwhile requests run without the cache (see response-cache.ts)
+    // and do not each pay another failing statement (an outage, or no squid_processor before the first run).
+    generation.catch(() => undefined)
     return generation
   }
 
