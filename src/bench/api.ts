@@ -31,7 +31,7 @@ import {postgresForBench} from './postgres'
  *    `--database-url URL` reuses an already prepared database instead (not dropped); `--keep-database` keeps the
  *    generated one and prints its name.
  * 2. Servers: ours in-process twice (startApiServer, pool of 10 each): as served, with the response cache
- *    (API_RESPONSE_CACHE_MB from the environment, default 64), and with the cache off (API_RESPONSE_CACHE_MB=0);
+ *    (API_RESPONSE_CACHE_MB from the environment, default 64; 0 there means 64 here), and with the cache off;
  *    OpenReader as a child process on a free port with the same pool size (GQL_DB_CONNECTION_POOL_SIZE=10) and
  *    default options. The load generator runs in a worker thread (autocannon `workers: 1`) so it does not share the
  *    event loop of our in-process servers. A reused database (--database-url) is first brought to the current
