@@ -234,10 +234,32 @@ describe('response cache', () => {
       expect(await statementsOf(small.counter, () => gql(small.api, q, {m: METRIC, n: 100}))).toBe(0)
       expect(await statementsOf(small.counter, () => gql(small.api, q, {m: METRIC, n: 1}))).toBeGreaterThan(0)
       // An answer over the per-entry cap (1/16 of the cache, 1 KB here) is served but never stored.
-      await series(small.api)
-      expect(await statementsOf(small.counter, () => series(small.api))).toBeGreaterThan(0)
+      const big = `query($m: String!) { metricValues(where: {metric: $m}) { edges { node {
+        id metric distribution scopeKind scopeId asOfBlock value valueExact inputFromBlock inputToBlock inputRowCount inputDigest sqlDigest jobVersion computedAt } } } }`
+      expect((await gql(small.api, big, {m: METRIC})).raw.length).toBeGreaterThan(1024)
+      expect(await statementsOf(small.counter, () => gql(small.api, big, {m: METRIC}))).toBeGreaterThan(0)
     } finally {
       await small.pool.end()
+    }
+  })
+
+  it('sends a hit with the same status, Content-Type and bytes as without a cache, whatever the Accept header', async () => {
+    const off = countedApi(readOnlyUrl, 0)
+    try {
+      const ask = async (api: Api, accept: string | undefined) => {
+        const headers: Record<string, string> = {'content-type': 'application/json'}
+        if (accept !== undefined) headers.accept = accept
+        const res = await api.fetch('http://api.test/graphql', {method: 'POST', headers, body: JSON.stringify({query: SERIES, variables: {m: METRIC}})})
+        return {status: res.status, type: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()).toString('hex')}
+      }
+      await ask(t.api, undefined) // stored
+      for (const accept of [undefined, '', '*/*', 'application/json', 'application/graphql-response+json', 'application/graphql-response+json, application/json;q=0.9', 'text/html, */*']) {
+        let hit: Awaited<ReturnType<typeof ask>> | undefined
+        expect(await statementsOf(t.counter, async () => (hit = await ask(t.api, accept)))).toBe(0)
+        expect({accept, ...hit}).toEqual({accept, ...(await ask(off.api, accept))})
+      }
+    } finally {
+      await off.pool.end()
     }
   })
 
