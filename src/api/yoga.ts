@@ -86,7 +86,8 @@ export function createApi(opts: CreateApiOptions): Api {
         // schema is public (GraphiQL), so they stay: they help journalists writing their first queries.
         blockFieldSuggestion: {enabled: false},
       }),
-      // Last: its onExecute runs after every other plugin's, and only once parsing and validation have passed.
+      // Last: its onExecute runs after every other plugin's (and only once parsing and validation have passed), its
+      // onResultProcess after yoga's choice of result processor.
       ...(responseCache ? [responseCache.plugin] : []),
     ],
   })
