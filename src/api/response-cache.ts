@@ -86,7 +86,7 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
   const lru = new ByteLru<Entry>(opts.maxBytes)
   const maxEntryBytes = opts.maxEntryBytes ?? Math.floor(opts.maxBytes / 16)
   const counts = {hits: 0, coalesced: 0, misses: 0, bypassed: 0, versionUnavailable: 0, stored: 0}
-  // Answers being computed, by key: identical requests arriving meanwhile wait for the first one's text instead of
+  // Answers being computed, by key: identical requests arriving meanwhile wait for the first one's body instead of
   // computing it again (50 dashboards asking at once after a commit would otherwise all miss). At most one entry
   // per distinct request in progress; each is removed when its computation ends, however it ends.
   const inFlight = new Map<string, {generation: number; body: Promise<Body | undefined>}>()
