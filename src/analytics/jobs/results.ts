@@ -103,6 +103,7 @@ export async function writeResults(pool: Pool, results: SuiteResults, computedAt
     )
     await replaceFairness(client, results.fairness)
     if (retention) await pruneSupersededTables(client, results, retention)
+    await client.query(BUMP_ANALYTICS_VERSION)
     await client.query('COMMIT')
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined)
@@ -140,6 +141,7 @@ export async function dropResultsAbove(pool: Pool, block: number): Promise<void>
   for (const table of ['metric_value', 'lorenz_point', 'fairness_entry']) {
     await pool.query(`DELETE FROM ${table} WHERE as_of_block > $1`, [block])
   }
+  await pool.query(BUMP_ANALYTICS_VERSION)
 }
 
 /**
@@ -149,7 +151,7 @@ export async function dropResultsAbove(pool: Pool, block: number): Promise<void>
  * these hold:
  *  - it lies at or below the finalized height, and a newer table of the scope also does (so the latest finalized
  *    one always stays: a refresh that skips an unchanged scope relies on it, see plan.ts);
- *  - its block is not a multiple of `keepEvery` (the backfill's blocks: the history a dashboard charts).
+ *  - its block is not a multiple of `keepEvery` (ANALYTICS_TABLES_EVERY: the history a dashboard charts).
  * Tables above the finalized height stay until a reorg drops them (dropResultsAbove) or they are superseded.
  * Readers take the latest table at or below a block (the API's fairnessTable / lorenzCurve with atBlock), so a
  * block between two kept tables is answered by the earlier one, labelled with its own asOfBlock and input digest.
@@ -191,6 +193,13 @@ async function pruneSupersededTables(client: PoolClient, results: SuiteResults, 
 function uniqueScopes(keys: string[][]): string[][] {
   return [...new Map(keys.map((k) => [JSON.stringify(k), k])).values()]
 }
+
+/**
+ * Tells the API's response cache (src/api/response-cache.ts) that analytics answers may have changed. Last in the
+ * transaction of a write (the row lock is then held only until COMMIT), and after a drop's deletes: a reader that
+ * sees the old version may see the new results, never the reverse.
+ */
+const BUMP_ANALYTICS_VERSION = `UPDATE analytics_state SET version = version + 1, written_at = now() WHERE id = 'analytics'`
 
 async function upsert(client: PoolClient, table: string, rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return

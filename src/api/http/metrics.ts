@@ -2,6 +2,7 @@ import type {Pool} from 'pg'
 import {Counter, Gauge, Histogram, Registry} from 'prom-client'
 import type {Plugin} from 'graphql-yoga'
 import {readIndexStatus} from '../../processor/status'
+import type {ResponseCacheStats} from '../response-cache'
 
 /**
  * Prometheus metrics, in a registry of the API's own (not prom-client's global one), so two APIs in one process
@@ -80,4 +81,43 @@ export function createApiMetrics(pool: Pool): ApiMetrics {
     },
   }
   return {registry, plugin}
+}
+
+/**
+ * The response cache's counts, read from its stats at scrape time (the cache does not know about Prometheus):
+ * operations by outcome (hit, coalesced, miss, bypassed, version_unavailable), answers stored, and the memory held.
+ */
+export function registerResponseCacheMetrics(registry: Registry, stats: () => ResponseCacheStats): void {
+  new Counter({
+    name: 'deai_api_response_cache_operations_total',
+    help: 'GraphQL operations by response cache outcome: hit (no resolvers ran), coalesced (waited for an identical request computed at the same time; no resolvers ran), miss, bypassed (not cacheable), version_unavailable.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      const s = stats()
+      this.reset()
+      this.inc({outcome: 'hit'}, s.hits)
+      this.inc({outcome: 'coalesced'}, s.coalesced)
+      this.inc({outcome: 'miss'}, s.misses)
+      this.inc({outcome: 'bypassed'}, s.bypassed)
+      this.inc({outcome: 'version_unavailable'}, s.versionUnavailable)
+    },
+  })
+  new Counter({
+    name: 'deai_api_response_cache_stored_total',
+    help: 'Answers stored in the response cache.',
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(stats().stored)
+    },
+  })
+  new Gauge({
+    name: 'deai_api_response_cache_bytes',
+    help: 'Memory held by cached answers (keys and JSON text, 2 bytes per character), of API_RESPONSE_CACHE_MB.',
+    registers: [registry],
+    collect() {
+      this.set(stats().bytes)
+    },
+  })
 }

@@ -54,6 +54,12 @@ type IndexStatus {
 }
 
 type Query {
+  """
+  Read afresh on every request, never from the response cache. Every other answer may be a cached one: identical
+  queries (same text, operationName and variables) are answered again without recomputing until the index or the
+  analytics change, so an answer is at most 1 s behind the latest processor commit or analytics write (the data
+  version is read at most once a second; API_RESPONSE_CACHE_MB = 0 turns the cache off).
+  """
   indexStatus: IndexStatus!
 }
 `
