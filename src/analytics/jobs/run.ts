@@ -56,16 +56,19 @@ export async function refreshAnalytics(opts: {
   // refresh (or a backfill within one refresh) computes every scope at every block it computes.
   const stored = blocks.length > 0 ? await latestStoredBlocks(pg) : new Map<string, number>()
   const refreshBlocks = opts.tablesRefreshBlocks ?? 0
+  // Latest stored table per fairness scope, kept current below as this refresh writes tables.
   const latestTables = refreshBlocks > 0 && blocks.length > 0 ? await latestFairnessTables(pg) : new Map<string, number>()
+  const retention = opts.tablesEvery === undefined ? undefined : {finalizedHeight: sync.finalizedHeight, keepEvery: opts.tablesEvery}
   for (const block of blocks) {
     const t1 = performance.now()
     const fairnessTableDue = (scopeKind: string, scopeId: string) =>
       fairnessTableRule({block, latest: latestTables.get(fairnessScopeKey(scopeKind, scopeId)), refreshBlocks, keepEvery: opts.tablesEvery ?? 0})
     const results = await computeSuite(duck, contracts, block, fromBlock, {stored, fairnessTableDue})
-    for (const f of results.fairness) latestTables.set(fairnessScopeKey(f.scopeKind, f.scopeId), Math.max(block, latestTables.get(fairnessScopeKey(f.scopeKind, f.scopeId)) ?? -1))
     const t2 = performance.now()
-    const retention = opts.tablesEvery === undefined ? undefined : {finalizedHeight: sync.finalizedHeight, keepEvery: opts.tablesEvery}
     await writeResults(pg, results, new Date(), retention)
+    for (const key of new Set(results.fairness.map((f) => fairnessScopeKey(f.scopeKind, f.scopeId)))) {
+      latestTables.set(key, Math.max(block, latestTables.get(key) ?? -1))
+    }
     suiteMs += t2 - t1
     writeMs += performance.now() - t2
     metricValues += results.metrics.length

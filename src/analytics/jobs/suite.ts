@@ -6,6 +6,7 @@ import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {type InputCache, runMeasurement, type Measurement} from './measurement'
 import {planSuite, type PlanOptions} from './plan'
+import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
 
 export interface SuiteOptions extends PlanOptions {
   /**
@@ -15,7 +16,6 @@ export interface SuiteOptions extends PlanOptions {
    */
   fairnessTableDue?: (scopeKind: string, scopeId: string) => boolean
 }
-import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
 
 /** Points kept per Lorenz curve: enough for a chart, bounded for a million holders. */
 const LORENZ_POINTS = 101
