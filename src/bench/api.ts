@@ -1,4 +1,6 @@
 import {type ChildProcess, spawn} from 'node:child_process'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -43,6 +45,8 @@ import {postgresForBench} from './postgres'
  *    answer of each must be a GraphQL answer without errors and with non-empty data; every measured response must
  *    then be byte-identical to it (autocannon expectBody: a changed or error answer counts as a mismatch).
  * 4. autocannon: `--connections` (50) for `--duration` seconds (10) per query and server, POST JSON.
+ *    Next to ours, a bare node:http server (the "floor") answers with exactly our answer's bytes: the latency and
+ *    throughput no Node server can beat on this machine for an answer of that size, GraphQL and database aside.
  *
  * What "ours (cache)" measures: each run repeats ONE fixed query while nothing writes (processor stopped, analytics
  * idle), so after its first request every answer is a response-cache hit: the hit path (parse and validate, one
@@ -76,7 +80,9 @@ const TARGET_P99_MS = 50
 /** Our server as served (response cache on), and the same with the cache off. */
 const CACHED = 'ours (cache)'
 const UNCACHED = 'ours (no cache)'
-type Server = typeof CACHED | typeof UNCACHED | 'OpenReader'
+/** A bare node:http server answering every POST with the same bytes as ours: what the machine allows at best. */
+const FLOOR = 'node:http floor'
+type Server = typeof CACHED | typeof UNCACHED | typeof FLOOR | 'OpenReader'
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..')
 const secs = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1)
 
@@ -164,13 +170,15 @@ async function main(): Promise<void> {
     for (const q of queries) {
       if (q.openReader) await checkEquivalent(q, ours, openReader.url)
       let oursAnswer: string | undefined
-      for (const [server, url, query] of [
+      for (const [server, target, query] of [
         [CACHED, ours, q.ours] as const,
         [UNCACHED, oursNoCache, q.ours] as const,
+        [FLOOR, undefined, q.ours] as const,
         ['OpenReader', openReader.url, q.openReader] as const,
       ]) {
         if (!query) continue
         const body = JSON.stringify({query: query.query, variables: query.variables})
+        const url = target ?? (await startFloorServer(oursAnswer!, cleanup))
         const expect = await firstAnswer(url, body, `${q.name} (${server})`, query.nonEmpty)
         // The cache must not change a byte of the answer.
         if (server === CACHED) oursAnswer = expect
@@ -187,7 +195,7 @@ async function main(): Promise<void> {
           expectBody: expect,
         })
         const hitRatio = cacheBefore ? hitRatioSince(cacheBefore, await cacheCounts(oursBase)) : undefined
-        rows.push({query: q.name, server, r, hitRatio})
+        rows.push({query: q.name, server, body: expect, r, hitRatio})
         await drain(dbUrl)
         console.log(
           `  measured ${q.name} on ${server}: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${r.requests.average.toFixed(0)} req/s` +
@@ -202,6 +210,27 @@ async function main(): Promise<void> {
   } finally {
     for (const step of cleanup.reverse()) await step().catch((e) => console.error('cleanup:', e))
   }
+}
+
+/** A node:http server answering every request with `answer` as application/json; closed at cleanup. */
+async function startFloorServer(answer: string, cleanup: Cleanup): Promise<string> {
+  const bytes = Buffer.from(answer)
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(200, {'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length})
+      res.end(bytes)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanup.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -666,6 +695,8 @@ function buildQueries(p: Params): Query[] {
 interface Row {
   query: string
   server: Server
+  /** The answer every measured response had to equal. */
+  body: string
   r: AutocannonResult
   /** Response-cache outcomes during the run (ours with the cache only). */
   hitRatio?: {hits: number; operations: number}
@@ -699,7 +730,7 @@ function printTable(rows: Row[], queries: Query[], connections: number, duration
     const of = (server: Server) => rows.find((r) => r.query === q.name && r.server === server)
     const theirs = of('OpenReader')
     const ratioTo = (row: Row | undefined) => (row && theirs ? row.r.requests.average / theirs.r.requests.average : undefined)
-    for (const row of [of(CACHED), of(UNCACHED), theirs]) {
+    for (const row of [of(CACHED), of(UNCACHED), of(FLOOR), theirs]) {
       if (!row) continue
       const bad = row.r.errors + row.r.timeouts + row.r.non2xx + row.r.mismatches
       const ratio = ratioTo(row)
@@ -711,7 +742,7 @@ function printTable(rows: Row[], queries: Query[], connections: number, duration
         row.r.requests.average.toFixed(0),
         `${row.r.errors + row.r.timeouts}/${row.r.non2xx}/${row.r.mismatches}${bad > 0 ? ' !' : ''}`,
         row.hitRatio ? `${((100 * row.hitRatio.hits) / Math.max(1, row.hitRatio.operations)).toFixed(2)} %` : '',
-        row.server === 'OpenReader' ? '' : ratio !== undefined ? `${ratio.toFixed(2)}×` : (q.note ?? '–'),
+        row.server === 'OpenReader' || row.server === FLOOR ? '' : ratio !== undefined ? `${ratio.toFixed(2)}×` : (q.note ?? '–'),
       ])
     }
     // The verdict is for the server as served: with the response cache.
@@ -723,11 +754,13 @@ function printTable(rows: Row[], queries: Query[], connections: number, duration
     const thrOk = ratio === undefined ? undefined : ratio >= 1
     allPass &&= p99ok && thrOk !== false
     const uncached = of(UNCACHED)
+    const floor = of(FLOOR)
     verdicts.push(
       `${q.name}: p99 ${ours.r.latency.p99} ms ${p99ok ? 'PASS' : 'FAIL'}` +
         (thrOk === undefined ? '' : `, throughput ${ratio!.toFixed(2)}× OpenReader ${thrOk ? 'PASS' : 'FAIL'}`) +
         (clean ? '' : ' (errors or changed answers during the run)') +
-        (uncached ? ` [no cache: p99 ${uncached.r.latency.p99} ms, ${uncached.r.requests.average.toFixed(0)} req/s]` : ''),
+        (uncached ? ` [no cache: p99 ${uncached.r.latency.p99} ms, ${uncached.r.requests.average.toFixed(0)} req/s]` : '') +
+        (floor ? ` [node:http floor, same ${Buffer.byteLength(floor.body)} bytes: p99 ${floor.r.latency.p99} ms, ${floor.r.requests.average.toFixed(0)} req/s]` : ''),
     )
   }
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
@@ -735,7 +768,8 @@ function printTable(rows: Row[], queries: Query[], connections: number, duration
   console.log(`\nautocannon: ${connections} connections, ${duration} s per query and server, POST JSON`)
   console.log(
     `"${CACHED}" repeats one fixed query over unchanged data: after the first request every answer is a cache hit, so ` +
-      `it measures the hit path (polling dashboards); "${UNCACHED}" computes every answer.`,
+      `it measures the hit path (polling dashboards); "${UNCACHED}" computes every answer; "${FLOOR}" is a bare node:http ` +
+      `server sending the same bytes (no GraphQL, no database): the best any Node server can do on this machine.`,
   )
   console.log(fmt(header))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
