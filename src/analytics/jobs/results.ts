@@ -158,36 +158,33 @@ export async function dropResultsAbove(pool: Pool, block: number): Promise<void>
  * Metric values (one row each, the time series) are never pruned.
  */
 async function pruneSupersededTables(client: PoolClient, results: SuiteResults, retention: TableRetention): Promise<void> {
-  const {finalizedHeight: finalized, keepEvery} = retention
   const fairnessScopes = uniqueScopes(results.fairness.map((f) => [f.scopeKind, f.scopeId]))
-  if (fairnessScopes.length > 0) {
-    await client.query(
-      `DELETE FROM fairness_entry f
-       USING (
-         SELECT s.scope_kind, s.scope_id, (SELECT max(e.as_of_block) FROM fairness_entry e
-           WHERE e.scope_kind = s.scope_kind AND e.scope_id = s.scope_id AND e.as_of_block <= $3) AS keep
-         FROM unnest($1::text[], $2::text[]) AS s(scope_kind, scope_id)
-       ) k
-       WHERE f.scope_kind = k.scope_kind AND f.scope_id = k.scope_id AND f.as_of_block < k.keep
-         AND ($4::int = 0 OR f.as_of_block % $4::int <> 0)`,
-      [fairnessScopes.map((s) => s[0]), fairnessScopes.map((s) => s[1]), finalized, keepEvery],
-    )
-  }
+  await pruneTable(client, 'fairness_entry', ['scope_kind', 'scope_id'], fairnessScopes, retention)
   const lorenzScopes = uniqueScopes(results.lorenz.map((p) => [p.distribution, p.scopeKind, p.scopeId]))
-  if (lorenzScopes.length > 0) {
-    await client.query(
-      `DELETE FROM lorenz_point p
-       USING (
-         SELECT s.distribution, s.scope_kind, s.scope_id, (SELECT max(e.as_of_block) FROM lorenz_point e
-           WHERE e.distribution = s.distribution AND e.scope_kind = s.scope_kind AND e.scope_id = s.scope_id
-             AND e.as_of_block <= $4) AS keep
-         FROM unnest($1::text[], $2::text[], $3::text[]) AS s(distribution, scope_kind, scope_id)
-       ) k
-       WHERE p.distribution = k.distribution AND p.scope_kind = k.scope_kind AND p.scope_id = k.scope_id
-         AND p.as_of_block < k.keep AND ($5::int = 0 OR p.as_of_block % $5::int <> 0)`,
-      [lorenzScopes.map((s) => s[0]), lorenzScopes.map((s) => s[1]), lorenzScopes.map((s) => s[2]), finalized, keepEvery],
-    )
-  }
+  await pruneTable(client, 'lorenz_point', ['distribution', 'scope_kind', 'scope_id'], lorenzScopes, retention)
+}
+
+/** The rule above on one table, whose tables are told apart by `scopeColumns` (constants); `scopes` in that order. */
+async function pruneTable(
+  client: PoolClient,
+  table: 'fairness_entry' | 'lorenz_point',
+  scopeColumns: readonly string[],
+  scopes: string[][],
+  {finalizedHeight, keepEvery}: TableRetention,
+): Promise<void> {
+  if (scopes.length === 0) return
+  const same = (a: string, b: string) => scopeColumns.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ')
+  const finalized = `$${scopeColumns.length + 1}`
+  const every = `$${scopeColumns.length + 2}::int`
+  await client.query(
+    `DELETE FROM ${table} t
+     USING (
+       SELECT s.*, (SELECT max(e.as_of_block) FROM ${table} e WHERE ${same('e', 's')} AND e.as_of_block <= ${finalized}) AS keep
+       FROM unnest(${scopeColumns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS s(${scopeColumns.join(', ')})
+     ) k
+     WHERE ${same('t', 'k')} AND t.as_of_block < k.keep AND (${every} = 0 OR t.as_of_block % ${every} <> 0)`,
+    [...scopeColumns.map((_, i) => scopes.map((s) => s[i])), finalizedHeight, keepEvery],
+  )
 }
 
 function uniqueScopes(keys: string[][]): string[][] {
