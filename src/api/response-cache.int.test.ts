@@ -221,7 +221,7 @@ describe('response cache', () => {
   })
 
   it('holds at most API_RESPONSE_CACHE_MB: the least recently used answers are evicted, large ones not stored', async () => {
-    // ~0.4 KB per entry (key + body, 2 bytes per character): 16 KB holds a few dozen, not 100.
+    // ~0.3 KB per entry (key at 2 bytes per character, UTF-8 body): 16 KB holds a few dozen, not 100.
     const small = countedApi(readOnlyUrl, 16 / 1024)
     try {
       const q = `query($m: String!, $n: Int) { metricValues(where: {metric: $m}, first: $n) { totalCount } }`

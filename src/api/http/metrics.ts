@@ -114,7 +114,7 @@ export function registerResponseCacheMetrics(registry: Registry, stats: () => Re
   })
   new Gauge({
     name: 'deai_api_response_cache_bytes',
-    help: 'Memory held by cached answers (keys and JSON text, 2 bytes per character), of API_RESPONSE_CACHE_MB.',
+    help: 'Memory held by cached answers (UTF-8 bodies, plus keys at 2 bytes per character), of API_RESPONSE_CACHE_MB.',
     registers: [registry],
     collect() {
       this.set(stats().bytes)
