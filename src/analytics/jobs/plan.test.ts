@@ -4,6 +4,7 @@ import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {extractTyped} from '../store/extract'
 import {PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
+import {dropProposalSnapshotsAbove, proposalSnapshotsAt} from '../store/proposal-snapshots'
 import {ensureSchema} from '../store/schema'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent} from '../store/test-events'
 
@@ -56,7 +57,7 @@ describe('PROPOSAL_SNAPSHOTS', () => {
 
   it('equals QUORUM_AT and the VOTING_POWER_AT sum of every proposal, in one query', async () => {
     for (const block of [2, 20, 45, 60]) {
-      const batch = await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block})
+      const batch = await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block, after: null})
       const proposals = await queryRows(conn, `SELECT proposal_id FROM proposal WHERE governor = $g AND block_number <= $b ORDER BY id`, {g: G, b: block})
       expect(batch.map((r) => r.proposal_id)).toEqual(proposals.map((r) => r.proposal_id))
       for (const r of batch) {
@@ -71,8 +72,69 @@ describe('PROPOSAL_SNAPSHOTS', () => {
       }
     }
     // Quorum NULL while the mirror has not passed the snapshot, as QUORUM_AT.
-    const nulls = (await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block: 60})).filter((r) => r.quorum == null)
+    const nulls = (await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block: 60, after: null})).filter((r) => r.quorum == null)
     expect(nulls.length).toBeGreaterThan(0)
     expect(nulls.every((r) => Number(r.vote_start) > 50 || Number(r.vote_start) < 5)).toBe(true)
+  })
+})
+
+describe('proposalSnapshotsAt (the cache of final snapshot figures)', () => {
+  let db: AnalyticsDb
+  let conn: DuckDBConnection
+
+  beforeAll(async () => {
+    db = await openAnalyticsDb(':memory:')
+    conn = await db.connect()
+    await ensureSchema(conn)
+    await insertTestEvents(conn, scenario())
+    await extractTyped(conn, -1)
+    await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, 60, -1, now())`)
+  })
+  afterAll(() => db.close())
+
+  const setFinalized = (f: number) => conn.run(`UPDATE sync_state SET finalized_height = $f`, {f})
+  const cachedCount = async () => Number((await queryOne(conn, `SELECT count(*) AS n FROM proposal_snapshot`)).n)
+
+  /** What PROPOSAL_SNAPSHOTS answers at `block`, with figures only for snapshots before it. */
+  async function direct(block: number) {
+    return (await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block, after: null})).map((r) => {
+      const before = Number(r.vote_start) < block
+      return {
+        proposalId: String(r.proposal_id),
+        voteStart: Number(r.vote_start),
+        voteEnd: r.vote_end == null ? null : Number(r.vote_end),
+        quorum: before && r.quorum != null ? String(r.quorum) : null,
+        power: before ? String(r.power) : null,
+      }
+    })
+  }
+
+  it('answers as PROPOSAL_SNAPSHOTS at every block while the finalized height advances, and caches what is final', async () => {
+    for (const finalized of [-1, 10, 25, 40, 60]) {
+      await setFinalized(finalized)
+      for (const block of [3, 12, 26, 41, 50, 60]) {
+        expect(await proposalSnapshotsAt(conn, G, T, block), `block ${block}, finalized ${finalized}`).toEqual(await direct(block))
+      }
+      const final = await queryOne(conn, `SELECT count(*) AS n FROM proposal WHERE governor = $g AND vote_start <= $f`, {g: G, f: finalized})
+      expect(await cachedCount()).toBe(Number(final.n))
+    }
+    expect(await cachedCount()).toBeGreaterThan(10)
+  })
+
+  it('serves cached figures without recomputing them, and a rollback below a snapshot drops it so it is recomputed', async () => {
+    await setFinalized(60)
+    await proposalSnapshotsAt(conn, G, T, 60)
+    const victim = await queryOne(conn, `SELECT id, proposal_id, vote_start, power FROM proposal_snapshot ORDER BY vote_start DESC LIMIT 1`)
+    await conn.run(`UPDATE proposal_snapshot SET power = '1' WHERE id = $id`, {id: String(victim.id)})
+    const served = (await proposalSnapshotsAt(conn, G, T, 60)).find((p) => p.proposalId === String(victim.proposal_id))
+    expect(served?.power).toBe('1')
+
+    // A sync whose cut is below the snapshot (an index re-indexed from an earlier finalized height).
+    const cut = Number(victim.vote_start) - 1
+    await dropProposalSnapshotsAbove(conn, cut)
+    expect(Number((await queryOne(conn, `SELECT max(through) AS t FROM proposal_snapshot_state`)).t)).toBe(cut)
+    expect(Number((await queryOne(conn, `SELECT count(*) AS n FROM proposal_snapshot WHERE vote_start > $cut`, {cut})).n)).toBe(0)
+    expect(await proposalSnapshotsAt(conn, G, T, 60)).toEqual(await direct(60))
+    expect(Number((await queryOne(conn, `SELECT max(through) AS t FROM proposal_snapshot_state`)).t)).toBe(60)
   })
 })

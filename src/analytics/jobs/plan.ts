@@ -7,6 +7,7 @@ import {DELEGATE_ACTIVITY_SQL, PARTICIPATION_SQL, REPEAT_VOTERS_SQL} from '../me
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {SELF_VALIDATION_SQL, VALIDATOR_CONCENTRATION_SQL} from '../metrics/validators'
 import * as inputs from '../store/inputs'
+import {type ProposalSnapshot, proposalSnapshotsAt} from '../store/proposal-snapshots'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import type {Measurement} from './measurement'
 import {
@@ -88,7 +89,7 @@ export async function planSuite(conn: DuckDBConnection, contracts: ContractsConf
       ],
       queries: [{sql: DELEGATE_ACTIVITY_SQL, params: {}, read: delegateActivityReadings}],
     })
-    for (const p of await proposalsAt(conn, governor.address, governor.token, block)) {
+    for (const p of await proposalSnapshotsAt(conn, governor.address, governor.token, block)) {
       const scopeId = `${governor.address}-${p.proposalId}`
       // Closed at this block (no vote after vote_end) and already stored at or after its close: final.
       if (p.voteEnd !== null && p.voteEnd <= block && unchangedSince('weight_cast', 'proposal', scopeId, p.voteEnd)) continue
@@ -135,17 +136,7 @@ function tokenMeasurement(distribution: string, sql: string, token: string, bloc
   }
 }
 
-interface ProposalRow {
-  proposalId: string
-  voteStart: number
-  voteEnd: number | null
-  /** Quorum at the snapshot (decimal), NULL while unknown; see PROPOSAL_SNAPSHOTS. */
-  quorum: string | null
-  /** Total voting power at the snapshot (decimal). */
-  power: string
-}
-
-function proposalMeasurements(governor: string, scopeId: string, p: ProposalRow, block: number): Measurement[] {
+function proposalMeasurements(governor: string, scopeId: string, p: ProposalSnapshot, block: number): Measurement[] {
   const one = {governor, proposal: p.proposalId, block}
   const measurements: Measurement[] = [
     {
@@ -158,7 +149,7 @@ function proposalMeasurements(governor: string, scopeId: string, p: ProposalRow,
     },
   ]
   // Turnout and pivotality need the voting power and the quorum at the snapshot, known once the snapshot passed.
-  if (p.voteStart < block && p.quorum !== null) {
+  if (p.voteStart < block && p.quorum !== null && p.power !== null) {
     measurements.push({
       distribution: 'votes',
       scopeKind: 'proposal',
@@ -255,18 +246,6 @@ async function quorumShareAt(conn: DuckDBConnection, governor: string, block: nu
     {governor, block},
   )
   return rows[0] ? Number(rows[0].n) / 100 : undefined
-}
-
-/** The governor's proposals at `block`, with their snapshot figures, in one query (PROPOSAL_SNAPSHOTS). */
-async function proposalsAt(conn: DuckDBConnection, governor: string, token: string, block: number): Promise<ProposalRow[]> {
-  const rows = await queryRows(conn, inputs.PROPOSAL_SNAPSHOTS, {governor, token, block})
-  return rows.map((r) => ({
-    proposalId: String(r.proposal_id),
-    voteStart: Number(r.vote_start),
-    voteEnd: r.vote_end == null ? null : Number(r.vote_end),
-    quorum: r.quorum == null ? null : String(r.quorum),
-    power: String(r.power),
-  }))
 }
 
 async function modelsAt(conn: DuckDBConnection, registry: string | undefined, block: number): Promise<{entityId: string; modelId: string}[]> {

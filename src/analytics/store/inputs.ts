@@ -225,9 +225,11 @@ export async function materialize(conn: DuckDBConnection, name: string, sql: str
 }
 
 /**
- * Snapshot figures of every proposal of $governor created at or below $block ($governor, $token = the governor's
- * token, $block), in ONE pass instead of QUORUM_AT and a VOTING_POWER_AT sum per proposal →
- * (proposal_id, vote_start, vote_end, quorum, power), ordered by the proposal's event id.
+ * Snapshot figures of every proposal of $governor created at or below $block whose snapshot (vote_start) is above
+ * $after ($governor, $token = the governor's token, $block, $after: NULL for every proposal), in ONE pass instead of
+ * QUORUM_AT and a VOTING_POWER_AT sum per proposal → (id, proposal_id, vote_start, vote_end, quorum, power), ordered by
+ * the proposal's event id (id). The scan reaches back to the first block whatever $after is; proposal-snapshots.ts keeps
+ * finalized answers so that a refresh rarely runs it.
  *
  * - quorum (VARCHAR): exactly QUORUM_AT's quorum: supply(vote_start) × numerator(vote_start) // 100 in HUGEINT,
  *   with supply = mints minus burns of $token at or below vote_start (here a running total over per-block
@@ -241,6 +243,7 @@ export const PROPOSAL_SNAPSHOTS = `
 WITH p AS (
   SELECT p.id, p.proposal_id, ${exact('p.vote_start', 'p.id')} AS snapshot_block, p.vote_end
   FROM proposal p WHERE p.governor = $governor AND p.block_number <= ${BLOCK}
+    AND ${exact('p.vote_start', 'p.id')} > coalesce(CAST($after AS BIGINT), -1)
 ),
 last_snapshot AS (SELECT max(snapshot_block) AS b FROM p),
 supply_per_block AS (
@@ -278,7 +281,7 @@ joined AS (
   FROM p ASOF LEFT JOIN supply s ON p.snapshot_block >= s.block_number
   ASOF LEFT JOIN numerator n ON p.snapshot_block >= n.block_number
 )
-SELECT j.proposal_id, j.snapshot_block AS vote_start, j.vote_end,
+SELECT j.id, j.proposal_id, j.snapshot_block AS vote_start, j.vote_end,
   CAST(CASE WHEN j.snapshot_block <= (SELECT max(height) FROM sync_state) THEN (j.supply * j.numerator) // 100 END AS VARCHAR) AS quorum,
   CAST(coalesce(w.power, 0::BIGNUM) AS VARCHAR) AS power
 FROM joined j ASOF LEFT JOIN power w ON j.snapshot_block >= w.block_number

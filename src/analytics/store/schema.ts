@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
+import {PROPOSAL_SNAPSHOT_DDL, PROPOSAL_SNAPSHOT_TABLES} from './proposal-snapshots'
 
 /**
  * The analytics mirror in DuckDB: `audit_event` copied from Postgres, typed tables extracted from it during the
@@ -154,12 +155,25 @@ export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.
 /** Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts). */
 export const DERIVED_TABLES: readonly string[] = ['balance_state']
 
-export const SCHEMA_DDL: readonly string[] = [AUDIT_EVENT_DDL, ...TYPED_TABLES.map(typedTableDdl), OVERSIZED_AMOUNT_DDL, SYNC_STATE_DDL, BALANCE_STATE_DDL]
+/**
+ * Caches of final answers computed by the jobs (proposal-snapshots.ts): unlike derived tables they depend on which
+ * blocks were measured, so the mirror comparisons leave them out; a rollback trims them, a rebuild drops them.
+ */
+export const CACHE_TABLES: readonly string[] = PROPOSAL_SNAPSHOT_TABLES
+
+export const SCHEMA_DDL: readonly string[] = [
+  AUDIT_EVENT_DDL,
+  ...TYPED_TABLES.map(typedTableDdl),
+  OVERSIZED_AMOUNT_DDL,
+  SYNC_STATE_DDL,
+  BALANCE_STATE_DDL,
+  ...PROPOSAL_SNAPSHOT_DDL,
+]
 
 export async function ensureSchema(conn: DuckDBConnection): Promise<void> {
   for (const ddl of SCHEMA_DDL) await conn.run(ddl)
 }
 
 export async function dropSchema(conn: DuckDBConnection): Promise<void> {
-  for (const name of [...MIRROR_TABLES, ...DERIVED_TABLES, 'sync_state']) await conn.run(`DROP TABLE IF EXISTS ${name}`)
+  for (const name of [...MIRROR_TABLES, ...DERIVED_TABLES, ...CACHE_TABLES, 'sync_state']) await conn.run(`DROP TABLE IF EXISTS ${name}`)
 }

@@ -5,6 +5,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {readIndexStatus} from '../../processor/status'
 import {applyTransfersAbove} from './balances'
 import {extractTyped} from './extract'
+import {dropProposalSnapshotsAbove} from './proposal-snapshots'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
 import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, MIRROR_TABLES, SCHEMA_VERSION} from './schema'
 
@@ -158,6 +159,7 @@ async function checkAnchor(conn: DuckDBConnection, cut: number, hashInPg: (id: s
 async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number> {
   // Derived balances forget the transfers about to go (extractTyped adds the new ones back): balances.ts.
   await applyTransfersAbove(conn, cut, -1)
+  await dropProposalSnapshotsAbove(conn, cut)
   let dropped = 0
   for (const table of MIRROR_TABLES) {
     const res = await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
