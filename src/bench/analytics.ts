@@ -13,7 +13,7 @@ import {planSuite} from '../analytics/jobs/plan'
 import {writeResults, type SuiteResults} from '../analytics/jobs/results'
 import {refreshAnalytics} from '../analytics/jobs/run'
 import {computeSuite} from '../analytics/jobs/suite'
-import {materializeInput} from '../analytics/store/routes'
+import {keptInputDigest, materializeInput} from '../analytics/store/routes'
 import {syncFromPostgres} from '../analytics/store/sync'
 import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
@@ -504,7 +504,8 @@ async function profileMeasurement(conn: DuckDBConnection, m: Measurement): Promi
     const t0 = performance.now()
     p.rows += await materializeInput(conn, input.relation, input.sql, input.params)
     const t1 = performance.now()
-    await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
+    // As prepareInputs: the digest the sync keeps for the largest inputs at the head, else hashed.
+    if (!(await keptInputDigest(conn, input.sql, input.params))) await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
     const t2 = performance.now()
     p.materializeMs += t1 - t0
     p.digestMs += t2 - t1

@@ -3,7 +3,7 @@ import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-val
 import {type InputParams, materialize} from '../store/inputs'
 import {materializeInput} from '../store/routes'
 import {type Shape, SHAPES} from './batch-shapes'
-import {INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, sha256, toRecords} from './measurement'
+import {DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, sha256, toRecords} from './measurement'
 
 /**
  * The per-proposal and per-model measurements of a suite, computed in a few grouped queries instead of a handful
@@ -40,8 +40,8 @@ interface Batch {
 
 /** Per-group row count and digest, exactly INPUT_DIGEST_SQL over each group's rows (groups without rows included). */
 const groupedDigestSql = (relation: string, columns: readonly string[]) => `
-SELECT k.g, count(x.h) AS n, sha256(coalesce(string_agg(x.h, '' ORDER BY x.h), '')) AS digest
-FROM group_keys k LEFT JOIN (SELECT g, md5(CAST(struct_pack(${columns.join(', ')}) AS VARCHAR)) AS h FROM ${relation}) x ON x.g = k.g
+SELECT k.g, count(x.r) AS n, ${DIGEST_OF_SUMS('sum(md5_number_upper(x.r))', 'sum(md5_number_lower(x.r))')} AS digest
+FROM group_keys k LEFT JOIN (SELECT g, CAST(struct_pack(${columns.join(', ')}) AS VARCHAR) AS r FROM ${relation}) x ON x.g = k.g
 GROUP BY k.g`
 
 /**

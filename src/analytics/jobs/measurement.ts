@@ -2,10 +2,11 @@ import {createHash} from 'node:crypto'
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, type BoundValue, type Row} from '../metrics/sql-values'
 import type {InputParams} from '../store/inputs'
-import {materializeInput} from '../store/routes'
+import {INPUT_DIGEST_SQL} from '../store/input-digest'
+import {keptInputDigest, materializeInput} from '../store/routes'
 
 /** Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones. */
-export const JOB_VERSION = 'deai-lens-analytics/2'
+export const JOB_VERSION = 'deai-lens-analytics/3'
 
 export type ScopeKind = 'token' | 'governor' | 'proposal' | 'model' | 'protocol'
 
@@ -61,15 +62,7 @@ export interface InputProvenance {
   digest: string
 }
 
-/**
- * The input digest: each row rendered by DuckDB as VARCHAR (`{'entity': 0x.., 'w': 5}`) and hashed with md5; the
- * row hashes (32 hex digits each) sorted ascending and concatenated; sha256 of that. It identifies the exact
- * multiset of input rows independently of the order DuckDB produced them in (deterministic, and recomputable with
- * stock DuckDB), and costs about half of sorting and hashing the full row texts. The reproduce command writes the
- * same query next to the exported rows, so anyone can check it. (JOB_VERSION 1 hashed the sorted row texts.)
- */
-export const INPUT_DIGEST_SQL = (relation: string) =>
-  `SELECT count(*) AS n, sha256(coalesce(string_agg(h, '' ORDER BY h), '')) AS digest FROM (SELECT md5(CAST(t AS VARCHAR)) AS h FROM ${relation} t)`
+export {DIGEST_OF_SUMS, INPUT_DIGEST_SQL} from '../store/input-digest'
 
 /**
  * Which input each temp relation of a connection currently holds (query + parameters) and its provenance, so a
@@ -89,7 +82,9 @@ export async function prepareInputs(conn: DuckDBConnection, m: Measurement, cach
     if (held?.key !== key) {
       cache?.delete(input.relation)
       await materializeInput(conn, input.relation, input.sql, input.params)
-      const row = await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
+      // The sync keeps the digests of the largest inputs at the head (store/head-digests.ts); the rest are hashed.
+      const kept = await keptInputDigest(conn, input.sql, input.params)
+      const row = kept ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
       held = {key, n: Number(row.n), digest: String(row.digest)}
       cache?.set(input.relation, held)
     }

@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
+import {addTouchedBalances} from './head-digests'
 
 /**
  * Token balances kept current in the mirror, so the suite at the head reads 1M balances from a table instead of
@@ -34,9 +35,12 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
     cut,
     sign,
   })
+  // The kept digest of the balances (head-digests.ts) loses the touched accounts' rows here and gets them back below.
+  await addTouchedBalances(conn, -1)
   await conn.run(`UPDATE balance_state b SET balance = b.balance + d.delta FROM balance_delta d WHERE b.token = d.token AND b.account = d.account`)
   await conn.run(`INSERT INTO balance_state SELECT d.token, d.account, d.delta FROM balance_delta d ANTI JOIN balance_state b ON b.token = d.token AND b.account = d.account`)
   // Only touched accounts can have reached 0.
   await conn.run(`DELETE FROM balance_state b USING balance_delta d WHERE b.token = d.token AND b.account = d.account AND b.balance = 0`)
+  await addTouchedBalances(conn, 1)
   await conn.run(`DROP TABLE balance_delta`)
 }

@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {applyTransfersAbove} from './balances'
+import {addVotesAbove} from './head-digests'
 import {TYPED_TABLES, type TypedColumn, type TypedTable} from './schema'
 
 /**
@@ -52,5 +53,6 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
   }
   // Derived state follows the typed rows it is derived from, in the same transaction (balances.ts).
   await applyTransfersAbove(conn, cut, 1)
+  await addVotesAbove(conn, cut, 1)
   return counts
 }

@@ -1,6 +1,8 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
-import {BALANCES_AT, type InputParams, materialize} from './inputs'
+import {DIGEST_OF_SUMS} from './input-digest'
+import {HEAD_DIGEST_SQL} from './head-digests'
+import {BALANCES_AT, type InputParams, materialize, VOTES_ALL} from './inputs'
 
 /**
  * Faster routes to an input relation: where the mirror keeps derived state that yields exactly the rows of an
@@ -31,4 +33,34 @@ async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | numb
   const row = r.getRowObjectsJson()[0]
   const last = row?.last == null ? -1 : Number(row.last)
   return Number(row?.oversized) === 0 && BigInt(block) >= BigInt(last)
+}
+
+/**
+ * The input's row count and digest as the sync keeps them (head-digests.ts), when the input at these parameters has
+ * exactly the rows they were kept over; undefined otherwise (the caller hashes the rows with INPUT_DIGEST_SQL):
+ * - BALANCES_AT where balance_state stands for it (as materializeInput decides);
+ * - VOTES_ALL at a block at or above the governor's last mirrored vote, or with no block bound.
+ * A mirror last synced before head_digest existed has no such table yet: its digests are computed.
+ */
+export async function keptInputDigest(conn: DuckDBConnection, sql: string, params: InputParams): Promise<{n: number; digest: string} | undefined> {
+  let input: string
+  let scope: unknown
+  if (sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block))) {
+    ;[input, scope] = ['balances', params.token]
+  } else if (sql === VOTES_ALL && (await votesAreAllAt(conn, String(params.governor), params.block))) {
+    ;[input, scope] = ['votes_all', params.governor]
+  } else {
+    return undefined
+  }
+  const exists = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'head_digest' AND NOT temporary`)
+  if (Number(exists.getRowObjectsJson()[0]?.n) === 0) return undefined
+  const row = (await conn.runAndReadAll(HEAD_DIGEST_SQL(DIGEST_OF_SUMS), {input, scope: String(scope)})).getRowObjectsJson()[0]
+  return {n: Number(row?.n), digest: String(row?.digest)}
+}
+
+async function votesAreAllAt(conn: DuckDBConnection, governor: string, block: string | number | bigint | null | undefined): Promise<boolean> {
+  if (block === null || block === undefined) return true
+  const r = await conn.runAndReadAll(`SELECT max(block_number) AS last FROM vote_cast WHERE governor = $governor`, {governor})
+  const last = r.getRowObjectsJson()[0]?.last
+  return last == null || BigInt(block) >= BigInt(String(last))
 }

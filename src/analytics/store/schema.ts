@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
+import {HEAD_DIGEST_DDL} from './head-digests'
 import {PROPOSAL_SNAPSHOT_DDL, PROPOSAL_SNAPSHOT_TABLES} from './proposal-snapshots'
 
 /**
@@ -152,8 +153,8 @@ export function typedTableDdl(t: TypedTable): string {
 /** Every table whose rows come from blocks: what a rollback deletes from. */
 export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.map((t) => t.name), 'oversized_amount']
 
-/** Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts). */
-export const DERIVED_TABLES: readonly string[] = ['balance_state']
+/** Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, head-digests.ts). */
+export const DERIVED_TABLES: readonly string[] = ['balance_state', 'head_digest']
 
 /**
  * Caches of final answers computed by the jobs (proposal-snapshots.ts): unlike derived tables they depend on which
@@ -167,6 +168,7 @@ export const SCHEMA_DDL: readonly string[] = [
   OVERSIZED_AMOUNT_DDL,
   SYNC_STATE_DDL,
   BALANCE_STATE_DDL,
+  HEAD_DIGEST_DDL,
   ...PROPOSAL_SNAPSHOT_DDL,
 ]
 

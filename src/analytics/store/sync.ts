@@ -5,6 +5,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {readIndexStatus} from '../../processor/status'
 import {applyTransfersAbove} from './balances'
 import {extractTyped} from './extract'
+import {addVotesAbove, initHeadDigests} from './head-digests'
 import {dropProposalSnapshotsAbove} from './proposal-snapshots'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
 import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, MIRROR_TABLES, SCHEMA_VERSION} from './schema'
@@ -97,6 +98,8 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
       const pulled = await copyAuditEventsAbove(client, cut, file)
       return {status, cut, pulled}
     })
+    // Before the rollback step, which keeps the head digests in step from there (head-digests.ts).
+    await initHeadDigests(conn)
     const droppedUnfinalized = await deleteAbove(conn, cut)
     const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
     if (loaded !== pulled) throw new Error(`sync: Postgres sent ${pulled} rows but DuckDB read ${loaded} from the CSV`)
@@ -159,6 +162,7 @@ async function checkAnchor(conn: DuckDBConnection, cut: number, hashInPg: (id: s
 async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number> {
   // Derived balances forget the transfers about to go (extractTyped adds the new ones back): balances.ts.
   await applyTransfersAbove(conn, cut, -1)
+  await addVotesAbove(conn, cut, -1)
   await dropProposalSnapshotsAbove(conn, cut)
   let dropped = 0
   for (const table of MIRROR_TABLES) {

@@ -25,7 +25,7 @@ type MetricValue {
   inputFromBlock: Int!
   inputToBlock: Int!
   inputRowCount: Int!
-  "sha256 of the ordered input rows."
+  "Fingerprint of the input rows: the sum of their md5 numbers mod 2^128 (32 hex digits); with several inputs, sha256 of their relation:digest lines. The reproduce command exports the rows and the query."
   inputDigest: String!
   "sha256 of the SQL that computed the value."
   sqlDigest: String!

@@ -70,7 +70,7 @@ export class MetricValue {
     inputRowCount!: number
 
     /**
-     * sha256 of the ordered input rows, as exported by the reproduce command.
+     * Fingerprint of the input rows: the sum of their md5 numbers mod 2^128 (32 hex digits); with several inputs, sha256 of their relation:digest lines. The reproduce command exports the rows and the query.
      */
     @StringColumn_({nullable: false})
     inputDigest!: string

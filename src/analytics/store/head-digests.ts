@@ -1,0 +1,79 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+
+/**
+ * Input digests of the two largest inputs, kept current by the sync so that a refresh at the head reads them instead
+ * of hashing every row again (1.3–2.8 s each at the benchmark's size: a million balances, a million votes).
+ *
+ * The digest (jobs/measurement.ts, INPUT_DIGEST_SQL) is a sum of per-row md5 numbers, so it follows the rows the
+ * way balance_state follows transfers: the sync subtracts the rows that go and adds the rows that come, inside its
+ * transaction. head_digest(input, scope, n, upper_sum, lower_sum) holds, per input and scope, the row count and the
+ * exact sums of the halves of the row hashes, over the rows the input has at the mirror's head:
+ *
+ *  - input 'balances', scope = token: the rows of BALANCES_AT at the head, i.e. of balance_state (entity, w) with
+ *    w > 0. applyTransfersAbove (balances.ts) subtracts the touched accounts' rows before it changes them and adds
+ *    them back after.
+ *  - input 'votes_all', scope = governor: the rows of VOTES_ALL with no block bound (proposal, voter), one per
+ *    vote_cast row. The sync subtracts vote_cast rows above its cut before deleting them and adds the new ones.
+ *
+ * A row is rendered exactly as a row of the materialized input renders (same column names, order and types), so the
+ * kept digest equals INPUT_DIGEST_SQL over the input; head-digests.test.ts checks it, and the sync tests compare a
+ * mirror kept this way with a rebuild (the table is a derived table of mirrorDigest). A rebuild, or a mirror synced
+ * before this table existed, computes the sums from scratch once (initHeadDigests).
+ */
+export const HEAD_DIGEST_DDL = `CREATE TABLE IF NOT EXISTS head_digest (input VARCHAR NOT NULL, scope VARCHAR NOT NULL, n BIGINT NOT NULL,
+  upper_sum HUGEINT NOT NULL, lower_sum HUGEINT NOT NULL)`
+
+/** Row renderings: the struct of each input's columns, as CAST(t AS VARCHAR) of its materialized relation renders it. */
+const BALANCE_ROW = `CAST(struct_pack(entity := b.account, w := b.balance) AS VARCHAR)`
+const VOTE_ROW = `CAST(struct_pack(proposal := c.proposal_id, voter := c.voter) AS VARCHAR)`
+
+/** Adds `sign` × (count, hash sums) of the rows of `source` (columns scope, r) to head_digest, per scope. */
+async function addRows(conn: DuckDBConnection, input: string, source: string, sign: 1 | -1, params: Record<string, number | string> = {}): Promise<void> {
+  const delta = `SELECT scope, count(*) * $sign AS n, sum(md5_number_upper(r)) * $sign AS u, sum(md5_number_lower(r)) * $sign AS l
+    FROM (${source}) GROUP BY scope`
+  const bound = {...params, sign, input}
+  await conn.run(
+    `UPDATE head_digest h SET n = h.n + d.n, upper_sum = h.upper_sum + d.u, lower_sum = h.lower_sum + d.l
+     FROM (${delta}) d WHERE h.input = $input AND h.scope = d.scope`,
+    bound,
+  )
+  await conn.run(
+    `INSERT INTO head_digest SELECT $input, d.scope, d.n, d.u, d.l FROM (${delta}) d
+     WHERE NOT EXISTS (SELECT 1 FROM head_digest h WHERE h.input = $input AND h.scope = d.scope)`,
+    bound,
+  )
+  // A scope whose rows all went has no row, as in a mirror rebuilt from scratch (the sync tests compare the two).
+  await conn.run(`DELETE FROM head_digest WHERE input = $input AND n = 0`, {input})
+}
+
+/** ± the balance rows of the accounts in balance_delta (balances.ts), as they stand now. */
+export function addTouchedBalances(conn: DuckDBConnection, sign: 1 | -1): Promise<void> {
+  return addRows(
+    conn,
+    'balances',
+    `SELECT b.token AS scope, ${BALANCE_ROW} AS r FROM balance_state b SEMI JOIN balance_delta d ON d.token = b.token AND d.account = b.account
+     WHERE b.balance > 0`,
+    sign,
+  )
+}
+
+/** ± the vote_cast rows above `cut`: -1 before a rollback deletes them, 1 after new rows are extracted. */
+export function addVotesAbove(conn: DuckDBConnection, cut: number, sign: 1 | -1): Promise<void> {
+  return addRows(conn, 'votes_all', `SELECT c.governor AS scope, ${VOTE_ROW} AS r FROM vote_cast c WHERE c.block_number > $cut`, sign, {cut})
+}
+
+/**
+ * Computes head_digest from scratch when it holds nothing while the mirror holds rows (a rebuild, or a mirror made
+ * before the table existed). Inside the sync's transaction, before its rollback step, so the steps after keep it.
+ */
+export async function initHeadDigests(conn: DuckDBConnection): Promise<void> {
+  const r = await conn.runAndReadAll(`SELECT (SELECT count(*) FROM head_digest) AS kept, (SELECT count(*) FROM audit_event) AS rows`)
+  const row = r.getRowObjectsJson()[0]
+  if (Number(row?.kept) > 0 || Number(row?.rows) === 0) return
+  await addRows(conn, 'balances', `SELECT b.token AS scope, ${BALANCE_ROW} AS r FROM balance_state b WHERE b.balance > 0`, 1)
+  await addVotesAbove(conn, -1, 1)
+}
+
+/** Count and digest of an input at the head as kept (NULL sums when the scope has no rows: the empty digest). */
+export const HEAD_DIGEST_SQL = (digestOfSums: (u: string, l: string) => string) =>
+  `SELECT coalesce(max(n), 0) AS n, ${digestOfSums('max(upper_sum)', 'max(lower_sum)')} AS digest FROM head_digest WHERE input = $input AND scope = $scope`
