@@ -140,6 +140,24 @@ describe('concentration: SQL equals the reference on random distributions', () =
     )
   })
 
+  it('every metric, totals within HUGEINT but beyond the fast path (W·(n + 1) >= 2^125: BIGNUM sums of a HUGEINT window)', async () => {
+    const near121 = fc.bigInt({ min: 2n ** 121n - 1000n, max: 2n ** 121n + 1000n })
+    const middle = fc.tuple(fc.array(fc.oneof(weight, near121), { minLength: 10, maxLength: 30 }), near121, near121)
+    await fc.assert(
+      fc.asyncProperty(middle, quorumShare, fc.option(fc.integer({ min: 2, max: 30 }), { nil: undefined }), async ([ws, a, b], q, m) => {
+        const weights = [...ws, a, b]
+        const positive = weights.filter((w) => w > 0n)
+        const total = positive.reduce((x, y) => x + y, 0n)
+        fc.pre(total < 2n ** 127n && total * BigInt(positive.length + 1) >= 2n ** 125n)
+        await loadWeights(db.conn, weights)
+        const actual = await runConcentration(db.conn, q === undefined ? {} : { quorumShare: q })
+        expect(differences(actual, concentrationRef(weights, q))).toEqual([])
+        expect(differences(await runLorenz(db.conn, m), lorenzRef(weights, m))).toEqual([])
+      }),
+      { numRuns: 100 },
+    )
+  })
+
   it('every metric, totals beyond HUGEINT (the BIGNUM branch)', async () => {
     const near126 = fc.bigInt({ min: 2n ** 126n - 1000n, max: 2n ** 126n + 1000n })
     const wide = fc.tuple(fc.array(fc.oneof(weight, near126), { maxLength: 20 }), near126, near126)

@@ -3,8 +3,9 @@
  *
  * Input: a relation `dist(entity VARCHAR, w HUGEINT)` defined by the caller (table, temp table or view), one row
  * per entity. An ENTITY is a distinct `entity` value with w > 0; rows with w <= 0 are excluded (a zero balance
- * is not a holder). Let n = number of entities, W = Σ w (exact), s_i = w_i / W, entities ranked by
- * (w DESC, entity ASC) — ties broken by name so every result is deterministic.
+ * is not a holder). Let n = number of entities, W = Σ w (exact), s_i = w_i / W, entities ranked by w DESC.
+ * Ties need no rule: every figure below depends on the sorted values only (D_k, the sum of the k largest, is the
+ * same whichever of two equal weights comes first), so the queries sort by w alone.
  *
  *   concentration.count              n
  *   concentration.gini               Σ_i Σ_j |w_i − w_j| / (2 n W)   (mean absolute difference / 2·mean);
@@ -25,10 +26,12 @@
  *
  * Empty set (no entity with w > 0): count 0, total '0', every other metric NULL.
  *
- * Exactness. Sums are exact: Σ and the Gini numerator are BIGNUM (arbitrary precision); the cumulative sums D_k
- * are HUGEINT window sums when W fits in HUGEINT (then no partial sum can overflow) and BIGNUM window sums
- * otherwise (two UNION ALL branches, only one of which has rows; the BIGNUM window is ~6× slower). Plain `sum()`
- * over HUGEINT is not relied on: in DuckDB 1.5 it can wrap around silently on overflow. A ratio is formed in
+ * Exactness. Sums are exact. W is summed in BIGNUM (arbitrary precision). When W·(n + 1) < 2^125 (FAST_PATH: any
+ * real token), the cumulative sums D_k, the Gini numerator and the Nakamoto comparisons run in HUGEINT, where that
+ * bound keeps every sum and product below the type's limit (1.6–2× faster than BIGNUM at a million holders);
+ * otherwise D_k are HUGEINT window sums cast to BIGNUM when W fits in HUGEINT, and BIGNUM window sums beyond (UNION
+ * ALL branches, only one of which has rows; the BIGNUM window is ~6× slower). Plain `sum()` over HUGEINT is relied
+ * on only within that bound: in DuckDB 1.5 it can wrap around silently on overflow. A ratio is formed in
  * DOUBLE only after its numerator and denominator are exact, so Gini and the top shares carry one rounding
  * each (relative error ~1e-16). The Nakamoto comparisons are exact integer comparisons: D_k > W − D_k, and
  * D_k > floor(W · q / 10^18) with q the quorum share as an 18-decimal fixed-point integer; that floor is computed
@@ -87,22 +90,38 @@ export const HUGEINT_MAX = "'170141183460469231731687303715884105727'::BIGNUM"
 /**
  * The aggregates of every concentration query over the ranked rows `r` (k, cum, s), totals `t` and quorum
  * threshold `qt`: the Gini numerator, Nakamoto counts, HHI, entropy, Theil and top-k sums, written once and shared
- * with the grouped queries (grouped.ts).
+ * with the grouped queries (grouped.ts). Integer results leave as VARCHAR, so the two paths have one row type.
+ *
+ * - 'hugeint' (the fast path): cum and the total `t.th` are HUGEINT. Only for a distribution with
+ *   W·(n + 1) < 2^125 (FAST_PATH), where no sum below can overflow: Σ cum <= n·W, 2·cum <= 2·W.
+ * - 'bignum': cum and `t.total` are BIGNUM, for any W.
  */
-export const CONCENTRATION_AGGREGATES = `    sum(r.cum + r.cum - t.total) - any_value(t.total) AS gini_numerator,
-    min(r.k) FILTER (WHERE r.cum > t.total - r.cum) AS nakamoto_50,
+export const concentrationAggregates = (path: 'hugeint' | 'bignum') => {
+  const total = path === 'hugeint' ? 't.th' : 't.total'
+  const gini = path === 'hugeint' ? `2 * sum(r.cum) - (any_value(t.n) + 1) * any_value(t.th)` : `sum(r.cum + r.cum - t.total) - any_value(t.total)`
+  return `    (${gini})::VARCHAR AS gini_numerator,
+    min(r.k) FILTER (WHERE r.cum > ${total} - r.cum) AS nakamoto_50,
     min(r.k) FILTER (WHERE CASE WHEN qt.amount IS NOT NULL THEN r.cum > qt.amount
-                           ELSE r.cum::DOUBLE / t.total::DOUBLE > qt.q::DOUBLE / 1e18 END) AS nakamoto_quorum,
+                           ELSE r.cum::DOUBLE / ${total}::DOUBLE > qt.q::DOUBLE / 1e18 END) AS nakamoto_quorum,
     fsum(r.s * r.s) AS hhi,
     -fsum(r.s * ln(r.s)) AS entropy,
     fsum(r.s * ln(r.s * t.n)) AS theil,
-    max(r.cum) FILTER (WHERE r.k = 1) AS top1,
-    max(r.cum) FILTER (WHERE r.k <= 10) AS top10,
-    max(r.cum) FILTER (WHERE r.k <= (t.n + 99) // 100) AS top1pct`
+    (max(r.cum) FILTER (WHERE r.k = 1))::VARCHAR AS top1,
+    (max(r.cum) FILTER (WHERE r.k <= 10))::VARCHAR AS top10,
+    (max(r.cum) FILTER (WHERE r.k <= (t.n + 99) // 100))::VARCHAR AS top1pct`
+}
+
+/**
+ * Whether a distribution with totals `t` (n, total BIGNUM) takes the HUGEINT fast path: W·(n + 1) < 2^125, judged in
+ * DOUBLE with a wide margin (2^127 is HUGEINT's limit; a DOUBLE product is off by far less than a factor of 4).
+ * Real token supplies in wei (~2^90 for 10^9 tokens) over a million holders (2^20) are far inside it.
+ */
+export const FAST_PATH = (t: string) => `(${t}.total::DOUBLE * (${t}.n + 1) < 4.2e37)`
 
 /**
  * The final columns of every concentration query, from the totals `t` (n, total) and the aggregates `a`: the one
- * place where the normalizations and shares are written, shared with the grouped queries (grouped.ts).
+ * place where the normalizations and shares are written, shared with the grouped queries (grouped.ts). Exact
+ * integers reach DOUBLE through their decimal text: one correctly rounded conversion, whichever path made them.
  */
 export const CONCENTRATION_COLUMNS = `  t.n AS count,
   t.total::VARCHAR AS total,
@@ -124,29 +143,42 @@ export function concentrationSqlOver(distSelect?: string): string {
   return `
 WITH ${source}
 d AS (SELECT entity, w FROM dist WHERE w > 0),
-tot AS (SELECT count(*) AS n, coalesce(sum(w::BIGNUM), 0::BIGNUM) AS total FROM d),
-quorum AS (
-  SELECT $quorum_wad::HUGEINT AS q, TRY_CAST(tot.total::VARCHAR AS HUGEINT) AS h FROM tot
+tot AS (
+  SELECT n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
+  FROM (SELECT count(*) AS n, coalesce(sum(w::BIGNUM), 0::BIGNUM) AS total FROM d) x
 ),
 quorum_threshold AS (
   -- floor(W * q / 10^18), exact without overflow since q <= 10^18; NULL without q or when W exceeds HUGEINT
-  SELECT q, h // 1000000000000000000 * q + (h % 1000000000000000000) * q // 1000000000000000000 AS amount
-  FROM quorum
+  SELECT $quorum_wad::HUGEINT AS q,
+    th // 1000000000000000000 * $quorum_wad::HUGEINT + (th % 1000000000000000000) * $quorum_wad::HUGEINT // 1000000000000000000 AS amount
+  FROM tot
 ),
-ranked AS (
-  -- D_k: the window sum runs in HUGEINT (fast) when W fits, else in BIGNUM (about 6× slower); either way exact
-  SELECT d.w, row_number() OVER top AS k, (sum(d.w) OVER top_rows)::BIGNUM AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
-  FROM d, tot t WHERE t.total <= ${HUGEINT_MAX}
-  WINDOW top AS (ORDER BY d.w DESC, d.entity ASC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+-- The fast path: everything in HUGEINT (see FAST_PATH); ties need no order (no figure depends on it).
+ranked_fast AS (
+  SELECT row_number() OVER top AS k, sum(d.w) OVER top_rows AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
+  FROM d, tot t WHERE t.fast
+  WINDOW top AS (ORDER BY d.w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+-- Otherwise D_k in BIGNUM: a HUGEINT window sum cast per row when W fits in HUGEINT, else a BIGNUM window sum.
+ranked_wide AS (
+  SELECT row_number() OVER top AS k, (sum(d.w) OVER top_rows)::BIGNUM AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
+  FROM d, tot t WHERE NOT t.fast AND t.total <= ${HUGEINT_MAX}
+  WINDOW top AS (ORDER BY d.w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   UNION ALL
-  SELECT d.w, row_number() OVER wide, sum(d.w::BIGNUM) OVER wide_rows, d.w::DOUBLE / t.total::DOUBLE
+  SELECT row_number() OVER wide, sum(d.w::BIGNUM) OVER wide_rows, d.w::DOUBLE / t.total::DOUBLE
   FROM d, tot t WHERE t.total > ${HUGEINT_MAX}
-  WINDOW wide AS (ORDER BY d.w DESC, d.entity ASC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  WINDOW wide AS (ORDER BY d.w DESC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 agg AS (
   SELECT
-${CONCENTRATION_AGGREGATES}
-  FROM ranked r, tot t, quorum_threshold qt
+${concentrationAggregates('hugeint')}
+  FROM ranked_fast r, tot t, quorum_threshold qt
+  HAVING (SELECT fast FROM tot)
+  UNION ALL
+  SELECT
+${concentrationAggregates('bignum')}
+  FROM ranked_wide r, tot t, quorum_threshold qt
+  HAVING NOT (SELECT fast FROM tot)
 )
 SELECT
 ${CONCENTRATION_COLUMNS}
@@ -158,7 +190,7 @@ FROM tot t, agg a
 export const CONCENTRATION_SQL = concentrationSqlOver()
 
 /**
- * Lorenz curve of `dist`: (0, 0), then one point per entity from the smallest (w ASC, entity ASC):
+ * Lorenz curve of `dist`: (0, 0), then one point per entity from the smallest (w ASC; ties need no rule):
  * x = i / n, y = D_i / W with D_i the exact cumulative sum; the last point is (1, 1). With $max_points (an
  * integer >= 2, or NULL for all points) and n + 1 > max_points, exactly max_points points are kept: the
  * first point at or after each of the evenly spaced positions j·n/(max_points − 1), j = 0 … max_points − 1
@@ -167,24 +199,32 @@ export const CONCENTRATION_SQL = concentrationSqlOver()
 export const LORENZ_SQL = `
 WITH d AS (SELECT entity, w FROM dist WHERE w > 0),
 tot AS (SELECT count(*) AS n, sum(w::BIGNUM) AS total FROM d),
+params AS (SELECT $max_points::BIGINT AS m),
+-- D_i in HUGEINT when W fits (no partial sum can overflow), else in BIGNUM; only the kept points leave, as text.
+-- Ties need no order: the cumulative sum at each position depends on the sorted values only.
 points AS (
-  SELECT 0::BIGINT AS i, 0::BIGNUM AS cum
-  UNION ALL
-  SELECT row_number() OVER up, (sum(d.w) OVER up_rows)::BIGNUM
+  SELECT row_number() OVER up AS i, sum(d.w) OVER up_rows AS cum
   FROM d, tot t WHERE t.total <= ${HUGEINT_MAX}
-  WINDOW up AS (ORDER BY d.w ASC, d.entity ASC), up_rows AS (up ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-  UNION ALL
-  SELECT row_number() OVER wide, sum(d.w::BIGNUM) OVER wide_rows
-  FROM d, tot t WHERE t.total > ${HUGEINT_MAX}
-  WINDOW wide AS (ORDER BY d.w ASC, d.entity ASC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  WINDOW up AS (ORDER BY d.w ASC), up_rows AS (up ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
-params AS (SELECT $max_points::BIGINT AS m)
-SELECT p.i::DOUBLE / t.n AS x, p.cum::DOUBLE / t.total::DOUBLE AS y
-FROM points p, tot t, params
+points_wide AS (
+  SELECT row_number() OVER wide AS i, sum(d.w::BIGNUM) OVER wide_rows AS cum
+  FROM d, tot t WHERE t.total > ${HUGEINT_MAX}
+  WINDOW wide AS (ORDER BY d.w ASC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+kept AS (
+  SELECT 0::BIGINT AS i, '0' AS cum
+  UNION ALL
+  SELECT p.i, p.cum::VARCHAR FROM (SELECT * FROM points UNION ALL SELECT i, NULL FROM points_wide WHERE false) p, tot t, params
+  WHERE params.m IS NULL OR t.n + 1 <= params.m OR (p.i * (params.m - 1)) // t.n <> ((p.i - 1) * (params.m - 1)) // t.n
+  UNION ALL
+  SELECT p.i, p.cum::VARCHAR FROM points_wide p, tot t, params
+  WHERE params.m IS NULL OR t.n + 1 <= params.m OR (p.i * (params.m - 1)) // t.n <> ((p.i - 1) * (params.m - 1)) // t.n
+)
+SELECT k.i::DOUBLE / t.n AS x, k.cum::DOUBLE / t.total::DOUBLE AS y
+FROM kept k, tot t
 WHERE t.n > 0
-  AND (params.m IS NULL OR t.n + 1 <= params.m OR p.i = 0
-       OR (p.i * (params.m - 1)) // t.n <> ((p.i - 1) * (params.m - 1)) // t.n)
-ORDER BY p.i
+ORDER BY k.i
 `
 
 export function readConcentration(row: Row): ConcentrationResult {

@@ -16,7 +16,7 @@
  *   group_votes(g VARCHAR, voter VARCHAR, support INTEGER, weight HUGEINT)  for PARTICIPATION_BY_GROUP_SQL
  * Output: one row per group_keys row, with `g` and the single query's columns.
  */
-import { CONCENTRATION_AGGREGATES, CONCENTRATION_COLUMNS, HUGEINT_MAX } from './concentration'
+import { CONCENTRATION_COLUMNS, concentrationAggregates, FAST_PATH, HUGEINT_MAX } from './concentration'
 
 /**
  * concentrationSqlOver (concentration.ts) per group, over `distSelect` (constant SQL producing (g, entity, w)) or
@@ -28,30 +28,41 @@ export function concentrationByGroupSqlOver(distSelect?: string): string {
 WITH ${source}
 d AS (SELECT g, entity, w FROM group_dist WHERE w > 0),
 tot AS (
-  SELECT k.g, count(d.w) AS n, coalesce(sum(d.w::BIGNUM), 0::BIGNUM) AS total
-  FROM group_keys k LEFT JOIN d ON d.g = k.g GROUP BY k.g
-),
-quorum AS (
-  SELECT tot.g, $quorum_wad::HUGEINT AS q, TRY_CAST(tot.total::VARCHAR AS HUGEINT) AS h FROM tot
+  SELECT g, n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
+  FROM (SELECT k.g, count(d.w) AS n, coalesce(sum(d.w::BIGNUM), 0::BIGNUM) AS total FROM group_keys k LEFT JOIN d ON d.g = k.g GROUP BY k.g) x
 ),
 quorum_threshold AS (
-  SELECT g, q, h // 1000000000000000000 * q + (h % 1000000000000000000) * q // 1000000000000000000 AS amount
-  FROM quorum
+  SELECT g, $quorum_wad::HUGEINT AS q,
+    th // 1000000000000000000 * $quorum_wad::HUGEINT + (th % 1000000000000000000) * $quorum_wad::HUGEINT // 1000000000000000000 AS amount
+  FROM tot
 ),
-ranked AS (
-  SELECT d.g, d.w, row_number() OVER top AS k, (sum(d.w) OVER top_rows)::BIGNUM AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
-  FROM d JOIN tot t ON t.g = d.g WHERE t.total <= ${HUGEINT_MAX}
-  WINDOW top AS (PARTITION BY d.g ORDER BY d.w DESC, d.entity ASC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+ranked_fast AS (
+  SELECT d.g, row_number() OVER top AS k, sum(d.w) OVER top_rows AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
+  FROM d JOIN tot t ON t.g = d.g WHERE t.fast
+  WINDOW top AS (PARTITION BY d.g ORDER BY d.w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+ranked_wide AS (
+  SELECT d.g, row_number() OVER top AS k, (sum(d.w) OVER top_rows)::BIGNUM AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
+  FROM d JOIN tot t ON t.g = d.g WHERE NOT t.fast AND t.total <= ${HUGEINT_MAX}
+  WINDOW top AS (PARTITION BY d.g ORDER BY d.w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   UNION ALL
-  SELECT d.g, d.w, row_number() OVER wide, sum(d.w::BIGNUM) OVER wide_rows, d.w::DOUBLE / t.total::DOUBLE
+  SELECT d.g, row_number() OVER wide, sum(d.w::BIGNUM) OVER wide_rows, d.w::DOUBLE / t.total::DOUBLE
   FROM d JOIN tot t ON t.g = d.g WHERE t.total > ${HUGEINT_MAX}
-  WINDOW wide AS (PARTITION BY d.g ORDER BY d.w DESC, d.entity ASC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  WINDOW wide AS (PARTITION BY d.g ORDER BY d.w DESC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 agg AS (
   SELECT
     t.g,
-${CONCENTRATION_AGGREGATES}
-  FROM tot t JOIN quorum_threshold qt ON qt.g = t.g LEFT JOIN ranked r ON r.g = t.g
+${concentrationAggregates('hugeint')}
+  FROM tot t JOIN quorum_threshold qt ON qt.g = t.g LEFT JOIN ranked_fast r ON r.g = t.g
+  WHERE t.fast
+  GROUP BY t.g
+  UNION ALL
+  SELECT
+    t.g,
+${concentrationAggregates('bignum')}
+  FROM tot t JOIN quorum_threshold qt ON qt.g = t.g LEFT JOIN ranked_wide r ON r.g = t.g
+  WHERE NOT t.fast
   GROUP BY t.g
 )
 SELECT
