@@ -82,6 +82,7 @@ export function createFastPath(opts: FastPathOptions): FastPath {
       next(req, res)
       return
     }
+    if (res.destroyed) return // the client went away meanwhile
     res.writeHead(answer.head.status, answer.head.statusText, answer.head.headers)
     res.end(answer.body)
     opts.observe?.(answer.head.status, (performance.now() - t0) / 1000)
