@@ -54,7 +54,8 @@ const EnvSchema = z.object({
   API_DEFAULT_PAGE: z.coerce.number().int().positive().default(50),
   /**
    * Memory for cached API answers, in MiB (src/api/response-cache.ts): repeated queries over unchanged data are
-   * answered without SQL; an answer is at most 1 s behind the index and the analytics. 0 = no cache.
+   * answered without SQL, and a repeated identical POST without yoga (src/api/http/fast-path.ts), from the same
+   * memory; an answer is at most 1 s behind the index and the analytics. 0 = no cache and no fast path.
    */
   API_RESPONSE_CACHE_MB: z.coerce.number().min(0).max(65536).default(64),
   /** The read-only role's URL (see src/api/readonly-role.ts); unset = DATABASE_URL, still in read-only transactions. */

@@ -4,8 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {Client, Pool} from 'pg'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {dropResultsAbove, writeResults} from '../analytics/jobs/results'
-import type {MetricRecord} from '../analytics/jobs/measurement'
+import {dropResultsAbove} from '../analytics/jobs/results'
 import {startEmbeddedPostgres} from '../db/embedded'
 import {applyMigrations} from '../db/migrate'
 import {type TestDatabase, testAdminUrl, withTestDatabase} from '../test-support/pg'
@@ -13,7 +12,14 @@ import {createApiPool} from './db'
 import {INDEX_STATUS_MAX_AGE_MS} from './index-status'
 import {QUERY_LIMITS} from './limits'
 import {ensureReadOnlyRole} from './readonly-role'
-import {gql, TEST_API_CONFIG} from './testing'
+import {
+  gql,
+  TEST_API_CONFIG,
+  TEST_METRIC as METRIC,
+  TEST_PROCESSOR_SCHEMA as PROCESSOR_SCHEMA,
+  testMetric as metric,
+  writeTestMetrics as write,
+} from './testing'
 import {type Api, createApi} from './yoga'
 
 /**
@@ -24,21 +30,6 @@ import {type Api, createApi} from './yoga'
 const SERIES = `query Series($m: String!, $n: Int) {
   metricValues(where: {metric: $m}, first: $n) { totalCount edges { node { id asOfBlock value } } }
 }`
-const METRIC = 'test.metric'
-
-const PROCESSOR_SCHEMA = `CREATE SCHEMA squid_processor;
-  CREATE TABLE squid_processor.status (id int PRIMARY KEY, height int NOT NULL, hash text NOT NULL, nonce int NOT NULL DEFAULT 0);
-  CREATE TABLE squid_processor.hot_block (height int PRIMARY KEY, hash text NOT NULL);
-  INSERT INTO squid_processor.status VALUES (0, 10, '0x0a', 1);`
-
-function metric(asOfBlock: number, value: number, name = METRIC): MetricRecord {
-  return {
-    metric: name, value, exact: null, distribution: 'balances', scopeKind: 'token', scopeId: '0x00000000000000000000000000000000000000aa',
-    asOfBlock, inputFromBlock: 0, inputToBlock: asOfBlock, inputRowCount: 1, inputDigest: 'd', sqlDigest: 's',
-  }
-}
-const write = (pool: Pool, ...metrics: MetricRecord[]) => writeResults(pool, {metrics, lorenz: [], fairness: []}, new Date('2026-01-01T00:00:00Z'))
-
 /** An API over `url` whose every statement is counted, on a clock the test moves. */
 function countedApi(url: string, cacheMb = TEST_API_CONFIG.API_RESPONSE_CACHE_MB) {
   const pool = createApiPool(url, {statementTimeoutMs: 5000})

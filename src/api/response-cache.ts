@@ -39,6 +39,8 @@ export interface ResponseCacheOptions {
 }
 
 export interface ResponseCacheStats {
+  /** Answered by http/fast-path.ts from a stored HTTP answer, without yoga. */
+  fast: number
   /** Answered from the cache, without resolvers. */
   hits: number
   /** Answered with the text of an identical request computed at the same time, without resolvers. */
@@ -51,6 +53,8 @@ export interface ResponseCacheStats {
   versionUnavailable: number
   /** Answers stored. */
   stored: number
+  /** HTTP answers stored for the fast path. */
+  fastStored: number
   entries: number
   bytes: number
   maxBytes: number
@@ -59,6 +63,28 @@ export interface ResponseCacheStats {
 export interface ResponseCache {
   plugin: Plugin
   stats(): ResponseCacheStats
+  /** The data generation answers are valid in: the version's read, at most 1 s old; rejects while it cannot be read. */
+  generation(): Promise<number>
+  /** For http/fast-path.ts: the HTTP answer stored under `key` in `generation`, if any (counted as `fast`). */
+  httpAnswer(key: string, generation: number): HttpAnswer | undefined
+  /**
+   * For http/fast-path.ts: stores `response` as the HTTP answer to `key` if it is one this cache made for a single
+   * query operation (see onResultProcess), with status 200, in the newest generation, and within the per-entry cap.
+   * It goes into the same LRU and byte budget as the answers, its body counted again although the buffer is shared.
+   */
+  storeHttpAnswer(key: string, response: Response): boolean
+}
+
+/** What yoga sent besides the body, after every plugin (CORS headers included). */
+export interface HttpHead {
+  status: number
+  statusText: string
+  headers: Record<string, string>
+}
+
+export interface HttpAnswer {
+  head: HttpHead
+  body: Body
 }
 
 /** yoga's ExecutionResultWithSerializer (not exported by graphql-yoga): a result that brings its own JSON text. */
@@ -71,6 +97,14 @@ interface Entry {
   generation: number
   /** The answer as JSON, UTF-8. */
   body: Body
+  /** Only in the fast path's entries (keys starting with HTTP_KEY). */
+  head?: HttpHead
+}
+
+/** A clean answer to one query operation, and the generation it belongs to. */
+interface Answer {
+  generation: number
+  body: Body
 }
 
 /** Media type of yoga's regular result processor for the Accept headers whose choice needs no negotiation. */
@@ -81,17 +115,21 @@ const SIMPLE_ACCEPT = new Map([
 ])
 
 const ENTRY_OVERHEAD_BYTES = 64
+/** Prefix of the fast path's keys in the shared LRU (an operation's key starts with its name, a GraphQL name, or \0). */
+const HTTP_KEY = '\u0001'
 
 export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
   const lru = new ByteLru<Entry>(opts.maxBytes)
   const maxEntryBytes = opts.maxEntryBytes ?? Math.floor(opts.maxBytes / 16)
-  const counts = {hits: 0, coalesced: 0, misses: 0, bypassed: 0, versionUnavailable: 0, stored: 0}
+  const counts = {fast: 0, hits: 0, coalesced: 0, misses: 0, bypassed: 0, versionUnavailable: 0, stored: 0, fastStored: 0}
   // Answers being computed, by key: identical requests arriving meanwhile wait for the first one's body instead of
   // computing it again (50 dashboards asking at once after a commit would otherwise all miss). At most one entry
   // per distinct request in progress; each is removed when its computation ends, however it ends.
   const inFlight = new Map<string, {generation: number; body: Promise<Body | undefined>}>()
-  // The UTF-8 body of each result served from or stored in the cache, for onResultProcess.
-  const bodies = new WeakMap<object, Body>()
+  // The UTF-8 body (and generation) of each result served from or stored in the cache, for onResultProcess.
+  const bodies = new WeakMap<object, Answer>()
+  // The Responses made of such a result alone (not in a batch), for storeHttpAnswer.
+  const responses = new WeakMap<Response, Answer>()
   // Nothing stored before a new generation can be served again: free it now rather than when the LRU gets to it.
   opts.version.onChange(() => lru.clear())
 
@@ -108,7 +146,7 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
           const hit = lru.get(key)
           if (hit !== undefined && hit.generation === generation) {
             counts.hits++
-            setResultAndStopExecution(cachedResult(hit.body, bodies))
+            setResultAndStopExecution(cachedResult({generation, body: hit.body}, bodies))
             return
           }
           const leader = inFlight.get(key)
@@ -116,7 +154,7 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
             const body = await leader.body
             if (body !== undefined) {
               counts.coalesced++
-              setResultAndStopExecution(cachedResult(body, bodies))
+              setResultAndStopExecution(cachedResult({generation, body}, bodies))
               return
             }
             // The first one's answer had errors: this one is computed on its own.
@@ -134,7 +172,7 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
               body = encode(text)
               store(key, generation, body)
               const sent = withText(result, text)
-              bodies.set(sent, body)
+              bodies.set(sent, {generation, body})
               return sent
             } finally {
               settle(body)
@@ -149,14 +187,15 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
     },
     onResultProcess({request, result, resultProcessor, setResultProcessor}) {
       if (resultProcessor !== processRegularResult || Array.isArray(result) || isAsyncIterable(result)) return
-      const body = bodies.get(result)
+      const answer = bodies.get(result)
       const mediaType = SIMPLE_ACCEPT.get(request.headers.get('accept') || '*/*')
-      if (body === undefined || mediaType === undefined) return
+      if (answer === undefined || mediaType === undefined) return
       // What processRegularResult answers for a result without errors or extensions, with the body already encoded.
-      setResultProcessor(
-        (_result, fetchAPI) => new fetchAPI.Response(body, {status: 200, headers: {'Content-Type': `${mediaType}; charset=utf-8`}}),
-        mediaType,
-      )
+      setResultProcessor((_result, fetchAPI) => {
+        const response = new fetchAPI.Response(answer.body, {status: 200, headers: {'Content-Type': `${mediaType}; charset=utf-8`}})
+        responses.set(response, answer)
+        return response
+      }, mediaType)
     },
   }
 
@@ -167,9 +206,34 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
     if (lru.set(key, {generation, body}, bytes)) counts.stored++
   }
 
+  function storeHttpAnswer(key: string, response: Response): boolean {
+    const answer = responses.get(response)
+    if (answer === undefined || response.status !== 200 || answer.generation !== opts.version.latest) return false
+    const headers: Record<string, string> = {}
+    let headerChars = 0
+    response.headers.forEach((value, name) => {
+      headers[name] = value
+      headerChars += name.length + value.length
+    })
+    const bytes = 2 * (HTTP_KEY.length + key.length + headerChars) + answer.body.length + ENTRY_OVERHEAD_BYTES
+    if (bytes > maxEntryBytes) return false
+    const head = {status: response.status, statusText: response.statusText, headers}
+    if (!lru.set(HTTP_KEY + key, {generation: answer.generation, body: answer.body, head}, bytes)) return false
+    counts.fastStored++
+    return true
+  }
+
   return {
     plugin,
     stats: () => ({...counts, entries: lru.size, bytes: lru.bytes, maxBytes: opts.maxBytes}),
+    generation: () => opts.version.current(),
+    httpAnswer(key, generation) {
+      const entry = lru.get(HTTP_KEY + key)
+      if (entry?.head === undefined || entry.generation !== generation) return undefined
+      counts.fast++
+      return entry as HttpAnswer
+    },
+    storeHttpAnswer,
   }
 }
 
@@ -238,11 +302,12 @@ function encode(text: string): Body {
 }
 
 /** A hit: the stored body as the response; `data` is parsed only if something reads it (nothing does here). */
-function cachedResult(body: Body, bodies: WeakMap<object, Body>): SerializedResult {
+function cachedResult(answer: Answer, bodies: WeakMap<object, Answer>): SerializedResult {
+  const {body} = answer
   let data: ExecutionResult['data']
   const result: SerializedResult = {}
   Object.defineProperty(result, 'data', {enumerable: true, get: () => (data ??= (JSON.parse(body.toString('utf8')) as ExecutionResult).data)})
   result.stringify = (r) => (r === result ? body.toString('utf8') : JSON.stringify(r))
-  bodies.set(result, body)
+  bodies.set(result, answer)
   return result
 }

@@ -5,7 +5,7 @@ import {createApiPool} from './db'
 import type {AdminOptions} from './http/admin'
 import {refuseOversizedBody} from './http/body-limit'
 import {QUERY_LIMITS} from './limits'
-import {type ApiConfig, createApi} from './yoga'
+import {type ApiConfig, createNodeApi} from './yoga'
 
 export interface ApiServerOptions {
   config: ApiConfig & {API_HOST: string; API_PORT: number}
@@ -14,6 +14,8 @@ export interface ApiServerOptions {
   databaseUrl?: string
   logError?: (message: string, error: unknown) => void
   admin?: AdminOptions
+  /** Clock of the index-status and data-version caches (tests move it by hand); default Date.now. */
+  now?: () => number
 }
 
 export interface ApiServer {
@@ -27,9 +29,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const ownPool = opts.pool === undefined
   if (ownPool && !opts.databaseUrl) throw new Error('startApiServer needs a pool or a databaseUrl')
   const pool = opts.pool ?? createApiPool(opts.databaseUrl!, {statementTimeoutMs: opts.config.API_STATEMENT_TIMEOUT_MS})
-  const api = createApi({pool, config: opts.config, logError: opts.logError, admin: opts.admin})
+  const {listener} = createNodeApi({pool, config: opts.config, logError: opts.logError, admin: opts.admin, now: opts.now})
   const server = createServer((req, res) => {
-    if (!refuseOversizedBody(req, res, QUERY_LIMITS.maxBodyBytes)) void api(req, res)
+    if (!refuseOversizedBody(req, res, QUERY_LIMITS.maxBodyBytes)) listener(req, res)
   })
   try {
     await new Promise<void>((resolve, reject) => {

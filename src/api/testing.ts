@@ -1,3 +1,6 @@
+import type {Pool} from 'pg'
+import type {MetricRecord} from '../analytics/jobs/measurement'
+import {writeResults} from '../analytics/jobs/results'
 import type {ApiConfig, Api} from './yoga'
 
 /** Test helpers for the API (used by the *.test.ts files beside it). */
@@ -40,3 +43,23 @@ export async function gqlOk<T = any>(api: Api, query: string, variables?: Record
   if (r.errors?.length || r.data === undefined) throw new Error(`GraphQL errors: ${r.raw}`)
   return r.data
 }
+
+/** The processor's status tables as the response cache's data version reads them (no processor run needed). */
+export const TEST_PROCESSOR_SCHEMA = `CREATE SCHEMA squid_processor;
+  CREATE TABLE squid_processor.status (id int PRIMARY KEY, height int NOT NULL, hash text NOT NULL, nonce int NOT NULL DEFAULT 0);
+  CREATE TABLE squid_processor.hot_block (height int PRIMARY KEY, hash text NOT NULL);
+  INSERT INTO squid_processor.status VALUES (0, 10, '0x0a', 1);`
+
+export const TEST_METRIC = 'test.metric'
+
+/** A metric value of a token scope, with made-up provenance. */
+export function testMetric(asOfBlock: number, value: number, name = TEST_METRIC): MetricRecord {
+  return {
+    metric: name, value, exact: null, distribution: 'balances', scopeKind: 'token', scopeId: '0x00000000000000000000000000000000000000aa',
+    asOfBlock, inputFromBlock: 0, inputToBlock: asOfBlock, inputRowCount: 1, inputDigest: 'd', sqlDigest: 's',
+  }
+}
+
+/** Writes metric values as the analytics do (which bumps the data version). */
+export const writeTestMetrics = (pool: Pool, ...metrics: MetricRecord[]) =>
+  writeResults(pool, {metrics, lorenz: [], fairness: []}, new Date('2026-01-01T00:00:00Z'))

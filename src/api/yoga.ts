@@ -1,3 +1,4 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
 import {EnvelopArmorPlugin} from '@escape.tech/graphql-armor'
 import {type CORSOptions, createYoga, type YogaServerInstance} from 'graphql-yoga'
 import type {Pool} from 'pg'
@@ -5,6 +6,7 @@ import type {Config} from '../config'
 import {type ApiContext, type ApiSettings, createContext} from './context'
 import {createApiMetrics, registerResponseCacheMetrics} from './http/metrics'
 import {type AdminOptions, adminPlugin} from './http/admin'
+import {createFastPath} from './http/fast-path'
 import {DataVersionCache} from './data-version'
 import {INDEX_STATUS_MAX_AGE_MS, IndexStatusCache} from './index-status'
 import {routesPlugin} from './http/routes'
@@ -41,11 +43,22 @@ export interface CreateApiOptions {
 
 export type Api = YogaServerInstance<Record<string, never>, ApiContext>
 
+/** The yoga app and the node:http listener serving it. */
+export interface NodeApi {
+  yoga: Api
+  /** yoga's own listener, behind the fast path (http/fast-path.ts) when the response cache is on. */
+  listener: (req: IncomingMessage, res: ServerResponse) => void
+}
+
 /**
  * The yoga app: GraphQL (GraphiQL on GET /graphql), /health, /metrics, /live, POST /admin/…. Tests call `api.fetch(...)`;
- * server.ts puts it on node:http.
+ * server.ts puts it on node:http (createNodeApi).
  */
 export function createApi(opts: CreateApiOptions): Api {
+  return createNodeApi(opts).yoga
+}
+
+export function createNodeApi(opts: CreateApiOptions): NodeApi {
   const settings = apiSettings(opts.config)
   const logError = opts.logError ?? ((message, error) => console.error(message, error))
   const metrics = createApiMetrics(opts.pool)
@@ -53,7 +66,11 @@ export function createApi(opts: CreateApiOptions): Api {
   const status = new IndexStatusCache(opts.pool, INDEX_STATUS_MAX_AGE_MS, now)
   const responseCache = createApiResponseCache(opts.pool, opts.config.API_RESPONSE_CACHE_MB, now)
   if (responseCache) registerResponseCacheMetrics(metrics.registry, responseCache.stats)
-  return createYoga<Record<string, never>, ApiContext>({
+  // Requests answered before yoga are counted in /metrics as yoga counts the others.
+  const fastPath =
+    responseCache &&
+    createFastPath({cache: responseCache, logError, observe: (status, seconds) => metrics.observe('/graphql', 'POST', status, seconds)})
+  const yoga = createYoga<Record<string, never>, ApiContext>({
     schema: buildSchema(),
     context: () => createContext(opts.pool, settings, status),
     graphqlEndpoint: '/graphql',
@@ -89,8 +106,12 @@ export function createApi(opts: CreateApiOptions): Api {
       // Last: its onExecute runs after every other plugin's (and only once parsing and validation have passed), its
       // onResultProcess after yoga's choice of result processor.
       ...(responseCache ? [responseCache.plugin] : []),
+      // After it, and after CORS (which yoga puts before these): stores the response as it is sent.
+      ...(fastPath ? [fastPath.plugin] : []),
     ],
   })
+  const listener = (req: IncomingMessage, res: ServerResponse) => void yoga(req, res)
+  return {yoga, listener: fastPath ? (req, res) => fastPath.handle(req, res, listener) : listener}
 }
 
 /** The response cache (response-cache.ts) with `megabytes` of memory; none with 0. */

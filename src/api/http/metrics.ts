@@ -12,6 +12,8 @@ export interface ApiMetrics {
   registry: Registry
   /** Request counts and durations per route, GraphQL errors per code. */
   plugin: Plugin
+  /** Counts a request answered without yoga (http/fast-path.ts), as the plugin counts the others. */
+  observe(route: string, method: string, status: number, seconds: number): void
 }
 
 /** Known routes only as label values: a label per arbitrary path would let clients grow the series without bound. */
@@ -61,16 +63,18 @@ export function createApiMetrics(pool: Pool): ApiMetrics {
     })
   }
 
+  const observe = (route: string, method: string, status: number, seconds?: number) => {
+    requests.inc({route, method, status: String(status)})
+    if (seconds !== undefined) durations.observe({route}, seconds)
+  }
   const started = new WeakMap<Request, number>()
   const plugin: Plugin = {
     onRequest({request}) {
       started.set(request, performance.now())
     },
     onResponse({request, response}) {
-      const route = routeOf(request.url)
-      requests.inc({route, method: request.method, status: String(response.status)})
       const t0 = started.get(request)
-      if (t0 !== undefined) durations.observe({route}, (performance.now() - t0) / 1000)
+      observe(routeOf(request.url), request.method, response.status, t0 === undefined ? undefined : (performance.now() - t0) / 1000)
     },
     onExecutionResult({result}) {
       for (const r of Array.isArray(result) ? result : [result]) {
@@ -80,22 +84,24 @@ export function createApiMetrics(pool: Pool): ApiMetrics {
       }
     },
   }
-  return {registry, plugin}
+  return {registry, plugin, observe}
 }
 
 /**
  * The response cache's counts, read from its stats at scrape time (the cache does not know about Prometheus):
- * operations by outcome (hit, coalesced, miss, bypassed, version_unavailable), answers stored, and the memory held.
+ * operations by outcome (fast, hit, coalesced, miss, bypassed, version_unavailable), answers stored (operation answers,
+ * and HTTP answers for the fast path), and the memory held.
  */
 export function registerResponseCacheMetrics(registry: Registry, stats: () => ResponseCacheStats): void {
   new Counter({
     name: 'deai_api_response_cache_operations_total',
-    help: 'GraphQL operations by response cache outcome: hit (no resolvers ran), coalesced (waited for an identical request computed at the same time; no resolvers ran), miss, bypassed (not cacheable), version_unavailable.',
+    help: 'GraphQL operations by response cache outcome: fast (the request answered from a stored HTTP answer, without yoga), hit (no resolvers ran), coalesced (waited for an identical request computed at the same time; no resolvers ran), miss, bypassed (not cacheable), version_unavailable.',
     labelNames: ['outcome'] as const,
     registers: [registry],
     collect() {
       const s = stats()
       this.reset()
+      this.inc({outcome: 'fast'}, s.fast)
       this.inc({outcome: 'hit'}, s.hits)
       this.inc({outcome: 'coalesced'}, s.coalesced)
       this.inc({outcome: 'miss'}, s.misses)
@@ -112,9 +118,18 @@ export function registerResponseCacheMetrics(registry: Registry, stats: () => Re
       this.inc(stats().stored)
     },
   })
+  new Counter({
+    name: 'deai_api_response_cache_fast_stored_total',
+    help: 'HTTP answers stored for the fast path (the same request answered again without yoga).',
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(stats().fastStored)
+    },
+  })
   new Gauge({
     name: 'deai_api_response_cache_bytes',
-    help: 'Memory held by cached answers (UTF-8 bodies, plus keys at 2 bytes per character), of API_RESPONSE_CACHE_MB.',
+    help: 'Memory held by cached answers and HTTP answers (UTF-8 bodies, plus keys and headers at 2 bytes per character), of API_RESPONSE_CACHE_MB.',
     registers: [registry],
     collect() {
       this.set(stats().bytes)
