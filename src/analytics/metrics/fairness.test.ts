@@ -204,7 +204,10 @@ describe('fairness: the wide path (totals too large for the HUGEINT path)', () =
   }), 60_000)
 })
 
-/** A few thousand rows with many ties (small values) and large distinct ones, from a fixed seed. */
+/**
+ * Rows with many ties (small values) and large distinct ones, from a fixed seed. At 20,000 rows an unordered fsum's
+ * result varied between runs (not at 3,000).
+ */
 function manyRows(seed: number, count: number, names: number): AmountRecord[] {
   let state = seed >>> 0
   const next = (): number => { // mulberry32
@@ -235,17 +238,17 @@ function expectedSpearman(contrib: readonly AmountRecord[], reward: readonly Amo
 }
 
 describe('fairness: deterministic results', () => {
-  it('Spearman is bit-identical across runs with 4 threads, single and grouped, and is the rank-sum formula', async () => {
+  it('Spearman and TVD are bit-identical across runs with 4 threads, single and grouped; Spearman is the rank-sum formula', async () => {
     const instance = await DuckDBInstance.create(':memory:', { threads: '4' })
     const conn = await instance.connect()
     try {
-      const contrib = manyRows(1, 3000, 2500)
-      const reward = manyRows(2, 3000, 2500)
+      const contrib = manyRows(1, 20_000, 16_000)
+      const reward = manyRows(2, 20_000, 16_000)
       await loadInto(conn, contrib, reward)
       const first = await runFairness(conn)
-      for (let run = 0; run < 15; run++) {
+      for (let run = 0; run < 20; run++) {
         const again = await runFairness(conn)
-        expect(again.spearman).toBe(first.spearman)
+        expect([again.spearman, again.tvd]).toEqual([first.spearman, first.tvd])
       }
       expect(Math.abs((first.spearman ?? NaN) - (fairnessRef(contrib, reward).spearman ?? NaN))).toBeLessThanOrEqual(1e-12)
       expect(first.spearman).toBe(expectedSpearman(contrib, reward))
@@ -258,11 +261,11 @@ describe('fairness: deterministic results', () => {
         contrib.map((x) => [groupOf(x), x.entity, x.amount]))
       await loadTable(conn, 'group_reward', [['g', 'VARCHAR'], ['recipient', 'VARCHAR'], ['amount', 'HUGEINT']],
         reward.map((x) => [groupOf(x), x.entity, x.amount]))
-      const grouped = async () => (await queryRows(conn, FAIRNESS_BY_GROUP_SQL, { margin: FAIRNESS_MARGIN })).map((row) => row.spearman)
+      const grouped = async () => (await queryRows(conn, FAIRNESS_BY_GROUP_SQL, { margin: FAIRNESS_MARGIN })).map((row) => [row.spearman, row.tvd])
       const once = await grouped()
-      for (let run = 0; run < 15; run++) expect(await grouped()).toEqual(once)
+      for (let run = 0; run < 20; run++) expect(await grouped()).toEqual(once)
       keys.forEach((g, i) => {
-        expect(once[i]).toBe(expectedSpearman(contrib.filter((x) => groupOf(x) === g), reward.filter((x) => groupOf(x) === g)))
+        expect(once[i]?.[0]).toBe(expectedSpearman(contrib.filter((x) => groupOf(x) === g), reward.filter((x) => groupOf(x) === g)))
       })
     } finally {
       conn.closeSync()
