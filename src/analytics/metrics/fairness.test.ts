@@ -1,14 +1,17 @@
-import type { DuckDBConnection } from '@duckdb/node-api'
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runFairness, runFairnessTable } from './fairness'
+import { FAIRNESS_MARGIN, runFairness, runFairnessTable } from './fairness'
+import { FAIRNESS_BY_GROUP_SQL } from './grouped-fairness'
 import { loadTable, openTestDb, type TestDb } from './test-fixtures'
 import { runInsiderOverlap } from './insiders'
 import { runModelOwnerConcentration } from './model-owners'
 import { concentrationRef } from './reference'
 import {
-  fairnessRef, fairnessTableRef, insiderOverlapRef, validatorMetricsRef, type AmountRecord, type ValidationRecord,
+  fairnessRef, fairnessTableRef, insiderOverlapRef, spearmanFromRankSums, validatorMetricsRef, type AmountRecord,
+  type ValidationRecord,
 } from './reference-fairness'
+import { queryRows } from './sql-values'
 import { differences } from './test-compare'
 import { runValidatorMetrics } from './validators'
 
@@ -156,4 +159,117 @@ describe('fairness: SQL equals the reference on random data', () => {
       { numRuns: 150, ...PER_RUN },
     )
   }), 120_000)
+})
+
+const HUGEINT_MAX = 2n ** 127n - 1n
+
+describe('fairness: the wide path (totals too large for the HUGEINT path)', () => {
+  it('totals beyond HUGEINT: exact totals, and every metric as the reference', async () => {
+    const big = 2n ** 126n
+    const contrib = amounts([['a', big + 5n], ['b', big - 3n], ['c', big / 2n], ['c', 7n], ['d', 1n]])
+    const reward = amounts([['a', 3n], ['b', big + 1n], ['d', big + big / 2n], ['e', big - 1n], ['e', 2n]])
+    await load(contrib, reward)
+    const r = await runFairness(db.conn)
+    expect(BigInt(r.contributionTotal)).toBeGreaterThan(HUGEINT_MAX)
+    expect(BigInt(r.rewardTotal)).toBeGreaterThan(HUGEINT_MAX)
+    expect(differences(r, fairnessRef(contrib, reward))).toEqual([])
+    expect(differences(await runFairnessTable(db.conn), fairnessTableRef(contrib, reward))).toEqual([])
+  })
+
+  it('totals within HUGEINT but 2·n·total beyond it (the Gini products would not fit) take the wide path too', async () => {
+    const contrib = amounts([['a', 2n ** 125n], ['b', 3n], ['c', 2n ** 124n]])
+    const reward = amounts([['a', 1n], ['b', 2n ** 124n + 9n], ['d', 2n ** 123n]])
+    await load(contrib, reward)
+    const r = await runFairness(db.conn)
+    expect(BigInt(r.contributionTotal)).toBeLessThanOrEqual(HUGEINT_MAX)
+    expect(8n * BigInt(r.contributionTotal)).toBeGreaterThan(HUGEINT_MAX)
+    expect(differences(r, fairnessRef(contrib, reward))).toEqual([])
+  })
+
+  it('random amounts near 2^124 and 2^126 (either path, often the wide one) equal the reference', () => withOwnDb(async (own) => {
+    const huge = fc.oneof(
+      fc.bigInt({ min: 2n ** 126n - 1000n, max: 2n ** 126n + 1000n }),
+      fc.bigInt({ min: 2n ** 124n - 4n, max: 2n ** 124n + 4n }),
+      fc.bigInt({ min: 1n, max: 4n }),
+      fc.constant(0n),
+    )
+    const hugeRecords = fc.array(fc.record({ entity: name, amount: huge }), { maxLength: 12 })
+    await fc.assert(
+      fc.asyncProperty(hugeRecords, hugeRecords, async (contrib, reward) => {
+        await loadInto(own.conn, contrib, reward)
+        expect(differences(await runFairness(own.conn), fairnessRef(contrib, reward))).toEqual([])
+      }),
+      { numRuns: 100, ...PER_RUN },
+    )
+  }), 60_000)
+})
+
+/**
+ * Rows with many ties (small values) and large distinct ones, from a fixed seed. At 20,000 rows an unordered fsum's
+ * result varied between runs (not at 3,000).
+ */
+function manyRows(seed: number, count: number, names: number): AmountRecord[] {
+  let state = seed >>> 0
+  const next = (): number => { // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+  return Array.from({ length: count }, () => ({
+    entity: `0x${Math.floor(next() * names).toString(16)}`,
+    amount: next() < 0.5 ? BigInt(1 + Math.floor(next() * 5)) : BigInt(Math.floor(next() * 2 ** 40)) * 10n ** 12n,
+  }))
+}
+
+/** Spearman of the entities of `contrib` ∪ `reward` by the SQL's own formula (reference-fairness.ts). */
+function expectedSpearman(contrib: readonly AmountRecord[], reward: readonly AmountRecord[]): number | null {
+  const positive = (rows: readonly AmountRecord[]) => rows.filter((x) => x.amount > 0n)
+  const totals = (rows: readonly AmountRecord[]) => {
+    const out = new Map<string, bigint>()
+    for (const x of positive(rows)) out.set(x.entity, (out.get(x.entity) ?? 0n) + x.amount)
+    return out
+  }
+  const c = totals(contrib)
+  const r = totals(reward)
+  const names = [...new Set([...c.keys(), ...r.keys()])]
+  return spearmanFromRankSums(names.map((e) => c.get(e) ?? 0n), names.map((e) => r.get(e) ?? 0n))
+}
+
+describe('fairness: deterministic results', () => {
+  it('Spearman and TVD are bit-identical across runs with 4 threads, single and grouped; Spearman is the rank-sum formula', async () => {
+    const instance = await DuckDBInstance.create(':memory:', { threads: '4' })
+    const conn = await instance.connect()
+    try {
+      const contrib = manyRows(1, 20_000, 16_000)
+      const reward = manyRows(2, 20_000, 16_000)
+      await loadInto(conn, contrib, reward)
+      const first = await runFairness(conn)
+      for (let run = 0; run < 20; run++) {
+        const again = await runFairness(conn)
+        expect([again.spearman, again.tvd]).toEqual([first.spearman, first.tvd])
+      }
+      expect(Math.abs((first.spearman ?? NaN) - (fairnessRef(contrib, reward).spearman ?? NaN))).toBeLessThanOrEqual(1e-12)
+      expect(first.spearman).toBe(expectedSpearman(contrib, reward))
+
+      // the grouped query: the same rows over three groups (by the entity's last hex digit)
+      const groupOf = (x: AmountRecord): string => `m${parseInt(x.entity.slice(-1), 16) % 3}`
+      const keys = ['m0', 'm1', 'm2']
+      await loadTable(conn, 'group_keys', [['g', 'VARCHAR']], keys.map((g) => [g]))
+      await loadTable(conn, 'group_contrib', [['g', 'VARCHAR'], ['contributor', 'VARCHAR'], ['value', 'HUGEINT']],
+        contrib.map((x) => [groupOf(x), x.entity, x.amount]))
+      await loadTable(conn, 'group_reward', [['g', 'VARCHAR'], ['recipient', 'VARCHAR'], ['amount', 'HUGEINT']],
+        reward.map((x) => [groupOf(x), x.entity, x.amount]))
+      const grouped = async () => (await queryRows(conn, FAIRNESS_BY_GROUP_SQL, { margin: FAIRNESS_MARGIN })).map((row) => [row.spearman, row.tvd])
+      const once = await grouped()
+      for (let run = 0; run < 20; run++) expect(await grouped()).toEqual(once)
+      keys.forEach((g, i) => {
+        expect(once[i]?.[0]).toBe(expectedSpearman(contrib.filter((x) => groupOf(x) === g), reward.filter((x) => groupOf(x) === g)))
+      })
+    } finally {
+      conn.closeSync()
+      instance.closeSync()
+    }
+  }, 60_000)
 })

@@ -23,8 +23,37 @@
  * The 2× and ½× comparisons are made on DOUBLE shares with a relative margin of 1e-9 (q > 2p(1 + 1e-9),
  * q < ½p(1 − 1e-9)): shares computed in floating point can land one rounding step on either side of an exact
  * 2× ratio, and the margin makes an exact 2× (common in scripted reward schedules) reliably NOT over-rewarded.
- * Totals are exact (BIGNUM); each share is one DOUBLE division of exact amounts; the Gini numerators are exact
- * as in concentration.ts. FAIRNESS_TABLE_SQL lists each entity with its amounts, shares, q/p and status.
+ * FAIRNESS_TABLE_SQL lists each entity with its amounts, shares, q/p and status.
+ *
+ * How it is computed. Ranks are DOUBLED average ranks, integers: a_i = rank_min + rank_max, the first and last
+ * position (ascending, from 1) of the entity's tie group; b_i likewise for r. With them:
+ *   gini_contributions = G_c / (n C) with G_c = Σ_i c_i a_i − (n + 1) C; this is the same integer as the
+ *       Σ_k (2 D_k − C) − C of concentration.ts (D_k the sum of the k largest c), since Σ_i c_i a_i = 2 Σ_k D_k:
+ *       the entity at position j from the largest is in D_j … D_n, n + 1 − j sums, its position from the smallest;
+ *       tied entities have equal c, so giving each the average of their positions, a_i / 2, leaves the sum as it
+ *       is; gini_rewards likewise with r and R
+ *   spearman = (n Σab − Σa Σb) / √((n Σa² − (Σa)²)(n Σb² − (Σb)²)), Pearson's formula on the doubled ranks (the
+ *       doubling cancels)
+ *
+ * Exactness. Amounts and the totals C, R are exact (BIGNUM sums); each share is one DOUBLE division of exact amounts;
+ * G_c and G_r are exact integers divided once in DOUBLE. The Spearman sums are exact integers (BIGINT products
+ * summed in HUGEINT; n Σab ≤ 4n⁴ fits HUGEINT up to n ≈ 10^9), each rounded once to DOUBLE, correctly (through its
+ * decimal text), so the value does not depend on the order in which rows are aggregated: DuckDB's corr() gave
+ * different last digits from run to run under parallel execution, this gives the same double every time, and a
+ * reader can recompute it bit for bit (reference-fairness.ts: spearmanFromRankSums). TVD is a sum of DOUBLE terms
+ * (fsum; relative error ~1e-16) added in entity order, so it too is the same double on every run (unordered, its
+ * last digit changed between runs).
+ *
+ * Two paths give the same integers and doubles, chosen per scope (per group in grouped-fairness.ts):
+ *   narrow  2·max(n, 1)·C and 2·max(n, 1)·R fit in HUGEINT (any real amounts in wei): amounts are cast to HUGEINT
+ *           (through VARCHAR: DuckDB 1.5's BIGNUM → HUGEINT cast fails), the rank windows sort HUGEINT, and every
+ *           product c_i a_i ≤ 2n·C and every partial sum of the terms c_i a_i − C lies within ±2n·C, so the HUGEINT
+ *           sums cannot overflow (plain sum() over HUGEINT is not relied on otherwise: in DuckDB 1.5 it can wrap
+ *           around silently); the doubles are formed from the same BIGNUM values as on the wide path
+ *   wide    otherwise: amounts stay BIGNUM and G_c = Σ_k (2 D_k − C) − C from BIGNUM window sums (BIGNUM
+ *           multiplication returns DOUBLE in DuckDB 1.5, so c_i a_i cannot be formed there), as before the
+ *           narrow path existed
+ * The two branches are UNION ALL parts of one query, only one of which has rows for a scope.
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
 import {
@@ -64,6 +93,19 @@ export const FAIRNESS_STATUS = `    CASE WHEN s.r > 0 AND (s.c = 0 OR s.q > 2 * 
          WHEN s.c > 0 AND (s.r = 0 OR s.q < 0.5 * s.p * (1 - $margin::DOUBLE)) THEN 'under'
          ELSE 'fair' END AS status`
 
+/** HUGEINT's largest value, as a HUGEINT (concentration.ts's HUGEINT_MAX is the same number as a BIGNUM). */
+const HUGEINT_LIMIT = "'170141183460469231731687303715884105727'::HUGEINT"
+
+/**
+ * The totals `tot` with their HUGEINT copies c_h, r_h (NULL beyond HUGEINT) and the path flag `narrow`: true when
+ * 2·max(n, 1)·C and 2·max(n, 1)·R both fit in HUGEINT (see the module comment). Shared with grouped-fairness.ts.
+ */
+export const FAIRNESS_PATHS = `
+  SELECT t.*,
+    coalesce(t.c_h <= ${HUGEINT_LIMIT} // (2 * greatest(t.n, 1)) AND t.r_h <= ${HUGEINT_LIMIT} // (2 * greatest(t.n, 1)), false)
+      AS narrow
+  FROM (SELECT *, TRY_CAST(c_total::VARCHAR AS HUGEINT) AS c_h, TRY_CAST(r_total::VARCHAR AS HUGEINT) AS r_h FROM tot) t`
+
 const JUDGED = `
 WITH c AS (SELECT contributor AS entity, sum(value::BIGNUM) AS c FROM contrib WHERE value > 0 GROUP BY contributor),
 r AS (SELECT recipient AS entity, sum(amount::BIGNUM) AS r FROM reward WHERE amount > 0 GROUP BY recipient),
@@ -72,11 +114,13 @@ u AS (
   FROM c FULL OUTER JOIN r ON c.entity = r.entity
 ),
 tot AS (SELECT count(*) AS n, coalesce(sum(c), 0::BIGNUM) AS c_total, coalesce(sum(r), 0::BIGNUM) AS r_total FROM u),
+paths AS (${FAIRNESS_PATHS}
+),
 shares AS (
-  SELECT u.entity, u.c, u.r,
+  SELECT u.entity, u.c, u.r, t.narrow, t.c_h, t.r_h,
     CASE WHEN t.c_total > 0 THEN u.c::DOUBLE / t.c_total::DOUBLE END AS p,
     CASE WHEN t.r_total > 0 THEN u.r::DOUBLE / t.r_total::DOUBLE END AS q
-  FROM u, tot t
+  FROM u, paths t
 ),
 judged AS (
   SELECT s.*,
@@ -85,8 +129,23 @@ ${FAIRNESS_STATUS}
 )`
 
 /**
+ * The aggregates of the fairness summary over the ranked rows `x` (p, q, status, doubled ranks ac and ar, Gini
+ * terms gc/gr: HUGEINT columns _h on the narrow path, BIGNUM columns _w on the wide one) and the totals `t`: written
+ * once, shared with the grouped query (grouped-fairness.ts).
+ */
+export const FAIRNESS_AGGREGATES = `    0.5 * fsum(abs(x.p - x.q) ORDER BY x.entity) AS tvd,
+    coalesce(sum(x.gc_h)::BIGNUM, sum(x.gc_w)) - any_value(t.c_total) AS gini_c_numerator,
+    coalesce(sum(x.gr_h)::BIGNUM, sum(x.gr_w)) - any_value(t.r_total) AS gini_r_numerator,
+    count(x.entity) * sum(x.ac * x.ar) - sum(x.ac) * sum(x.ar) AS rank_cov,
+    count(x.entity) * sum(x.ac * x.ac) - sum(x.ac) * sum(x.ac) AS rank_var_c,
+    count(x.entity) * sum(x.ar * x.ar) - sum(x.ar) * sum(x.ar) AS rank_var_r,
+    count(*) FILTER (WHERE x.status = 'over') AS over_rewarded,
+    count(*) FILTER (WHERE x.status = 'under') AS under_rewarded`
+
+/**
  * The final columns of the fairness summary, from the totals `t` and the aggregates `a`: the one place its nulls and
- * clamps are written, shared with the grouped query (grouped-fairness.ts).
+ * clamps are written, shared with the grouped query (grouped-fairness.ts). The Spearman integers become DOUBLE
+ * through their decimal text: that cast rounds correctly, DuckDB's HUGEINT → DOUBLE cast can be one ulp off.
  */
 export const FAIRNESS_COLUMNS = `  t.n AS entities,
   t.c_total::VARCHAR AS contribution_total,
@@ -94,30 +153,43 @@ export const FAIRNESS_COLUMNS = `  t.n AS entities,
   CASE WHEN t.c_total > 0 AND t.r_total > 0 AND a.tvd IS NOT NULL THEN least(1.0, a.tvd) END AS tvd,
   CASE WHEN t.r_total > 0 THEN a.gini_r_numerator::DOUBLE / (t.n::DOUBLE * t.r_total::DOUBLE) END AS gini_rewards,
   CASE WHEN t.c_total > 0 THEN a.gini_c_numerator::DOUBLE / (t.n::DOUBLE * t.c_total::DOUBLE) END AS gini_contributions,
-  CASE WHEN a.spearman IS NOT NULL THEN greatest(-1.0, least(1.0, a.spearman)) END AS spearman,
+  CASE WHEN a.rank_var_c > 0 AND a.rank_var_r > 0 THEN greatest(-1.0, least(1.0,
+    a.rank_cov::VARCHAR::DOUBLE / sqrt(a.rank_var_c::VARCHAR::DOUBLE * a.rank_var_r::VARCHAR::DOUBLE))) END AS spearman,
   a.over_rewarded,
   a.under_rewarded`
 
 /** Fairness summary over `contrib` and `reward`. Parameter: $margin (FAIRNESS_MARGIN). One row. */
 export const FAIRNESS_SQL = `${JUDGED},
 ranked AS (
-  SELECT j.*,
-    sum(j.c) OVER (ORDER BY j.c DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dc,
-    sum(j.r) OVER (ORDER BY j.r DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dr,
-    rank() OVER (ORDER BY j.c) + (count(*) OVER (PARTITION BY j.c) - 1) / 2.0 AS rank_c,
-    rank() OVER (ORDER BY j.r) + (count(*) OVER (PARTITION BY j.r) - 1) / 2.0 AS rank_r
-  FROM judged j
+  -- narrow path: amounts in HUGEINT, doubled average ranks a = rank() + count(*) (ties: first + last position),
+  -- Gini terms c·a − C
+  SELECT x.entity, x.p, x.q, x.status, x.ac, x.ar,
+    x.c * x.ac - x.c_h AS gc_h, x.r * x.ar - x.r_h AS gr_h, NULL::BIGNUM AS gc_w, NULL::BIGNUM AS gr_w
+  FROM (
+    SELECT h.*, rank() OVER wc + count(*) OVER wc AS ac, rank() OVER wr + count(*) OVER wr AS ar
+    FROM (
+      SELECT j.entity, j.p, j.q, j.status, j.c::VARCHAR::HUGEINT AS c, j.r::VARCHAR::HUGEINT AS r, j.c_h, j.r_h
+      FROM judged j WHERE j.narrow
+    ) h
+    WINDOW wc AS (ORDER BY h.c), wr AS (ORDER BY h.r)
+  ) x
+  UNION ALL
+  -- wide path: amounts in BIGNUM, Gini terms 2 D_k − C with D_k the cumulative sum from the largest
+  SELECT x.entity, x.p, x.q, x.status, x.ac, x.ar, NULL, NULL, x.dc + x.dc - x.c_total, x.dr + x.dr - x.r_total
+  FROM (
+    SELECT j.entity, j.p, j.q, j.status, t.c_total, t.r_total,
+      rank() OVER wc + count(*) OVER wc AS ac, rank() OVER wr + count(*) OVER wr AS ar,
+      sum(j.c) OVER dc AS dc, sum(j.r) OVER dr AS dr
+    FROM judged j, tot t WHERE NOT j.narrow
+    WINDOW wc AS (ORDER BY j.c), wr AS (ORDER BY j.r),
+      dc AS (ORDER BY j.c DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+      dr AS (ORDER BY j.r DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ) x
 ),
 agg AS (
   SELECT
-    0.5 * fsum(abs(x.p - x.q)) AS tvd,
-    sum(x.dc + x.dc - t.c_total) - any_value(t.c_total) AS gini_c_numerator,
-    sum(x.dr + x.dr - t.r_total) - any_value(t.r_total) AS gini_r_numerator,
-    CASE WHEN count(*) >= 2 AND var_pop(x.rank_c) > 0 AND var_pop(x.rank_r) > 0 THEN corr(x.rank_c, x.rank_r) END
-      AS spearman,
-    count(*) FILTER (WHERE x.status = 'over') AS over_rewarded,
-    count(*) FILTER (WHERE x.status = 'under') AS under_rewarded
-  FROM ranked x, tot t
+${FAIRNESS_AGGREGATES}
+  FROM ranked x, paths t
 )
 SELECT
 ${FAIRNESS_COLUMNS}

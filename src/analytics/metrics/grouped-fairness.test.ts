@@ -1,13 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FAIRNESS_MARGIN, FAIRNESS_SQL, FAIRNESS_TABLE_SQL } from './fairness'
+import { FAIRNESS_MARGIN, FAIRNESS_SQL, FAIRNESS_TABLE_SQL, runFairness } from './fairness'
 import {
   FAIRNESS_BY_GROUP_SQL, FAIRNESS_TABLE_BY_GROUP_SQL, INSIDER_OVERLAP_BY_GROUP_SQL, SELF_VALIDATION_BY_GROUP_SQL,
   VALIDATOR_CONCENTRATION_BY_GROUP_SQL,
 } from './grouped-fairness'
 import { INSIDER_OVERLAP_SQL } from './insiders'
+import { fairnessRef, type AmountRecord } from './reference-fairness'
 import { queryOne, queryRows } from './sql-values'
-import { sameRow } from './test-compare'
+import { differences, sameRow } from './test-compare'
 import { loadTable, openTestDb, type TestDb } from './test-fixtures'
 import { SELF_VALIDATION_SQL, VALIDATOR_CONCENTRATION_SQL } from './validators'
 
@@ -74,4 +75,40 @@ describe('grouped fairness queries equal the single queries, group by group', ()
       { numRuns: 100, ...PER_RUN },
     )
   }), 90_000)
+})
+
+describe('grouped fairness: each group takes its own path', () => {
+  it('a group within HUGEINT (narrow), one beyond it, one whose 2·n·total is beyond it (wide) and an empty one', () => withOwnDb(async (db) => {
+    const { conn } = db
+    const big = 2n ** 126n
+    const rows: Record<string, { contrib: AmountRecord[]; reward: AmountRecord[] }> = {
+      m1: {
+        contrib: [{ entity: 'a', amount: 50n }, { entity: 'b', amount: 30n }, { entity: 'c', amount: 30n }],
+        reward: [{ entity: 'a', amount: 10n ** 24n }, { entity: 'd', amount: 3n }, { entity: 'b', amount: 7n }],
+      },
+      m2: {
+        contrib: [{ entity: 'a', amount: big + 5n }, { entity: 'b', amount: big - 3n }, { entity: 'c', amount: 7n }],
+        reward: [{ entity: 'b', amount: big + 1n }, { entity: 'd', amount: big }, { entity: 'a', amount: 2n }],
+      },
+      m3: {
+        contrib: [{ entity: 'a', amount: 2n ** 125n }, { entity: 'b', amount: 3n }],
+        reward: [{ entity: 'a', amount: 1n }, { entity: 'e', amount: 2n ** 124n + 9n }],
+      },
+    }
+    const keys = ['m1', 'm2', 'm3', 'm5']
+    const flat = (side: 'contrib' | 'reward') => Object.entries(rows).flatMap(([g, r]) => r[side].map((x) => [g, x.entity, x.amount] as const))
+    await loadTable(conn, 'group_keys', [['g', 'VARCHAR']], keys.map((g) => [g]))
+    await loadTable(conn, 'group_contrib', [['g', 'VARCHAR'], ['contributor', 'VARCHAR'], ['value', 'HUGEINT']], flat('contrib'))
+    await loadTable(conn, 'group_reward', [['g', 'VARCHAR'], ['recipient', 'VARCHAR'], ['amount', 'HUGEINT']], flat('reward'))
+    const grouped = await queryRows(conn, FAIRNESS_BY_GROUP_SQL, { margin: FAIRNESS_MARGIN })
+    expect(grouped.map((r) => r.g)).toEqual(keys)
+    expect(BigInt(String(grouped[1]?.contribution_total))).toBeGreaterThan(2n ** 127n - 1n)
+    for (const g of keys) {
+      const { contrib, reward } = rows[g] ?? { contrib: [], reward: [] }
+      await loadTable(conn, 'contrib', [['contributor', 'VARCHAR'], ['value', 'HUGEINT']], contrib.map((x) => [x.entity, x.amount]))
+      await loadTable(conn, 'reward', [['recipient', 'VARCHAR'], ['amount', 'HUGEINT']], reward.map((x) => [x.entity, x.amount]))
+      expect(sameRow(grouped.find((r) => r.g === g)!, await queryOne(conn, FAIRNESS_SQL, { margin: FAIRNESS_MARGIN }))).toEqual([])
+      expect(differences(await runFairness(conn), fairnessRef(contrib, reward))).toEqual([])
+    }
+  }))
 })

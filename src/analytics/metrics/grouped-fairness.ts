@@ -11,7 +11,7 @@
  *   top_holders(entity) (shared by every group), group_reward                  INSIDER_OVERLAP_BY_GROUP_SQL
  */
 import { concentrationByGroupSqlOver } from './grouped'
-import { FAIRNESS_COLUMNS, FAIRNESS_STATUS } from './fairness'
+import { FAIRNESS_AGGREGATES, FAIRNESS_COLUMNS, FAIRNESS_PATHS, FAIRNESS_STATUS } from './fairness'
 
 const JUDGED_BY_GROUP = `
 WITH c AS (SELECT g, contributor AS entity, sum(value::BIGNUM) AS c FROM group_contrib WHERE value > 0 GROUP BY g, contributor),
@@ -24,11 +24,13 @@ tot AS (
   SELECT k.g, count(u.entity) AS n, coalesce(sum(u.c), 0::BIGNUM) AS c_total, coalesce(sum(u.r), 0::BIGNUM) AS r_total
   FROM group_keys k LEFT JOIN u ON u.g = k.g GROUP BY k.g
 ),
+paths AS (${FAIRNESS_PATHS}
+),
 shares AS (
-  SELECT u.g, u.entity, u.c, u.r,
+  SELECT u.g, u.entity, u.c, u.r, t.narrow, t.c_h, t.r_h,
     CASE WHEN t.c_total > 0 THEN u.c::DOUBLE / t.c_total::DOUBLE END AS p,
     CASE WHEN t.r_total > 0 THEN u.r::DOUBLE / t.r_total::DOUBLE END AS q
-  FROM u JOIN tot t ON t.g = u.g
+  FROM u JOIN paths t ON t.g = u.g
 ),
 judged AS (
   SELECT s.*,
@@ -36,27 +38,36 @@ ${FAIRNESS_STATUS}
   FROM shares s
 )`
 
-/** FAIRNESS_SQL per group. Parameter: $margin. */
+/** FAIRNESS_SQL per group, each group on its own path (narrow or wide, see fairness.ts). Parameter: $margin. */
 export const FAIRNESS_BY_GROUP_SQL = `${JUDGED_BY_GROUP},
 ranked AS (
-  SELECT j.*,
-    sum(j.c) OVER (PARTITION BY j.g ORDER BY j.c DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dc,
-    sum(j.r) OVER (PARTITION BY j.g ORDER BY j.r DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dr,
-    rank() OVER (PARTITION BY j.g ORDER BY j.c) + (count(*) OVER (PARTITION BY j.g, j.c) - 1) / 2.0 AS rank_c,
-    rank() OVER (PARTITION BY j.g ORDER BY j.r) + (count(*) OVER (PARTITION BY j.g, j.r) - 1) / 2.0 AS rank_r
-  FROM judged j
+  SELECT x.g, x.entity, x.p, x.q, x.status, x.ac, x.ar,
+    x.c * x.ac - x.c_h AS gc_h, x.r * x.ar - x.r_h AS gr_h, NULL::BIGNUM AS gc_w, NULL::BIGNUM AS gr_w
+  FROM (
+    SELECT h.*, rank() OVER wc + count(*) OVER wc AS ac, rank() OVER wr + count(*) OVER wr AS ar
+    FROM (
+      SELECT j.g, j.entity, j.p, j.q, j.status, j.c::VARCHAR::HUGEINT AS c, j.r::VARCHAR::HUGEINT AS r, j.c_h, j.r_h
+      FROM judged j WHERE j.narrow
+    ) h
+    WINDOW wc AS (PARTITION BY h.g ORDER BY h.c), wr AS (PARTITION BY h.g ORDER BY h.r)
+  ) x
+  UNION ALL
+  SELECT x.g, x.entity, x.p, x.q, x.status, x.ac, x.ar, NULL, NULL, x.dc + x.dc - x.c_total, x.dr + x.dr - x.r_total
+  FROM (
+    SELECT j.g, j.entity, j.p, j.q, j.status, t.c_total, t.r_total,
+      rank() OVER wc + count(*) OVER wc AS ac, rank() OVER wr + count(*) OVER wr AS ar,
+      sum(j.c) OVER dc AS dc, sum(j.r) OVER dr AS dr
+    FROM judged j JOIN tot t ON t.g = j.g WHERE NOT j.narrow
+    WINDOW wc AS (PARTITION BY j.g ORDER BY j.c), wr AS (PARTITION BY j.g ORDER BY j.r),
+      dc AS (PARTITION BY j.g ORDER BY j.c DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+      dr AS (PARTITION BY j.g ORDER BY j.r DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ) x
 ),
 agg AS (
   SELECT
     t.g,
-    0.5 * fsum(abs(x.p - x.q)) AS tvd,
-    sum(x.dc + x.dc - t.c_total) - any_value(t.c_total) AS gini_c_numerator,
-    sum(x.dr + x.dr - t.r_total) - any_value(t.r_total) AS gini_r_numerator,
-    CASE WHEN count(x.entity) >= 2 AND var_pop(x.rank_c) > 0 AND var_pop(x.rank_r) > 0 THEN corr(x.rank_c, x.rank_r) END
-      AS spearman,
-    count(*) FILTER (WHERE x.status = 'over') AS over_rewarded,
-    count(*) FILTER (WHERE x.status = 'under') AS under_rewarded
-  FROM tot t LEFT JOIN ranked x ON x.g = t.g
+${FAIRNESS_AGGREGATES}
+  FROM paths t LEFT JOIN ranked x ON x.g = t.g
   GROUP BY t.g
 )
 SELECT

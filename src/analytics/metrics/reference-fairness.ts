@@ -93,6 +93,22 @@ function pearson(xs: readonly number[], ys: readonly number[]): number | null {
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null
 }
 
+/**
+ * Spearman as FAIRNESS_SQL computes it: exact integer sums of the doubled average ranks a, b (n Σab − Σa Σb over
+ * the square root of (n Σa² − (Σa)²)(n Σb² − (Σb)²)), each integer rounded once to a number, clamped to [−1, 1]. The
+ * SQL's value must equal this one bit for bit; `pearson` above is the textbook definition it is checked against.
+ */
+export function spearmanFromRankSums(c: readonly bigint[], r: readonly bigint[]): number | null {
+  const a = averageRanks(c).map((x) => BigInt(2 * x))
+  const b = averageRanks(r).map((x) => BigInt(2 * x))
+  const n = BigInt(a.length)
+  const sum = (xs: readonly bigint[]): bigint => xs.reduce((s, x) => s + x, 0n)
+  const cov = n * sum(a.map((x, i) => x * (b[i] ?? 0n))) - sum(a) * sum(b)
+  const va = n * sum(a.map((x) => x * x)) - sum(a) ** 2n
+  const vb = n * sum(b.map((x) => x * x)) - sum(b) ** 2n
+  return va > 0n && vb > 0n ? Math.max(-1, Math.min(1, Number(cov) / Math.sqrt(Number(va) * Number(vb)))) : null
+}
+
 function fairnessEntities(contrib: readonly AmountRecord[], reward: readonly AmountRecord[]) {
   const c = totals(contrib)
   const r = totals(reward)
