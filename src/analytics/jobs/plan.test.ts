@@ -41,17 +41,23 @@ function scenario(): TestEvent[] {
   return events
 }
 
+/** An in-memory mirror holding scenario(), with the sync state's height and finalized height as given. */
+async function scenarioMirror(state: {height: number; finalized: number}): Promise<{db: AnalyticsDb; conn: DuckDBConnection}> {
+  const db = await openAnalyticsDb(':memory:')
+  const conn = await db.connect()
+  await ensureSchema(conn)
+  await insertTestEvents(conn, scenario())
+  await extractTyped(conn, -1)
+  await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, $height, $finalized, now())`, state)
+  return {db, conn}
+}
+
 describe('PROPOSAL_SNAPSHOTS', () => {
   let db: AnalyticsDb
   let conn: DuckDBConnection
 
   beforeAll(async () => {
-    db = await openAnalyticsDb(':memory:')
-    conn = await db.connect()
-    await ensureSchema(conn)
-    await insertTestEvents(conn, scenario())
-    await extractTyped(conn, -1)
-    await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, 50, 50, now())`)
+    ;({db, conn} = await scenarioMirror({height: 50, finalized: 50}))
   })
   afterAll(() => db.close())
 
@@ -83,12 +89,7 @@ describe('proposalSnapshotsAt (the cache of final snapshot figures)', () => {
   let conn: DuckDBConnection
 
   beforeAll(async () => {
-    db = await openAnalyticsDb(':memory:')
-    conn = await db.connect()
-    await ensureSchema(conn)
-    await insertTestEvents(conn, scenario())
-    await extractTyped(conn, -1)
-    await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, 60, -1, now())`)
+    ;({db, conn} = await scenarioMirror({height: 60, finalized: -1}))
   })
   afterAll(() => db.close())
 
