@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type IndexedDevnet, startIndexedDevnet} from '../test-support/indexed-devnet'
 import {createApiPool} from './db'
 import {startApiServer} from './server'
-import {gqlOk, TEST_API_CONFIG} from './testing'
+import {countingPool, gqlOk, TEST_API_CONFIG} from './testing'
 import {type Api, createApi} from './yoga'
 
 /**
@@ -16,21 +16,16 @@ describe('audit trail, batching and HTTP', () => {
   let net: IndexedDevnet
   let pool: Pool
   let api: Api
-  let statements = 0
+  const counter = {statements: 0}
 
   beforeAll(async () => {
     net = await startIndexedDevnet()
     net.pool.on('error', () => undefined) // see governance.int.test.ts
     pool = createApiPool(net.db.url, {statementTimeoutMs: 10_000})
-    // Counts the statements the API sends, to show that nested lists are batched.
-    const counting = Object.create(pool) as Pool
-    counting.query = ((...args: Parameters<Pool['query']>) => {
-      statements++
-      return (pool.query as (...a: unknown[]) => unknown)(...args)
-    }) as Pool['query']
     // Without the response cache: its data-version read (one statement, at most once a second) would land in one
     // count and not the other depending on timing; the counts here are about the resolvers' batching.
-    api = createApi({pool: counting, config: {...TEST_API_CONFIG, API_RESPONSE_CACHE_MB: 0}})
+    // Counts the statements the API sends, to show that nested lists are batched.
+    api = createApi({pool: countingPool(pool, counter), config: {...TEST_API_CONFIG, API_RESPONSE_CACHE_MB: 0}})
   })
   afterAll(async () => {
     await pool?.end()
@@ -102,9 +97,9 @@ describe('audit trail, batching and HTTP', () => {
     const q = (n: number) => `{ proposals(first: ${n}) { edges { node { id governor { address } event { txHash }
       votes(first: 5) { totalCount edges { node { voter proposal { id } event { logIndex } } } } } } } }`
     const counted = async (n: number) => {
-      statements = 0
+      counter.statements = 0
       await gqlOk(api, q(n))
-      return statements
+      return counter.statements
     }
     const one = await counted(1)
     const all = await counted(50)

@@ -8,7 +8,7 @@ import {INDEX_STATUS_MAX_AGE_MS} from './index-status'
 import {QUERY_LIMITS} from './limits'
 import {ensureReadOnlyRole} from './readonly-role'
 import {type ApiServer, startApiServer} from './server'
-import {TEST_API_CONFIG, TEST_METRIC, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics} from './testing'
+import {countingPool, TEST_API_CONFIG, TEST_METRIC, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics} from './testing'
 
 /**
  * The fast path (http/fast-path.ts) on a real listening server, as the read-only role, with every statement counted
@@ -42,13 +42,8 @@ describe('HTTP fast path', () => {
     const pool = createApiPool(readOnlyUrl, {statementTimeoutMs: 5000})
     pool.on('error', () => undefined)
     const counter = {statements: 0, clock: 1_000_000}
-    const counting = Object.create(pool) as Pool
-    counting.query = ((...args: Parameters<Pool['query']>) => {
-      counter.statements++
-      return (pool.query as (...a: unknown[]) => unknown)(...args)
-    }) as Pool['query']
     const server: ApiServer = await startApiServer({
-      pool: counting,
+      pool: countingPool(pool, counter),
       config: {...TEST_API_CONFIG, API_CORS_ORIGINS: [DASH, OTHER], API_RESPONSE_CACHE_MB: cacheMb, API_HOST: '127.0.0.1', API_PORT: 0},
       now: () => counter.clock,
     })

@@ -13,6 +13,7 @@ import {INDEX_STATUS_MAX_AGE_MS} from './index-status'
 import {QUERY_LIMITS} from './limits'
 import {ensureReadOnlyRole} from './readonly-role'
 import {
+  countingPool,
   gql,
   TEST_API_CONFIG,
   TEST_METRIC as METRIC,
@@ -35,12 +36,7 @@ function countedApi(url: string, cacheMb = TEST_API_CONFIG.API_RESPONSE_CACHE_MB
   const pool = createApiPool(url, {statementTimeoutMs: 5000})
   pool.on('error', () => undefined)
   const counter = {statements: 0, clock: 1_000_000}
-  const counting = Object.create(pool) as Pool
-  counting.query = ((...args: Parameters<Pool['query']>) => {
-    counter.statements++
-    return (pool.query as (...a: unknown[]) => unknown)(...args)
-  }) as Pool['query']
-  const api = createApi({pool: counting, config: {...TEST_API_CONFIG, API_RESPONSE_CACHE_MB: cacheMb}, now: () => counter.clock})
+  const api = createApi({pool: countingPool(pool, counter), config: {...TEST_API_CONFIG, API_RESPONSE_CACHE_MB: cacheMb}, now: () => counter.clock})
   return {api, pool, counter, age: () => void (counter.clock += INDEX_STATUS_MAX_AGE_MS)}
 }
 

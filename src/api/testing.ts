@@ -5,6 +5,16 @@ import type {ApiConfig, Api} from './yoga'
 
 /** Test helpers for the API (used by the *.test.ts files beside it). */
 
+/** `pool` with every query() counted in `counter.statements`: the same pool underneath, for tests that count statements. */
+export function countingPool(pool: Pool, counter: {statements: number}): Pool {
+  const counting = Object.create(pool) as Pool
+  counting.query = ((...args: Parameters<Pool['query']>) => {
+    counter.statements++
+    return (pool.query as (...a: unknown[]) => unknown)(...args)
+  }) as Pool['query']
+  return counting
+}
+
 export const TEST_API_CONFIG: ApiConfig = {
   API_DEFAULT_PAGE: 50,
   API_MAX_PAGE: 1000,
