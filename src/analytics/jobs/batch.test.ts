@@ -2,10 +2,9 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseContractsConfig} from '../../processor/contracts-config'
 import {type FairnessRow, readFairnessRow, runFairnessTable} from '../metrics/fairness'
-import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import type {AnalyticsDb} from '../duckdb'
 import {extractTyped} from '../store/extract'
-import {ensureSchema} from '../store/schema'
-import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent} from '../store/test-events'
+import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
 import {runBatched} from './batch'
 import {type MetricRecord, runMeasurement} from './measurement'
 import {planSuite} from './plan'
@@ -80,9 +79,7 @@ describe('batched proposal and model measurements', () => {
   })
 
   beforeAll(async () => {
-    db = await openAnalyticsDb(':memory:')
-    conn = await db.connect()
-    await ensureSchema(conn)
+    ;({db, conn} = await openTestMirror())
     await insertTestEvents(conn, scenario())
     await extractTyped(conn, -1)
     await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, 60, 55, now())`)

@@ -1,12 +1,11 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import type {AnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {extractTyped} from '../store/extract'
 import {PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
 import {dropProposalSnapshotsAbove, proposalSnapshotsAt} from '../store/proposal-snapshots'
-import {ensureSchema} from '../store/schema'
-import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent} from '../store/test-events'
+import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
 
 
 /** Deterministic pseudo-random history: mints, burns, transfers, vote changes, numerator updates, proposals. */
@@ -43,9 +42,7 @@ function scenario(): TestEvent[] {
 
 /** An in-memory mirror holding scenario(), with the sync state's height and finalized height as given. */
 async function scenarioMirror(state: {height: number; finalized: number}): Promise<{db: AnalyticsDb; conn: DuckDBConnection}> {
-  const db = await openAnalyticsDb(':memory:')
-  const conn = await db.connect()
-  await ensureSchema(conn)
+  const {db, conn} = await openTestMirror()
   await insertTestEvents(conn, scenario())
   await extractTyped(conn, -1)
   await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, $height, $finalized, now())`, state)

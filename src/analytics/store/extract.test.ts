@@ -1,10 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import type {AnalyticsDb} from '../duckdb'
 import {extractTyped} from './extract'
 import {BALANCES_AT, QUORUM_AT, VALIDATED_CONTRIBUTION, materialize} from './inputs'
-import {ensureSchema} from './schema'
-import {insertTestEvents, type TestEvent} from './test-events'
+import {insertTestEvents, type TestEvent, openTestMirror} from './test-events'
 
 const Z = '0x0000000000000000000000000000000000000000'
 const A = '0x' + 'a'.repeat(40)
@@ -26,9 +25,7 @@ describe('extraction into typed tables and the uint256 rule', () => {
   let db: AnalyticsDb
   let conn: DuckDBConnection
   beforeEach(async () => {
-    db = await openAnalyticsDb(':memory:')
-    conn = await db.connect()
-    await ensureSchema(conn)
+    ;({db, conn} = await openTestMirror())
   })
   afterEach(() => db.close())
 

@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import type {AnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {applyTransfersAbove} from './balances'
 import {extractTyped} from './extract'
@@ -8,8 +8,8 @@ import {addVotesAbove, initHeadDigests} from './head-digests'
 import {DIGEST_OF_SUMS, INPUT_DIGEST_SQL} from './input-digest'
 import {BALANCES_AT, VOTES_ALL} from './inputs'
 import {keptInputDigest, materializeInput} from './routes'
-import {ensureSchema, MIRROR_TABLES} from './schema'
-import {insertTestEvents, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, type TestEvent} from './test-events'
+import {MIRROR_TABLES} from './schema'
+import {insertTestEvents, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, type TestEvent, openTestMirror} from './test-events'
 
 const T2 = '0x' + '4'.repeat(40)
 const G2 = '0x' + '5'.repeat(40)
@@ -48,9 +48,7 @@ describe('head digests kept by the sync', () => {
   let conn: DuckDBConnection
 
   beforeEach(async () => {
-    db = await openAnalyticsDb(':memory:')
-    conn = await db.connect()
-    await ensureSchema(conn)
+    ;({db, conn} = await openTestMirror())
   })
   afterEach(() => db.close())
 

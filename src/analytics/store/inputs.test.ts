@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import type {AnalyticsDb} from '../duckdb'
 import {extractTyped} from './extract'
 import {
   BALANCES_AT,
@@ -20,8 +20,7 @@ import {
   type InputParams,
   materialize,
 } from './inputs'
-import {ensureSchema} from './schema'
-import {insertTestEvents, type TestEvent} from './test-events'
+import {insertTestEvents, type TestEvent, openTestMirror} from './test-events'
 
 const Z = '0x0000000000000000000000000000000000000000'
 const [A, B, C, V] = ['0x' + 'a'.repeat(40), '0x' + 'b'.repeat(40), '0x' + 'c'.repeat(40), '0x' + 'd'.repeat(40)]
@@ -67,9 +66,7 @@ describe('input relations over the typed tables', () => {
   let conn: DuckDBConnection
 
   beforeEach(async () => {
-    db = await openAnalyticsDb(':memory:')
-    conn = await db.connect()
-    await ensureSchema(conn)
+    ;({db, conn} = await openTestMirror())
     await insertTestEvents(conn, SCENARIO)
     await extractTyped(conn, -1)
     await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 4, 4, 4, now())`)

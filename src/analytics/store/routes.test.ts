@@ -8,7 +8,7 @@ import {extractTyped} from './extract'
 import {BALANCES_AT, materialize} from './inputs'
 import {materializeInput} from './routes'
 import {ensureSchema, MIRROR_TABLES} from './schema'
-import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent} from './test-events'
+import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent, openTestMirror} from './test-events'
 
 const U = '0x' + '2'.repeat(40)
 
@@ -40,9 +40,7 @@ describe('BALANCES_AT at the head from balance_state', () => {
   let db: AnalyticsDb
   let conn: DuckDBConnection
   beforeEach(async () => {
-    db = await openAnalyticsDb(':memory:')
-    conn = await db.connect()
-    await ensureSchema(conn)
+    ;({db, conn} = await openTestMirror())
   })
   afterEach(() => db.close())
 

@@ -1,4 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import {ensureSchema} from './schema'
 
 /**
  * Test helper: audit rows written straight into the DuckDB mirror, shaped like the processor's (Subsquid log ids,
@@ -50,4 +52,12 @@ export async function insertTestEvents(conn: DuckDBConnection, events: readonly 
     )
   }
   return ids
+}
+
+/** A fresh in-memory mirror with the schema in place: the starting point of the mirror's unit tests. */
+export async function openTestMirror(): Promise<{db: AnalyticsDb; conn: DuckDBConnection}> {
+  const db = await openAnalyticsDb(':memory:')
+  const conn = await db.connect()
+  await ensureSchema(conn)
+  return {db, conn}
 }
