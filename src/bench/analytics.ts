@@ -13,7 +13,7 @@ import {planSuite} from '../analytics/jobs/plan'
 import {writeResults, type SuiteResults} from '../analytics/jobs/results'
 import {refreshAnalytics} from '../analytics/jobs/run'
 import {computeSuite} from '../analytics/jobs/suite'
-import {keptInputDigest, materializeInput} from '../analytics/store/routes'
+import {materializeInputWithKeptDigest} from '../analytics/store/routes'
 import {syncFromPostgres} from '../analytics/store/sync'
 import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
@@ -502,10 +502,11 @@ async function profileMeasurement(conn: DuckDBConnection, m: Measurement): Promi
   const p: MeasurementProfile = {label: `${m.distribution}/${m.scopeKind}/${m.scopeId}`, materializeMs: 0, digestMs: 0, queriesMs: 0, extrasMs: 0, rows: 0, total: 0}
   for (const input of m.inputs) {
     const t0 = performance.now()
-    p.rows += await materializeInput(conn, input.relation, input.sql, input.params)
+    // As prepareInputs: the digest the sync keeps for the largest inputs at the head (read with the rows), else hashed.
+    const {rows, kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, input.params)
+    p.rows += rows
     const t1 = performance.now()
-    // As prepareInputs: the digest the sync keeps for the largest inputs at the head, else hashed.
-    if (!(await keptInputDigest(conn, input.sql, input.params))) await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
+    if (!kept) await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
     const t2 = performance.now()
     p.materializeMs += t1 - t0
     p.digestMs += t2 - t1

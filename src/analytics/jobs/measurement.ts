@@ -3,7 +3,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, type BoundValue, type Row} from '../metrics/sql-values'
 import type {InputParams} from '../store/inputs'
 import {INPUT_DIGEST_SQL} from '../store/input-digest'
-import {keptInputDigest, materializeInput} from '../store/routes'
+import {materializeInputWithKeptDigest} from '../store/routes'
 
 /** Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones. */
 export const JOB_VERSION = 'deai-lens-analytics/3'
@@ -81,9 +81,8 @@ export async function prepareInputs(conn: DuckDBConnection, m: Measurement, cach
     let held = cache?.get(input.relation)
     if (held?.key !== key) {
       cache?.delete(input.relation)
-      await materializeInput(conn, input.relation, input.sql, input.params)
       // The sync keeps the digests of the largest inputs at the head (store/head-digests.ts); the rest are hashed.
-      const kept = await keptInputDigest(conn, input.sql, input.params)
+      const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, input.params)
       const row = kept ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
       held = {key, n: Number(row.n), digest: String(row.digest)}
       cache?.set(input.relation, held)

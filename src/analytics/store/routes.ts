@@ -18,9 +18,26 @@ const BALANCES_FROM_STATE = `SELECT account AS entity, balance AS w FROM balance
 
 /** Materializes `sql` with `params` as TEMP TABLE `relation`, by the fastest route that gives exactly its rows. */
 export async function materializeInput(conn: DuckDBConnection, relation: string, sql: string, params: InputParams): Promise<number> {
-  if (sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block))) {
-    return materialize(conn, relation, BALANCES_FROM_STATE, {token: params.token ?? null})
-  }
+  return materializeRouted(conn, relation, sql, params, sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block)))
+}
+
+/**
+ * materializeInput, and the input's kept count and digest when it has one (keptInputDigest), deciding whether
+ * balance_state stands for BALANCES_AT once for both: what a measurement's inputs need.
+ */
+export async function materializeInputWithKeptDigest(
+  conn: DuckDBConnection,
+  relation: string,
+  sql: string,
+  params: InputParams,
+): Promise<{rows: number; kept: KeptDigest | undefined}> {
+  const balancesCurrent = sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block))
+  const rows = await materializeRouted(conn, relation, sql, params, balancesCurrent)
+  return {rows, kept: await keptDigestOf(conn, sql, params, balancesCurrent)}
+}
+
+function materializeRouted(conn: DuckDBConnection, relation: string, sql: string, params: InputParams, balancesCurrent: boolean): Promise<number> {
+  if (balancesCurrent) return materialize(conn, relation, BALANCES_FROM_STATE, {token: params.token ?? null})
   return materialize(conn, relation, sql, params)
 }
 
@@ -42,18 +59,33 @@ async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | numb
  * - VOTES_ALL at a block at or above the governor's last mirrored vote, or with no block bound.
  * A mirror last synced before head_digest existed has no such table yet: its digests are computed.
  */
-export async function keptInputDigest(conn: DuckDBConnection, sql: string, params: InputParams): Promise<{n: number; digest: string} | undefined> {
+export async function keptInputDigest(conn: DuckDBConnection, sql: string, params: InputParams): Promise<KeptDigest | undefined> {
+  return keptDigestOf(conn, sql, params, sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block)))
+}
+
+export interface KeptDigest {
+  n: number
+  digest: string
+}
+
+/** Connections on which head_digest was seen: it is not dropped once there (a rebuild recreates it in its transaction). */
+const withHeadDigests = new WeakSet<DuckDBConnection>()
+
+async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputParams, balancesCurrent: boolean): Promise<KeptDigest | undefined> {
   let input: string
   let scope: unknown
-  if (sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block))) {
+  if (balancesCurrent) {
     ;[input, scope] = ['balances', params.token]
   } else if (sql === VOTES_ALL && (await votesAreAllAt(conn, String(params.governor), params.block))) {
     ;[input, scope] = ['votes_all', params.governor]
   } else {
     return undefined
   }
-  const exists = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'head_digest' AND NOT temporary`)
-  if (Number(exists.getRowObjectsJson()[0]?.n) === 0) return undefined
+  if (!withHeadDigests.has(conn)) {
+    const exists = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'head_digest' AND NOT temporary`)
+    if (Number(exists.getRowObjectsJson()[0]?.n) === 0) return undefined
+    withHeadDigests.add(conn)
+  }
   const row = (await conn.runAndReadAll(HEAD_DIGEST_SQL(DIGEST_OF_SUMS), {input, scope: String(scope)})).getRowObjectsJson()[0]
   return {n: Number(row?.n), digest: String(row?.digest)}
 }
