@@ -1,10 +1,11 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {type FairnessRow, readFairnessRow, runFairnessTable} from '../metrics/fairness'
-import {runLorenz} from '../metrics/concentration'
+import {CONCENTRATION_SQL, CONCENTRATION_WITH_LORENZ_SQL, type LorenzPoint, readLorenzOfConcentration, runLorenz} from '../metrics/concentration'
+import {queryOne} from '../metrics/sql-values'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
-import {type InputCache, runMeasurement, type Measurement} from './measurement'
+import {type InputCache, type InputProvenance, type MetricRecord, prepareInputs, runMeasurement, type Measurement, toRecords} from './measurement'
 import {planSuite, type PlanOptions} from './plan'
 import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
 
@@ -48,17 +49,41 @@ export async function computeSuite(
       }
       continue
     }
+    if (m.scopeKind === 'token') {
+      const {records, provenance, curve} = await concentrationWithLorenz(conn, m, inputFromBlock, cache)
+      results.metrics.push(...records)
+      results.lorenz.push(...lorenzRecords(m, curve, provenance.digest))
+      continue
+    }
     const {records, provenance} = await runMeasurement(conn, m, inputFromBlock, cache)
     results.metrics.push(...records)
-    if (m.scopeKind === 'token') results.lorenz.push(...(await lorenz(conn, m, provenance.digest)))
     if (tableDue(m)) results.fairness.push(...(await fairnessTable(conn, m, provenance.digest)))
   }
   return results
 }
 
-/** Over the inputs runMeasurement left materialized on this connection; the digest ties the curve to them. */
-async function lorenz(conn: DuckDBConnection, m: Measurement, digest: string): Promise<LorenzRecord[]> {
-  return (await runLorenz(conn, LORENZ_POINTS)).map((p, i) => ({
+/**
+ * A token distribution's measurement and its Lorenz curve from one sort (CONCENTRATION_WITH_LORENZ_SQL): the same
+ * records runMeasurement makes with CONCENTRATION_SQL (they cite it), and the curve of LORENZ_SQL, which runs itself
+ * only when the distribution took the BIGNUM path.
+ */
+async function concentrationWithLorenz(
+  conn: DuckDBConnection,
+  m: Measurement,
+  inputFromBlock: number,
+  cache: InputCache,
+): Promise<{records: MetricRecord[]; provenance: InputProvenance; curve: LorenzPoint[]}> {
+  const q = m.queries[0]
+  if (m.queries.length !== 1 || q?.sql !== CONCENTRATION_SQL) throw new Error(`token measurement ${m.distribution} is not one concentration query`)
+  const provenance = await prepareInputs(conn, m, cache)
+  const row = await queryOne(conn, CONCENTRATION_WITH_LORENZ_SQL, {...q.params, max_points: LORENZ_POINTS})
+  const curve = readLorenzOfConcentration(row) ?? (await runLorenz(conn, LORENZ_POINTS))
+  return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance, curve}
+}
+
+/** The digest ties the curve to the inputs it was computed from. */
+function lorenzRecords(m: Measurement, curve: LorenzPoint[], digest: string): LorenzRecord[] {
+  return curve.map((p, i) => ({
     distribution: m.distribution,
     scopeKind: m.scopeKind,
     scopeId: m.scopeId,

@@ -1,9 +1,12 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runConcentration, runLorenz } from './concentration'
+import {
+  CONCENTRATION_SQL, CONCENTRATION_WITH_LORENZ_SQL, concentrationParams, readLorenzOfConcentration, runConcentration, runLorenz,
+} from './concentration'
+import { queryOne } from './sql-values'
 import { loadDist, loadWeights, openTestDb, type TestDb } from './test-fixtures'
 import { concentrationRef, lorenzRef } from './reference'
-import { differences } from './test-compare'
+import { differences, sameRow } from './test-compare'
 
 let db: TestDb
 beforeEach(async () => {
@@ -187,5 +190,50 @@ describe('concentration: SQL equals the reference on random distributions', () =
       }),
       { numRuns: 200 },
     )
+  })
+})
+
+/**
+ * The suite's one-sort query (CONCENTRATION_WITH_LORENZ_SQL) against the two definitions it stands for: the metric
+ * columns of CONCENTRATION_SQL (sameRow: exact columns equal, DOUBLEs to a few ulps, as fsum may add in another
+ * order) and the Lorenz curve of LORENZ_SQL, point for point and bit for bit, on the fast path, on the middle path
+ * and beyond HUGEINT (where it hands the curve back to LORENZ_SQL).
+ */
+describe('concentration with its Lorenz curve in one query', () => {
+  const near121 = fc.bigInt({ min: 2n ** 121n - 1000n, max: 2n ** 121n + 1000n })
+  const near126 = fc.bigInt({ min: 2n ** 126n - 1000n, max: 2n ** 126n + 1000n })
+  const weights = fc.oneof(
+    { weight: 6, arbitrary: fc.array(weight, { maxLength: 60 }) },
+    { weight: 2, arbitrary: fc.tuple(fc.array(fc.oneof(weight, near121), { maxLength: 20 }), near121, near121).map(([ws, a, b]) => [...ws, a, b]) },
+    { weight: 2, arbitrary: fc.tuple(fc.array(fc.oneof(weight, near126), { maxLength: 20 }), near126).map(([ws, a]) => [...ws, a]) },
+  )
+  const maxPoints = fc.option(fc.integer({ min: 2, max: 70 }), { nil: undefined })
+
+  it('equals CONCENTRATION_SQL and LORENZ_SQL', async () => {
+    const paths = new Set<string>()
+    await fc.assert(
+      fc.asyncProperty(weights, quorumShare, maxPoints, async (ws, q, m) => {
+        await loadWeights(db.conn, ws)
+        const params = concentrationParams(q === undefined ? {} : { quorumShare: q })
+        const single = await queryOne(db.conn, CONCENTRATION_SQL, params)
+        const both = await queryOne(db.conn, CONCENTRATION_WITH_LORENZ_SQL, { ...params, max_points: m ?? null })
+        expect(sameRow(both, single)).toEqual([])
+        const curve = readLorenzOfConcentration(both)
+        paths.add(curve === undefined ? 'bignum' : Number(single.count) === 0 ? 'empty' : 'fast')
+        expect(curve ?? (await runLorenz(db.conn, m))).toEqual(await runLorenz(db.conn, m))
+      }),
+      { numRuns: 300 },
+    )
+    // Both outcomes of the reader were exercised: a curve read off the ranking, and the hand-back beyond the fast path.
+    expect([...paths].sort()).toEqual(['bignum', 'empty', 'fast'])
+  })
+
+  it('hand-worked: [1, 2, 3, 4] with 3 points', async () => {
+    await loadWeights(db.conn, big([4, 0, 2, 1, 3]))
+    const row = await queryOne(db.conn, CONCENTRATION_WITH_LORENZ_SQL, { ...concentrationParams({}), max_points: 3 })
+    expect(readLorenzOfConcentration(row)).toEqual([{ x: 0, y: 0 }, { x: 0.5, y: 0.3 }, { x: 1, y: 1 }])
+    await loadWeights(db.conn, big([7]))
+    const one = await queryOne(db.conn, CONCENTRATION_WITH_LORENZ_SQL, { ...concentrationParams({}), max_points: null })
+    expect(readLorenzOfConcentration(one)).toEqual([{ x: 0, y: 0 }, { x: 1, y: 1 }])
   })
 })
