@@ -3,7 +3,7 @@ import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-val
 import {type InputParams, materialize} from '../store/inputs'
 import {materializeInput} from '../store/routes'
 import {type Shape, SHAPES} from './batch-shapes'
-import {DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, sha256, toRecords} from './measurement'
+import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
 /**
  * The per-proposal and per-model measurements of a suite, computed in a few grouped queries instead of a handful
@@ -130,14 +130,13 @@ async function runBatch(
     }
   }
   const provenanceOf = (group: string): InputProvenance => {
-    const parts = perInput.map((p) => {
-      const d = p.shared ?? p.digests.get(group)
-      if (!d) throw new Error(`batch: no digest of ${p.relation} for ${group}`)
-      return {relation: p.relation, ...d}
-    })
-    // As prepareInputs: one input's digest as is; several combined as sha256 of "relation:digest" lines.
-    const digest = parts.length === 1 ? parts[0]!.digest : sha256(parts.map((p) => `${p.relation}:${p.digest}`).join('\n'))
-    return {rowCount: parts.reduce((a, p) => a + p.n, 0), digest}
+    return combineInputs(
+      perInput.map((p) => {
+        const d = p.shared ?? p.digests.get(group)
+        if (!d) throw new Error(`batch: no digest of ${p.relation} for ${group}`)
+        return {relation: p.relation, ...d}
+      }),
+    )
   }
 
   const results = new Map<number, BatchedResult>()

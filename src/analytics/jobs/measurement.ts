@@ -74,23 +74,42 @@ export type InputCache = Map<string, {key: string; n: number; digest: string}>
 
 /** Materializes the inputs on `conn` (temp tables belong to one connection) and returns their provenance. */
 export async function prepareInputs(conn: DuckDBConnection, m: Measurement, cache?: InputCache): Promise<InputProvenance> {
-  let rowCount = 0
-  const digests: string[] = []
-  for (const input of m.inputs) {
-    const key = `${input.sql}\n${JSON.stringify(input.params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`
-    let held = cache?.get(input.relation)
-    if (held?.key !== key) {
-      cache?.delete(input.relation)
-      // The sync keeps the digests of the largest inputs at the head (store/head-digests.ts); the rest are hashed.
-      const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, input.params)
-      const row = kept ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
-      held = {key, n: Number(row.n), digest: String(row.digest)}
-      cache?.set(input.relation, held)
-    }
-    rowCount += held.n
-    digests.push(`${input.relation}:${held.digest}`)
+  const parts: InputPart[] = []
+  for (const input of m.inputs) parts.push(await prepareInput(conn, input, cache))
+  return combineInputs(parts)
+}
+
+/** One input's relation, row count and digest. */
+export interface InputPart {
+  relation: string
+  n: number
+  digest: string
+}
+
+/** Materializes one input as its relation (unless `cache` says the relation already holds it); its count and digest. */
+export async function prepareInput(conn: DuckDBConnection, input: InputSpec, cache?: InputCache): Promise<InputPart> {
+  const key = `${input.sql}\n${JSON.stringify(input.params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`
+  let held = cache?.get(input.relation)
+  if (held?.key !== key) {
+    cache?.delete(input.relation)
+    // The sync keeps the digests of the largest inputs at the head (store/head-digests.ts); the rest are hashed.
+    const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, input.params)
+    const row = kept ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
+    held = {key, n: Number(row.n), digest: String(row.digest)}
+    cache?.set(input.relation, held)
   }
-  return {rowCount, digest: m.inputs.length === 1 ? digests[0]!.split(':')[1]! : sha256(digests.join('\n'))}
+  return {relation: input.relation, n: held.n, digest: held.digest}
+}
+
+/**
+ * A measurement's provenance from its inputs' parts, in the measurement's input order: the row counts added, one
+ * input's digest as is, several combined as sha256 of their "relation:digest" lines. Every route (one by one, grouped,
+ * from kept state) combines them here, so a value's digest does not depend on how it was computed.
+ */
+export function combineInputs(parts: readonly InputPart[]): InputProvenance {
+  const rowCount = parts.reduce((a, p) => a + p.n, 0)
+  const digest = parts.length === 1 ? parts[0]!.digest : sha256(parts.map((p) => `${p.relation}:${p.digest}`).join('\n'))
+  return {rowCount, digest}
 }
 
 export function sha256(text: string): string {

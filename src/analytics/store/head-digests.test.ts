@@ -9,21 +9,14 @@ import {DIGEST_OF_SUMS, INPUT_DIGEST_SQL} from './input-digest'
 import {BALANCES_AT, VOTES_ALL} from './inputs'
 import {keptInputDigest, materializeInputWithKeptDigest} from './routes'
 import {MIRROR_TABLES} from './schema'
-import {insertTestEvents, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, type TestEvent, openTestMirror} from './test-events'
+import {insertTestEvents, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent, openTestMirror} from './test-events'
 
 const T2 = '0x' + '4'.repeat(40)
 const G2 = '0x' + '5'.repeat(40)
 
 /** Mints, transfers (some emptying an account), burns and votes on two tokens and two governors, blocks from..to. */
 function history(seed: number, from: number, to: number): TestEvent[] {
-  // testRandom's low bits cycle too fast for several draws per event; mulberry32 here.
-  let state = seed
-  const rnd = (n: number) => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)
-  }
+  const rnd = testMulberry(seed)
   const events: TestEvent[] = []
   for (let block = from; block <= to; block++) {
     for (let k = 0; k < 6; k++) {

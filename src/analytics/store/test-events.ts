@@ -32,6 +32,17 @@ export function testRandom(seed: number): (n: number) => number {
   }
 }
 
+/** mulberry32, rnd(n) in [0, n): for histories drawing several values per event, where testRandom's low bits cycle. */
+export function testMulberry(seed: number): (n: number) => number {
+  let state = seed
+  return (n) => {
+    state = (state + 0x6d2b79f5) | 0
+    let t = Math.imul(state ^ (state >>> 15), 1 | state)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)
+  }
+}
+
 export const testBlockHash = (block: number): string => '0x' + block.toString(16).padStart(64, 'a')
 
 export function testEventId(block: number, hash: string, logIndex: number): string {
