@@ -5,6 +5,7 @@ import {queryOne} from '../metrics/sql-values'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
+import {runFromVoterTallies} from './from-tallies'
 import {type InputCache, type InputProvenance, type MetricRecord, prepareInputs, runMeasurement, type Measurement, toRecords} from './measurement'
 import {planSuite, type PlanOptions} from './plan'
 import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
@@ -55,7 +56,8 @@ export async function computeSuite(
       results.lorenz.push(...lorenzRecords(m, curve, provenance.digest))
       continue
     }
-    const {records, provenance} = await runMeasurement(conn, m, inputFromBlock, cache)
+    // Repeat voters and delegate activity at the head: from the sync's voter tallies, not a million votes.
+    const {records, provenance} = (await runFromVoterTallies(conn, m, inputFromBlock, cache)) ?? (await runMeasurement(conn, m, inputFromBlock, cache))
     results.metrics.push(...records)
     if (tableDue(m)) results.fairness.push(...(await fairnessTable(conn, m, provenance.digest)))
   }

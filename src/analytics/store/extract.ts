@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {applyTransfersAbove} from './balances'
 import {addVotesAbove} from './head-digests'
+import {addVoterTalliesAbove} from './voter-tallies'
 import {TYPED_TABLES, type TypedColumn, type TypedTable} from './schema'
 
 /**
@@ -54,5 +55,6 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
   // Derived state follows the typed rows it is derived from, in the same transaction (balances.ts).
   await applyTransfersAbove(conn, cut, 1)
   await addVotesAbove(conn, cut, 1)
+  await addVoterTalliesAbove(conn, cut, 1)
   return counts
 }

@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
 import {HEAD_DIGEST_DDL} from './head-digests'
 import {PROPOSAL_SNAPSHOT_DDL, PROPOSAL_SNAPSHOT_TABLES} from './proposal-snapshots'
+import {VOTER_TALLY_DDL, VOTER_TALLY_TABLES} from './voter-tallies'
 
 /**
  * The analytics mirror in DuckDB: `audit_event` copied from Postgres, typed tables extracted from it during the
@@ -153,8 +154,8 @@ export function typedTableDdl(t: TypedTable): string {
 /** Every table whose rows come from blocks: what a rollback deletes from. */
 export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.map((t) => t.name), 'oversized_amount']
 
-/** Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, head-digests.ts). */
-export const DERIVED_TABLES: readonly string[] = ['balance_state', 'head_digest']
+/** Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, head-digests.ts, voter-tallies.ts). */
+export const DERIVED_TABLES: readonly string[] = ['balance_state', 'head_digest', ...VOTER_TALLY_TABLES]
 
 /**
  * Caches of final answers computed by the jobs (proposal-snapshots.ts): unlike derived tables they depend on which
@@ -169,6 +170,7 @@ export const SCHEMA_DDL: readonly string[] = [
   SYNC_STATE_DDL,
   BALANCE_STATE_DDL,
   HEAD_DIGEST_DDL,
+  ...VOTER_TALLY_DDL,
   ...PROPOSAL_SNAPSHOT_DDL,
 ]
 

@@ -7,6 +7,7 @@ import {applyTransfersAbove} from './balances'
 import {extractTyped} from './extract'
 import {addVotesAbove, initHeadDigests} from './head-digests'
 import {dropProposalSnapshotsAbove} from './proposal-snapshots'
+import {addVoterTalliesAbove, initVoterTallies} from './voter-tallies'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
 import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, MIRROR_TABLES, SCHEMA_VERSION} from './schema'
 
@@ -100,6 +101,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     })
     // Before the rollback step, which keeps the head digests in step from there (head-digests.ts).
     await initHeadDigests(conn)
+    await initVoterTallies(conn)
     const droppedUnfinalized = await deleteAbove(conn, cut)
     const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
     if (loaded !== pulled) throw new Error(`sync: Postgres sent ${pulled} rows but DuckDB read ${loaded} from the CSV`)
@@ -163,6 +165,7 @@ async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number>
   // Derived balances forget the transfers about to go (extractTyped adds the new ones back): balances.ts.
   await applyTransfersAbove(conn, cut, -1)
   await addVotesAbove(conn, cut, -1)
+  await addVoterTalliesAbove(conn, cut, -1)
   await dropProposalSnapshotsAbove(conn, cut)
   let dropped = 0
   for (const table of MIRROR_TABLES) {

@@ -1,0 +1,98 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+
+/**
+ * Who voted on how many proposals, per governor, kept current by the sync, so that a refresh at the head answers the
+ * governor-wide participation metrics (repeat voters, delegate activity: metrics/participation.ts) from ~50,000
+ * voters instead of materializing and grouping every vote again (a million at the benchmark's size: 1–2 s a
+ * refresh).
+ *
+ * Over the rows VOTES_ALL has with no block bound (every mirrored vote_cast row of the governor):
+ *  - voter_tally(governor, voter, proposals): per voter, the number of distinct proposals it voted on;
+ *  - governor_tally(governor, proposals): the number of distinct proposals with at least one vote.
+ * A voter or governor without votes has no row, as in a mirror rebuilt from scratch (the sync tests compare the two:
+ * both are derived tables of mirrorDigest).
+ *
+ * How they follow the rows: the sync adds and removes vote_cast rows above a cut only (new blocks, or a rollback of
+ * unfinalized ones). A (proposal, voter) pair counts once however many rows it has (a governor that allowed a second
+ * vote, or a re-emitted event), so what changes the tallies is a pair FRESH above the cut: present above it and absent
+ * at or below it; likewise a proposal whose votes all lie above the cut. The sync adds the fresh pairs after it
+ * extracts new rows (sign 1) and subtracts them before a rollback deletes rows (sign -1), in its transaction, at the
+ * same points as the head digests (head-digests.ts).
+ */
+export const VOTER_TALLY_DDL: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS voter_tally (governor VARCHAR NOT NULL, voter VARCHAR NOT NULL, proposals BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS governor_tally (governor VARCHAR NOT NULL, proposals BIGINT NOT NULL)`,
+]
+
+export const VOTER_TALLY_TABLES: readonly string[] = ['voter_tally', 'governor_tally']
+
+/** (governor, proposal_id, voter) pairs with a vote_cast row above $cut and none at or below it. */
+const FRESH_PAIRS = `
+SELECT DISTINCT n.governor, n.proposal_id, n.voter FROM vote_cast n
+WHERE n.block_number > $cut AND NOT EXISTS (
+  SELECT 1 FROM vote_cast o
+  WHERE o.governor = n.governor AND o.proposal_id = n.proposal_id AND o.voter = n.voter AND o.block_number <= $cut)`
+
+/** (governor, proposal_id) with votes above $cut and none at or below it. */
+const FRESH_PROPOSALS = `
+SELECT DISTINCT n.governor, n.proposal_id FROM vote_cast n
+WHERE n.block_number > $cut AND NOT EXISTS (
+  SELECT 1 FROM vote_cast o WHERE o.governor = n.governor AND o.proposal_id = n.proposal_id AND o.block_number <= $cut)`
+
+/** ± the fresh pairs and proposals above `cut`: 1 after new rows are extracted, -1 before a rollback deletes them. */
+export async function addVoterTalliesAbove(conn: DuckDBConnection, cut: number, sign: 1 | -1): Promise<void> {
+  await addDelta(conn, 'voter_tally', ['governor', 'voter'], `SELECT governor, voter, count(*) * $sign AS d FROM (${FRESH_PAIRS}) GROUP BY governor, voter`, {cut, sign})
+  await addDelta(conn, 'governor_tally', ['governor'], `SELECT governor, count(*) * $sign AS d FROM (${FRESH_PROPOSALS}) GROUP BY governor`, {cut, sign})
+}
+
+/** Adds the delta rows (keys..., d) to `table`'s proposals column; rows that reach 0 go. */
+async function addDelta(conn: DuckDBConnection, table: string, keys: readonly string[], delta: string, params: Record<string, number>): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE tally_delta AS ${delta}`, params)
+  const on = keys.map((k) => `t.${k} = x.${k}`).join(' AND ')
+  await conn.run(`UPDATE ${table} t SET proposals = t.proposals + x.d FROM tally_delta x WHERE ${on}`)
+  await conn.run(
+    `INSERT INTO ${table} SELECT ${keys.map((k) => `x.${k}`).join(', ')}, x.d FROM tally_delta x
+     WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE ${on})`,
+  )
+  await conn.run(`DELETE FROM ${table} WHERE proposals = 0`)
+  await conn.run(`DROP TABLE tally_delta`)
+}
+
+/**
+ * Computes the tallies from scratch when they hold nothing while the mirror holds votes (a rebuild, or a mirror made
+ * before the tables existed). Inside the sync's transaction, before its rollback step, as initHeadDigests.
+ */
+export async function initVoterTallies(conn: DuckDBConnection): Promise<void> {
+  const r = await conn.runAndReadAll(`SELECT (SELECT count(*) FROM governor_tally) AS kept, (SELECT count(*) FROM vote_cast) AS votes`)
+  const row = r.getRowObjectsJson()[0]
+  if (Number(row?.kept) > 0 || Number(row?.votes) === 0) return
+  await addVoterTalliesAbove(conn, -1, 1)
+}
+
+/**
+ * REPEAT_VOTERS_SQL (metrics/participation.ts) over VOTES_ALL of $governor at the head, from the tallies: the same
+ * columns and types. Parameters: $governor, $min_proposals.
+ */
+export const REPEAT_VOTERS_FROM_TALLIES_SQL = `
+SELECT
+  (SELECT coalesce(max(proposals), 0) FROM governor_tally WHERE governor = $governor) AS proposals,
+  count(*) AS voters,
+  count(*) FILTER (WHERE proposals >= $min_proposals) AS repeat_voters,
+  CASE WHEN count(*) > 0 THEN (count(*) FILTER (WHERE proposals >= $min_proposals))::DOUBLE / count(*) END
+    AS repeat_voter_share
+FROM voter_tally WHERE governor = $governor
+`
+
+/**
+ * DELEGATE_ACTIVITY_SQL over the caller's `dist` and VOTES_ALL of $governor at the head, from the tallies: a delegate
+ * is active when it has a voter_tally row (it cast at least one vote). Parameter: $governor.
+ */
+export const DELEGATE_ACTIVITY_FROM_TALLIES_SQL = `
+WITH voters AS (SELECT voter FROM voter_tally WHERE governor = $governor)
+SELECT
+  count(*) AS delegates,
+  count(*) FILTER (WHERE d.entity IN (SELECT voter FROM voters)) AS active_delegates,
+  CASE WHEN count(*) > 0 THEN (count(*) FILTER (WHERE d.entity IN (SELECT voter FROM voters)))::DOUBLE / count(*) END
+    AS delegate_activity
+FROM dist d WHERE d.w > 0
+`
