@@ -5,7 +5,7 @@ import { CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_SQL } from './groupe
 import { PARTICIPATION_SQL } from './participation'
 import { queryOne, queryRows } from './sql-values'
 import { sameRow } from './test-compare'
-import { loadTable, openTestDb, type TestDb } from './test-fixtures'
+import { loadTable, onPath, openTestDb, withPathColumn, type TestDb } from './test-fixtures'
 
 const weight = fc.oneof(
   fc.constant(0n),
@@ -55,28 +55,57 @@ describe('grouped metric queries equal the single-distribution queries, group by
     )
   }), 60_000)
 
+  // Amounts of real tokens (the HUGEINT fast path) and near the HUGEINT limit (the BIGNUM path): one query
+  // usually mixes groups of both paths. The path of each group must be the one its single query takes.
+  const amount = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 100n }), fc.bigInt({ min: 0n, max: 10n ** 24n }),
+    fc.bigInt({ min: 2n ** 124n, max: 2n ** 127n - 1n }))
+  const voteRows = fc.array(fc.record({ g: group, voter: fc.constantFrom('a', 'b', 'c', 'd', 'e'), support: fc.constantFrom(0, 1, 2, 3), weight: amount }), { maxLength: 30 })
+  const keyFigures = fc.array(fc.record({ supply: fc.oneof(amount, fc.constant(2n ** 130n)), quorum: fc.oneof(amount, fc.constant(2n ** 130n)) }),
+    { minLength: KEYS.length, maxLength: KEYS.length })
+  type VoteRow = { g: string; voter: string; support: number; weight: bigint }
+  async function loadGroups(db: TestDb, votes: readonly VoteRow[], figures: readonly { supply: bigint; quorum: bigint }[]) {
+    const keys = KEYS.map((g, i) => [g, figures[i]!.supply.toString(), figures[i]!.quorum.toString()] as const)
+    await loadTable(db.conn, 'group_keys', [['g', 'VARCHAR'], ['supply', 'VARCHAR'], ['quorum', 'VARCHAR']], keys)
+    await loadTable(db.conn, 'group_votes', [['g', 'VARCHAR'], ['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
+      votes.map((v) => [v.g, v.voter, v.support, v.weight]))
+    return keys
+  }
+
   it('participation', () => withOwnDb(async (db) => {
-    const amount = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 100n }), fc.bigInt({ min: 0n, max: 10n ** 24n }))
+    const runs = { mixed: 0 }
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.record({ g: group, voter: fc.constantFrom('a', 'b', 'c', 'd', 'e'), support: fc.constantFrom(0, 1, 2, 3), weight: amount }), { maxLength: 30 }),
-        fc.array(fc.record({ supply: amount, quorum: amount }), { minLength: KEYS.length, maxLength: KEYS.length }),
-        async (votes, figures) => {
-          const keys = KEYS.map((g, i) => [g, figures[i]!.supply.toString(), figures[i]!.quorum.toString()] as const)
-          await loadTable(db.conn, 'group_keys', [['g', 'VARCHAR'], ['supply', 'VARCHAR'], ['quorum', 'VARCHAR']], keys)
-          await loadTable(db.conn, 'group_votes', [['g', 'VARCHAR'], ['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
-            votes.map((v) => [v.g, v.voter, v.support, v.weight]))
-          const grouped = await queryRows(db.conn, PARTICIPATION_BY_GROUP_SQL)
-          expect(grouped.map((r) => r.g)).toEqual(KEYS)
-          for (const [i, row] of grouped.entries()) {
-            await loadTable(db.conn, 'votes', [['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
-              votes.filter((v) => v.g === row.g).map((v) => [v.voter, v.support, v.weight]))
-            const single = await queryOne(db.conn, PARTICIPATION_SQL, { supply: keys[i]![1], quorum: keys[i]![2] })
-            expect(sameRow(row, single)).toEqual([])
-          }
-        },
-      ),
+      fc.asyncProperty(voteRows, keyFigures, async (votes, figures) => {
+        const keys = await loadGroups(db, votes, figures)
+        const grouped = await queryRows(db.conn, withPathColumn(PARTICIPATION_BY_GROUP_SQL))
+        expect(grouped.map((r) => r.g)).toEqual(KEYS)
+        for (const [i, row] of grouped.entries()) {
+          await loadTable(db.conn, 'votes', [['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
+            votes.filter((v) => v.g === row.g).map((v) => [v.voter, v.support, v.weight]))
+          const single = await queryOne(db.conn, withPathColumn(PARTICIPATION_SQL), { supply: keys[i]![1], quorum: keys[i]![2] })
+          expect(sameRow(row, single)).toEqual([])
+        }
+        const paths = new Set(grouped.map((r) => r.path))
+        if (paths.size > 1) runs.mixed++
+      }),
       { numRuns: 120, ...PER_RUN },
+    )
+    expect(runs.mixed).toBeGreaterThan(30)
+  }), 60_000)
+
+  it('participation: both paths return identical rows where both apply', () => withOwnDb(async (db) => {
+    const small = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 100n }), fc.bigInt({ min: 0n, max: 2n ** 100n }))
+    const rows = fc.array(fc.record({ g: group, voter: fc.constantFrom('a', 'b', 'c', 'd', 'e'), support: fc.constantFrom(0, 1, 2, 3), weight: small }), { maxLength: 30 })
+    const figures = fc.array(fc.record({ supply: small, quorum: small }), { minLength: KEYS.length, maxLength: KEYS.length })
+    await fc.assert(
+      fc.asyncProperty(rows, figures, async (votes, fs) => {
+        await loadGroups(db, votes, fs)
+        const fast = await queryRows(db.conn, withPathColumn(onPath(PARTICIPATION_BY_GROUP_SQL, 'fast')))
+        const wide = await queryRows(db.conn, withPathColumn(onPath(PARTICIPATION_BY_GROUP_SQL, 'wide')))
+        expect(fast.map((r) => r.path)).toEqual(KEYS.map(() => 'fast'))
+        expect(wide.map((r) => r.path)).toEqual(KEYS.map(() => 'wide'))
+        expect(fast.map((r) => ({ ...r, path: 'either' }))).toStrictEqual(wide.map((r) => ({ ...r, path: 'either' })))
+      }),
+      { numRuns: 80, ...PER_RUN },
     )
   }), 60_000)
 })

@@ -8,6 +8,8 @@
  * grouped.test.ts check, group by group, that they return exactly what the single-distribution queries return
  * (exact columns equal, DOUBLE columns to the last few ulps: fsum may add in another order). Those single queries
  * stay the definitions: the reproduce command exports them, and a value computed here must be recomputable there.
+ * Both take the same HUGEINT fast path per group (FAST_PATH, PARTICIPATION_FAST_PATH) and the exact BIGNUM path
+ * otherwise, so one query can mix groups of both paths; every group's row comes from exactly one of them.
  *
  * Inputs, defined by the caller:
  *   group_keys(g VARCHAR[, supply VARCHAR, quorum VARCHAR])  one row per group to measure, including groups
@@ -17,6 +19,7 @@
  * Output: one row per group_keys row, with `g` and the single query's columns.
  */
 import { CONCENTRATION_COLUMNS, concentrationAggregates, FAST_PATH, HUGEINT_MAX } from './concentration'
+import { PARTICIPATION_FAST_PATH, participationColumns, PIVOTAL_IF } from './participation'
 
 /**
  * concentrationSqlOver (concentration.ts) per group, over `distSelect` (constant SQL producing (g, entity, w)) or
@@ -76,55 +79,72 @@ ORDER BY t.g
 /** CONCENTRATION_SQL per group over the caller's group_dist. */
 export const CONCENTRATION_BY_GROUP_SQL = concentrationByGroupSqlOver()
 
-/** PARTICIPATION_SQL per group; each group's $supply and $quorum come from group_keys(g, supply, quorum). */
-export const PARTICIPATION_BY_GROUP_SQL = `
-WITH v AS (
-  SELECT g, voter, support, sum(weight::BIGNUM) AS w FROM group_votes WHERE support IN (0, 1, 2) GROUP BY g, voter, support
-),
-tally AS (
+/** Per-path CTEs of PARTICIPATION_BY_GROUP_SQL: PARTICIPATION_SQL's, partitioned and grouped by g. */
+const participationPathByGroup = (path: 'fast' | 'wide') => {
+  const zero = path === 'fast' ? '0::HUGEINT' : '0::BIGNUM'
+  const quorum = path === 'fast' ? 'x.quorum_h' : 'x.quorum'
+  return `tally_${path} AS (
   SELECT
-    k.g,
-    coalesce(sum(v.w) FILTER (WHERE v.support = 1), 0::BIGNUM) AS for_votes,
-    coalesce(sum(v.w) FILTER (WHERE v.support = 0), 0::BIGNUM) AS against_votes,
-    coalesce(sum(v.w) FILTER (WHERE v.support = 2), 0::BIGNUM) AS abstain_votes,
+    x.g,
+    coalesce(sum(v.w) FILTER (WHERE v.support = 1), ${zero}) AS for_votes,
+    coalesce(sum(v.w) FILTER (WHERE v.support = 0), ${zero}) AS against_votes,
+    coalesce(sum(v.w) FILTER (WHERE v.support = 2), ${zero}) AS abstain_votes,
     count(DISTINCT v.voter) AS unique_voters
-  FROM group_keys k LEFT JOIN v ON v.g = k.g GROUP BY k.g
+  FROM params x LEFT JOIN v_${path} v ON v.g = x.g
+  WHERE ${path === 'fast' ? 'x.fast' : 'NOT x.fast'}
+  GROUP BY x.g
 ),
-outcome AS (
-  SELECT t.*, p.supply, p.quorum,
+outcome_${path} AS (
+  SELECT t.*, x.supply, ${quorum} AS quorum,
     t.for_votes > t.against_votes AS vote_succeeded,
-    t.for_votes + t.abstain_votes >= p.quorum AS quorum_reached
-  FROM tally t JOIN (SELECT g, supply::BIGNUM AS supply, quorum::BIGNUM AS quorum FROM group_keys) p ON p.g = t.g
+    t.for_votes + t.abstain_votes >= ${quorum} AS quorum_reached
+  FROM tally_${path} t JOIN params x ON x.g = t.g
 ),
-deciding AS (
+deciding_${path} AS (
   SELECT
     v.g,
     row_number() OVER (PARTITION BY v.g ORDER BY v.w DESC, v.voter ASC) AS k,
     sum(v.w) OVER (PARTITION BY v.g ORDER BY v.w DESC, v.voter ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS removed
-  FROM v JOIN outcome o ON o.g = v.g
+  FROM v_${path} v JOIN outcome_${path} o ON o.g = v.g
   WHERE v.support = CASE WHEN o.vote_succeeded AND o.quorum_reached THEN 1 ELSE 0 END
 ),
-pivotal AS (
-  SELECT o.g, min(d.k) FILTER (WHERE CASE
-      WHEN o.vote_succeeded AND o.quorum_reached
-        THEN o.for_votes - d.removed <= o.against_votes OR o.for_votes - d.removed + o.abstain_votes < o.quorum
-      ELSE o.quorum_reached AND o.for_votes > o.against_votes - d.removed
-    END) AS pivotality
-  FROM outcome o LEFT JOIN deciding d ON d.g = o.g
+pivotal_${path} AS (
+  SELECT o.g, min(d.k) FILTER (WHERE ${PIVOTAL_IF}) AS pivotality
+  FROM outcome_${path} o LEFT JOIN deciding_${path} d ON d.g = o.g
   GROUP BY o.g
-)
-SELECT
-  o.g,
-  o.for_votes::VARCHAR AS for_votes,
-  o.against_votes::VARCHAR AS against_votes,
-  o.abstain_votes::VARCHAR AS abstain_votes,
-  o.unique_voters,
-  CASE WHEN o.supply > 0
-    THEN (o.for_votes + o.against_votes + o.abstain_votes)::DOUBLE / o.supply::DOUBLE END AS turnout,
-  o.quorum_reached,
-  o.vote_succeeded,
-  o.vote_succeeded AND o.quorum_reached AS succeeded,
-  p.pivotality
-FROM outcome o JOIN pivotal p ON p.g = o.g
-ORDER BY o.g
+),
+result_${path} AS (
+  SELECT
+    o.g,
+${participationColumns(path)}
+  FROM outcome_${path} o JOIN pivotal_${path} pv ON pv.g = o.g
+)`
+}
+
+/**
+ * PARTICIPATION_SQL per group; each group's $supply and $quorum come from group_keys(g, supply, quorum). Each group
+ * takes its own path (PARTICIPATION_FAST_PATH over its own rows and quorum): groups of both kinds can be mixed in
+ * one query, and a group's row comes from exactly one of the two UNION ALL branches.
+ */
+export const PARTICIPATION_BY_GROUP_SQL = `
+WITH params AS (
+  SELECT k.g, k.supply::BIGNUM AS supply, k.quorum::BIGNUM AS quorum, TRY_CAST(k.quorum AS HUGEINT) AS quorum_h,
+    ${PARTICIPATION_FAST_PATH('coalesce(s.weights, 0)', 'k.quorum')} AS fast
+  FROM group_keys k
+  LEFT JOIN (SELECT g, sum(abs(weight::DOUBLE)) AS weights FROM group_votes WHERE support IN (0, 1, 2) GROUP BY g) s ON s.g = k.g
+),
+v_fast AS (
+  SELECT g, voter, support, sum(weight) AS w FROM group_votes
+  WHERE support IN (0, 1, 2) AND g IN (SELECT g FROM params WHERE fast) GROUP BY g, voter, support
+),
+v_wide AS (
+  SELECT g, voter, support, sum(weight::BIGNUM) AS w FROM group_votes
+  WHERE support IN (0, 1, 2) AND g IN (SELECT g FROM params WHERE NOT fast) GROUP BY g, voter, support
+),
+${participationPathByGroup('fast')},
+${participationPathByGroup('wide')}
+SELECT * FROM result_fast
+UNION ALL
+SELECT * FROM result_wide
+ORDER BY g
 `

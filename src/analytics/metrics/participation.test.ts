@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { loadTable, openTestDb, type TestDb } from './test-fixtures'
-import { runParticipation, runRepeatVoters } from './participation'
+import { loadTable, onPath, openTestDb, withPathColumn, type TestDb } from './test-fixtures'
+import { PARTICIPATION_SQL, runParticipation, runRepeatVoters } from './participation'
+import { queryRows } from './sql-values'
 import { participationRef, repeatVotersRef, type VoteRecord } from './reference-fairness'
 import { differences } from './test-compare'
 
@@ -20,6 +21,13 @@ async function participation(votes: readonly VoteRecord[], supply: bigint, quoru
 }
 
 const vote = (voter: string, support: number, weight: number): VoteRecord => ({ voter, support, weight: BigInt(weight) })
+
+/** Which path PARTICIPATION_SQL took over the loaded `votes` (and that exactly one path returned a row). */
+async function pathTaken(supply: bigint, quorum: bigint): Promise<string> {
+  const rows = await queryRows(db.conn, withPathColumn(PARTICIPATION_SQL), { supply: supply.toString(), quorum: quorum.toString() })
+  expect(rows).toHaveLength(1)
+  return String(rows[0]!.path)
+}
 
 describe('participation: hand-worked examples', () => {
   it('a proposal carried by its largest voter', async () => {
@@ -73,6 +81,47 @@ describe('participation: hand-worked examples', () => {
   })
 })
 
+describe('participation: the HUGEINT fast path and the exact BIGNUM path', () => {
+  const e18 = 10n ** 18n
+  it('takes the fast path for real amounts, the wide one when a sum or the quorum could leave HUGEINT', async () => {
+    const real = [{ voter: 'a', support: FOR, weight: 2n ** 100n }, { voter: 'b', support: AGAINST, weight: 2n ** 99n }]
+    await participation(real, 10n ** 9n * e18, 2n ** 100n)
+    expect(await pathTaken(10n ** 9n * e18, 2n ** 100n)).toBe('fast')
+    // 2·Σ|weight| + quorum = 2^124 + 2^122 ≈ 2.7e37: still fast, with every sum exact
+    const near = [{ voter: 'a', support: FOR, weight: 2n ** 122n }, { voter: 'b', support: AGAINST, weight: 2n ** 122n - 1n }]
+    expect(differences(await participation(near, 2n ** 126n, 2n ** 122n), participationRef(near, 2n ** 126n, 2n ** 122n))).toEqual([])
+    expect(await pathTaken(2n ** 126n, 2n ** 122n)).toBe('fast')
+    // 2·2^124 = 2^125 > 4.2e37: wide
+    const big = [{ voter: 'a', support: FOR, weight: 2n ** 124n }]
+    await participation(big, 2n ** 126n, 0n)
+    expect(await pathTaken(2n ** 126n, 0n)).toBe('wide')
+    // small votes, but a quorum near or beyond the HUGEINT range: wide (and still exact)
+    await participation(real, 2n ** 130n, 2n ** 126n)
+    expect(await pathTaken(2n ** 130n, 2n ** 126n)).toBe('wide')
+    for (const quorum of [2n ** 126n, 2n ** 130n, 2n ** 100n + 2n ** 99n, 2n ** 100n + 2n ** 99n + 1n]) {
+      expect(differences(await participation(real, 2n ** 130n, quorum), participationRef(real, 2n ** 130n, quorum))).toEqual([])
+    }
+    // ignored rows (support 3) do not count toward the bound
+    await participation([...real, { voter: 'c', support: 3, weight: 2n ** 126n }], 2n ** 101n, 0n)
+    expect(await pathTaken(2n ** 101n, 0n)).toBe('fast')
+    await participation([], 0n, 0n)
+    expect(await pathTaken(0n, 0n)).toBe('fast')
+  })
+
+  it('tallies beyond the HUGEINT range stay exact (a HUGEINT sum would overflow)', async () => {
+    const h = 2n ** 126n
+    const votes = [
+      { voter: 'a', support: FOR, weight: h + 3n }, { voter: 'b', support: FOR, weight: h + 1n }, { voter: 'c', support: FOR, weight: h },
+      { voter: 'd', support: AGAINST, weight: h + 2n }, { voter: 'e', support: AGAINST, weight: h + 2n }, { voter: 'f', support: ABSTAIN, weight: h },
+    ]
+    const r = await participation(votes, 2n ** 130n, 2n ** 120n)
+    expect(await pathTaken(2n ** 130n, 2n ** 120n)).toBe('wide')
+    // for 3·2^126 + 4 > against 2^127 + 4; without a (2^126 + 3) it is 2^127 + 1 <= 2^127 + 4: pivotality 1
+    expect(r).toMatchObject({ forVotes: (3n * h + 4n).toString(), againstVotes: (2n * h + 4n).toString(), succeeded: true, pivotality: 1 })
+    expect(differences(r, participationRef(votes, 2n ** 130n, 2n ** 120n))).toEqual([])
+  })
+})
+
 describe('repeat voters', () => {
   it('voters in at least two proposals', async () => {
     const rows = [['p1', 'a'], ['p2', 'a'], ['p1', 'b'], ['p1', 'b'], ['p3', 'c'], ['p2', 'c'], ['p3', 'd']]
@@ -110,6 +159,49 @@ describe('participation: SQL equals the reference on random votes', () => {
           expect(differences(actual, participationRef(vs, supply, quorum))).toEqual([])
         }),
       { numRuns: 300 },
+    )
+  })
+
+  it('on the wide path: weights, supply and quorum near or beyond the HUGEINT range', async () => {
+    const huge = fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 5n }), fc.bigInt({ min: 2n ** 124n, max: 2n ** 127n - 1n }),
+      fc.constantFrom(2n ** 126n, 2n ** 126n + 1n, 2n ** 127n - 1n))
+    const bigVotes = fc.array(fc.record({ voter: fc.stringMatching(/^0x[0-9a-f]{1,2}$/), support: fc.integer({ min: 0, max: 3 }), weight: huge }), { maxLength: 20 })
+    let wide = 0
+    await fc.assert(
+      fc.asyncProperty(bigVotes, fc.bigInt({ min: 0n, max: 2n ** 130n }), fc.double({ min: 0, max: 1.2, noNaN: true }),
+        async (vs, extraSupply, quorumFraction) => {
+          const cast = vs.filter((v) => v.support <= 2).reduce((a, v) => a + v.weight, 0n)
+          const supply = cast + extraSupply
+          const quorum = (cast * BigInt(Math.round(quorumFraction * 1000))) / 1000n
+          const actual = await participation(vs, supply, quorum)
+          expect(differences(actual, participationRef(vs, supply, quorum))).toEqual([])
+          if ((await pathTaken(supply, quorum)) === 'wide') wide++
+        }),
+      { numRuns: 150 },
+    )
+    expect(wide).toBeGreaterThan(75)
+  })
+
+  it('both paths return identical rows where both apply (turnout to the last bit)', async () => {
+    // weights up to ~2^100, some a 53-bit mantissa followed by exactly half an ulp (a DOUBLE rounding tie) or a hair more
+    const tieish = fc.tuple(fc.bigInt({ min: 2n ** 52n, max: 2n ** 53n - 1n }), fc.integer({ min: 12, max: 47 }), fc.bigInt({ min: 0n, max: 1n }))
+      .map(([m, shift, low]) => (m << BigInt(shift)) | (1n << BigInt(shift - 1)) | low)
+    const w = fc.oneof(weight, tieish)
+    const vs = fc.array(fc.record({ voter: fc.stringMatching(/^0x[0-9a-f]{1,2}$/), support: fc.integer({ min: 0, max: 3 }), weight: w }), { maxLength: 30 })
+    const supply = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 102n }), tieish)
+    await fc.assert(
+      fc.asyncProperty(vs, supply, fc.bigInt({ min: 0n, max: 2n ** 101n }), async (votes, s, q) => {
+        await loadTable(db.conn, 'votes', [['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
+          votes.map((v) => [v.voter, v.support, v.weight]))
+        const params = { supply: s.toString(), quorum: q.toString() }
+        const fast = await queryRows(db.conn, withPathColumn(onPath(PARTICIPATION_SQL, 'fast')), params)
+        const wide = await queryRows(db.conn, withPathColumn(onPath(PARTICIPATION_SQL, 'wide')), params)
+        expect([fast[0]?.path, wide[0]?.path]).toEqual(['fast', 'wide'])
+        expect({ ...fast[0], path: 'either' }).toStrictEqual({ ...wide[0], path: 'either' })
+        const { path: _path, ...row } = fast[0]!
+        expect(await queryRows(db.conn, PARTICIPATION_SQL, params)).toStrictEqual([row])
+      }),
+      { numRuns: 150 },
     )
   })
 

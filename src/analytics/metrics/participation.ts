@@ -30,8 +30,15 @@
  *   participation.repeat_voters       number of voters who voted in >= 2 proposals of the set ($min_proposals)
  *   participation.repeat_voter_share  repeat voters / all distinct voters; NULL without voters
  *
- * Exactness: tallies and cumulative sums are BIGNUM (exact); outcome and pivotality are exact comparisons;
- * turnout is one DOUBLE division of exact amounts.
+ * Exactness: tallies, per-voter sums and the cumulative sums of the deciding side are exact; outcome and pivotality
+ * are exact integer comparisons; turnout is the DOUBLE division of the exact sum by the exact supply, each converted
+ * by BIGNUM's cast to DOUBLE (note: that cast, like HUGEINT's, is not always correctly rounded; it can be one ulp off
+ * the decimal text's conversion). The sums run in HUGEINT when 2·Σ|weight| + |quorum| < 2^125 (PARTICIPATION_FAST_PATH:
+ * any real token; BIGNUM arithmetic is several times slower), where no sum can reach HUGEINT's limit, and in BIGNUM
+ * (arbitrary precision) otherwise: UNION ALL branches of which exactly one has a row, with the same columns to the
+ * bit (the fast path's turnout numerator goes through BIGNUM). Plain `sum()` over HUGEINT is relied on only within
+ * that bound (cf. concentration.ts: in DuckDB 1.5 it can wrap around silently on overflow; its BIGNUM caveats apply
+ * here too, so the quorum reaches HUGEINT from its decimal text).
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
 import {
@@ -65,52 +72,101 @@ export interface RepeatVotersResult {
   repeatVoterShare: number | null
 }
 
-/** Parameters: $supply, $quorum (decimal strings). One row. */
-export const PARTICIPATION_SQL = `
-WITH v AS (
-  SELECT voter, support, sum(weight::BIGNUM) AS w FROM votes WHERE support IN (0, 1, 2) GROUP BY voter, support
-),
-tally AS (
-  SELECT
-    coalesce(sum(w) FILTER (WHERE support = 1), 0::BIGNUM) AS for_votes,
-    coalesce(sum(w) FILTER (WHERE support = 0), 0::BIGNUM) AS against_votes,
-    coalesce(sum(w) FILTER (WHERE support = 2), 0::BIGNUM) AS abstain_votes,
-    count(DISTINCT voter) AS unique_voters
-  FROM v
-),
-outcome AS (
-  SELECT t.*, p.supply, p.quorum,
-    t.for_votes > t.against_votes AS vote_succeeded,
-    t.for_votes + t.abstain_votes >= p.quorum AS quorum_reached
-  FROM tally t, (SELECT $supply::BIGNUM AS supply, $quorum::BIGNUM AS quorum) p
-),
-deciding AS (
-  SELECT
-    row_number() OVER (ORDER BY v.w DESC, v.voter ASC) AS k,
-    sum(v.w) OVER (ORDER BY v.w DESC, v.voter ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS removed
-  FROM v, outcome o
-  WHERE v.support = CASE WHEN o.vote_succeeded AND o.quorum_reached THEN 1 ELSE 0 END
-),
-pivotal AS (
-  SELECT min(d.k) FILTER (WHERE CASE
+/**
+ * Whether a proposal takes the HUGEINT fast path (participation's FAST_PATH, cf. concentration.ts): 2·S + |quorum|
+ * < 2^125, S = Σ |weight| over its counted rows, judged in DOUBLE with a wide margin (2^127 is HUGEINT's limit; the
+ * DOUBLE sum is off by far less than a factor of 4). Every sum of the fast path is bounded by S in absolute value
+ * (a per-voter sum, a tally, the removed prefix, for − removed + abstain) and quorum fits, so none can overflow.
+ * Real proposals (10^9 tokens in wei ~ 2^90) are far inside it. Never NULL: without a quorum the wide path runs.
+ */
+export const PARTICIPATION_FAST_PATH = (weightSum: string, quorum: string) =>
+  `coalesce(${weightSum} * 2 + abs(${quorum}::DOUBLE) < 4.2e37, false)`
+
+/**
+ * The pivotality filter over a deciding row `d` (k, removed) and its proposal's outcome `o`; the same text for both
+ * paths and for the grouped query (grouped.ts).
+ */
+export const PIVOTAL_IF = `CASE
       WHEN o.vote_succeeded AND o.quorum_reached
         THEN o.for_votes - d.removed <= o.against_votes OR o.for_votes - d.removed + o.abstain_votes < o.quorum
       ELSE o.quorum_reached AND o.for_votes > o.against_votes - d.removed
-    END) AS pivotality
-  FROM deciding d, outcome o
-)
-SELECT
-  o.for_votes::VARCHAR AS for_votes,
+    END`
+
+/**
+ * The result columns from an outcome `o` (tallies and quorum of the path's type, supply BIGNUM) and pivotality `pv`,
+ * shared with the grouped query. Exact integers leave as VARCHAR, so both paths have one row type; turnout's
+ * numerator reaches DOUBLE through BIGNUM on both paths, so the fast path rounds exactly as the wide one does.
+ */
+export const participationColumns = (path: 'fast' | 'wide') => `  o.for_votes::VARCHAR AS for_votes,
   o.against_votes::VARCHAR AS against_votes,
   o.abstain_votes::VARCHAR AS abstain_votes,
   o.unique_voters,
   CASE WHEN o.supply > 0
-    THEN (o.for_votes + o.against_votes + o.abstain_votes)::DOUBLE / o.supply::DOUBLE END AS turnout,
+    THEN (o.for_votes + o.against_votes + o.abstain_votes)${path === 'fast' ? '::BIGNUM' : ''}::DOUBLE / o.supply::DOUBLE END AS turnout,
   o.quorum_reached,
   o.vote_succeeded,
   o.vote_succeeded AND o.quorum_reached AS succeeded,
-  p.pivotality
-FROM outcome o, pivotal p
+  pv.pivotality`
+
+/** Per-path CTEs of PARTICIPATION_SQL: tally, outcome, deciding (ranked by w DESC, voter ASC), pivotal, result. */
+const participationPath = (path: 'fast' | 'wide') => {
+  const zero = path === 'fast' ? '0::HUGEINT' : '0::BIGNUM'
+  const quorum = path === 'fast' ? 'x.quorum_h' : 'x.quorum'
+  return `tally_${path} AS (
+  SELECT
+    coalesce(sum(w) FILTER (WHERE support = 1), ${zero}) AS for_votes,
+    coalesce(sum(w) FILTER (WHERE support = 0), ${zero}) AS against_votes,
+    coalesce(sum(w) FILTER (WHERE support = 2), ${zero}) AS abstain_votes,
+    count(DISTINCT voter) AS unique_voters
+  FROM v_${path}
+),
+outcome_${path} AS (
+  SELECT t.*, x.supply, ${quorum} AS quorum,
+    t.for_votes > t.against_votes AS vote_succeeded,
+    t.for_votes + t.abstain_votes >= ${quorum} AS quorum_reached
+  FROM tally_${path} t, params x
+  WHERE ${path === 'fast' ? 'x.fast' : 'NOT x.fast'}
+),
+deciding_${path} AS (
+  SELECT
+    row_number() OVER (ORDER BY v.w DESC, v.voter ASC) AS k,
+    sum(v.w) OVER (ORDER BY v.w DESC, v.voter ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS removed
+  FROM v_${path} v, outcome_${path} o
+  WHERE v.support = CASE WHEN o.vote_succeeded AND o.quorum_reached THEN 1 ELSE 0 END
+),
+pivotal_${path} AS (
+  SELECT min(d.k) FILTER (WHERE ${PIVOTAL_IF}) AS pivotality
+  FROM deciding_${path} d, outcome_${path} o
+),
+result_${path} AS (
+  SELECT
+${participationColumns(path)}
+  FROM outcome_${path} o, pivotal_${path} pv
+)`
+}
+
+/**
+ * Parameters: $supply, $quorum (decimal strings). One row. Two paths (UNION ALL, exactly one has a row): per-voter
+ * sums, tallies and the removed prefix in HUGEINT when PARTICIPATION_FAST_PATH holds, in BIGNUM otherwise.
+ */
+export const PARTICIPATION_SQL = `
+WITH params AS (
+  SELECT $supply::BIGNUM AS supply, $quorum::BIGNUM AS quorum, TRY_CAST($quorum AS HUGEINT) AS quorum_h,
+    ${PARTICIPATION_FAST_PATH('(SELECT coalesce(sum(abs(weight::DOUBLE)), 0) FROM votes WHERE support IN (0, 1, 2))', '$quorum')} AS fast
+),
+v_fast AS (
+  SELECT voter, support, sum(weight) AS w FROM votes
+  WHERE support IN (0, 1, 2) AND (SELECT fast FROM params) GROUP BY voter, support
+),
+v_wide AS (
+  SELECT voter, support, sum(weight::BIGNUM) AS w FROM votes
+  WHERE support IN (0, 1, 2) AND NOT (SELECT fast FROM params) GROUP BY voter, support
+),
+${participationPath('fast')},
+${participationPath('wide')}
+SELECT * FROM result_fast
+UNION ALL
+SELECT * FROM result_wide
 `
 
 /** Parameter: $min_proposals (integer >= 1). One row. */

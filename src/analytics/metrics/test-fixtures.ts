@@ -55,3 +55,21 @@ export function loadDist(conn: DuckDBConnection, entries: readonly { entity: str
 export function loadWeights(conn: DuckDBConnection, weights: readonly bigint[]): Promise<void> {
   return loadDist(conn, weights.map((w, i) => ({ entity: `e${i}`, w })))
 }
+
+const BOTH_PATHS = 'SELECT * FROM result_fast\nUNION ALL\nSELECT * FROM result_wide'
+const FAST_BOUND = '< 4.2e37, false)'
+
+function replaceOnce(sql: string, from: string, to: string): string {
+  if (sql.split(from).length !== 2) throw new Error(`test SQL variant: expected exactly one ${JSON.stringify(from)}`)
+  return sql.replace(from, () => to)
+}
+
+/** A participation query (PARTICIPATION_SQL or its grouped twin) with a `path` column: 'fast' or 'wide'. */
+export function withPathColumn(sql: string): string {
+  return replaceOnce(sql, BOTH_PATHS, "SELECT 'fast' AS path, * FROM result_fast\nUNION ALL\nSELECT 'wide' AS path, * FROM result_wide")
+}
+
+/** A participation query forced onto one path (forcing 'fast' is sound only where no HUGEINT sum can overflow). */
+export function onPath(sql: string, path: 'fast' | 'wide'): string {
+  return replaceOnce(sql, FAST_BOUND, path === 'fast' ? '< 1e308, false)' : '< 0, false)')
+}
