@@ -6,7 +6,7 @@ import {INPUT_DIGEST_SQL} from '../store/input-digest'
 import {materializeInputWithKeptDigest} from '../store/routes'
 
 /** Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones. */
-export const JOB_VERSION = 'deai-lens-analytics/3'
+export const JOB_VERSION = 'deai-lens-analytics/4'
 
 export type ScopeKind = 'token' | 'governor' | 'proposal' | 'model' | 'protocol'
 
