@@ -1,6 +1,6 @@
 import {gunzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
-import {compress, isCompressible, negotiateEncoding, varyOnAcceptEncoding} from './compression'
+import {compress, compressionPlugin, isCompressible, negotiateEncoding, varyOnAcceptEncoding} from './compression'
 
 describe('Accept-Encoding negotiation', () => {
   it.each([
@@ -103,5 +103,48 @@ describe('compress', () => {
     expect(a.length).toBeLessThan(body.length / 3)
     expect(a.byteOffset).toBe(0)
     expect(a.buffer.byteLength).toBe(a.length)
+  })
+})
+
+describe('the plugin, for a body of undeclared length (streamed)', () => {
+  /** What the plugin sends for `body` streamed without Content-Length to a client sending `acceptEncoding`. */
+  async function sent(body: Buffer, acceptEncoding: string): Promise<Response> {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(body.subarray(0, 10))
+        controller.enqueue(body.subarray(10))
+        controller.close()
+      },
+    })
+    const response = new Response(stream, {headers: {'content-type': 'application/json'}})
+    expect(response.headers.get('content-length')).toBeNull()
+    let out = response
+    const onResponse = compressionPlugin({minBytes: 1024}).onResponse as (payload: unknown) => Promise<void>
+    await onResponse({
+      request: new Request('http://api.test/graphql', {method: 'POST', headers: {'accept-encoding': acceptEncoding}}),
+      response,
+      serverContext: {},
+      fetchAPI: {Response, Headers},
+      setResponse: (r: Response) => (out = r),
+    })
+    return out
+  }
+  const big = Buffer.from(JSON.stringify({data: Array.from({length: 300}, (_, i) => ({id: i}))}))
+  const small = Buffer.from(JSON.stringify({data: {id: 1}}))
+
+  it('reads it, and gzips it if it is large enough', async () => {
+    const gz = await sent(big, 'gzip')
+    expect(gz.headers.get('content-encoding')).toBe('gzip')
+    const bytes = Buffer.from(await gz.arrayBuffer())
+    expect(gz.headers.get('content-length')).toBe(String(bytes.length))
+    expect(gunzipSync(bytes).equals(big)).toBe(true)
+    expect(gz.headers.get('vary')).toBe('Accept-Encoding')
+  })
+
+  it('sends a small one as it was', async () => {
+    const r = await sent(small, 'gzip')
+    expect(r.headers.get('content-encoding')).toBeNull()
+    expect(Buffer.from(await r.arrayBuffer()).equals(small)).toBe(true)
+    expect(r.headers.get('vary')).toBe('Accept-Encoding')
   })
 })
