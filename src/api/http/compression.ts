@@ -151,28 +151,31 @@ export interface CompressionOptions {
  */
 export function compressionPlugin(opts: CompressionOptions): Plugin {
   return {
-    async onResponse({request, response, setResponse, fetchAPI}) {
+    // Synchronous unless there is something to compress (an async hook would cost every response a promise).
+    onResponse({request, response, setResponse, fetchAPI}) {
       if (!isCompressible(request.method, response)) return
       varyOnAcceptEncoding(response.headers)
       const encoding = negotiateEncoding(request.headers.get('accept-encoding'))
       if (encoding === 'identity') return
       const declared = response.headers.get('content-length')
       if (declared !== null && Number(declared) < opts.minBytes) return
-      const cached = opts.bodies?.cached(response)
-      const body: Bytes = cached?.body ?? new Uint8Array(await response.arrayBuffer())
-      const init = {status: response.status, statusText: response.statusText}
-      if (body.length < opts.minBytes) {
-        // Read to learn its length (none was declared): sent as it was.
-        setResponse(new fetchAPI.Response(body, {...init, headers: response.headers}))
-        return
-      }
-      const compressed = cached ? await cached.compressed(encoding) : await compress(body, encoding)
-      const headers = new fetchAPI.Headers(response.headers)
-      headers.set('content-encoding', encoding)
-      headers.set('content-length', String(compressed.length))
-      const sent = new fetchAPI.Response(compressed, {...init, headers})
-      opts.bodies?.replaced(response, sent, compressed)
-      setResponse(sent)
+      return (async () => {
+        const cached = opts.bodies?.cached(response)
+        const body: Bytes = cached?.body ?? new Uint8Array(await response.arrayBuffer())
+        const init = {status: response.status, statusText: response.statusText}
+        if (body.length < opts.minBytes) {
+          // Read to learn its length (none was declared): sent as it was.
+          setResponse(new fetchAPI.Response(body, {...init, headers: response.headers}))
+          return
+        }
+        const compressed = cached ? await cached.compressed(encoding) : await compress(body, encoding)
+        const headers = new fetchAPI.Headers(response.headers)
+        headers.set('content-encoding', encoding)
+        headers.set('content-length', String(compressed.length))
+        const sent = new fetchAPI.Response(compressed, {...init, headers})
+        opts.bodies?.replaced(response, sent, compressed)
+        setResponse(sent)
+      })()
     },
   }
 }
