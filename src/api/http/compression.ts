@@ -5,16 +5,19 @@ import type {Plugin} from 'graphql-yoga'
  * Response compression, negotiated by Accept-Encoding: gzip for answers of at least `minBytes` (API_COMPRESSION_MIN_BYTES).
  *
  * Why: a 1,000-row answer is ~300 KB of JSON, and at 50 connections on 2 cores moving those bytes through the socket
- * was the limit (a bare node:http server sending them had p99 184-326 ms). JSON of this kind gzips 3-11× (hashes and
- * amounts compress least), and every real client (browsers, fetch, curl --compressed, Prometheus) sends
- * Accept-Encoding: gzip.
+ * was the limit (a bare node:http server sending them had p99 184-326 ms). Every real client (browsers, fetch,
+ * dashboards, curl --compressed, Prometheus) sends Accept-Encoding: gzip. Measured on the benchmark's answers
+ * (npm run bench:api): a voting-power history of 1,000 changes 270,547 → 55,802 bytes (4.8×), an audit-trail page
+ * 4.6×, top-100 holders 3.6× (hashes, addresses and amounts compress least).
  *
- * Level 6 (zlib's default). Measured on 270-330 KB answers of the benchmark's kind: 2-5 ms per answer at level 6, 1-4 ms
- * at level 1 for 3-6 % more bytes, 3-7 ms at level 9 for under 1 % fewer. A cached answer is compressed once (the
- * response cache keeps its compressed body, response-cache.ts), so the level only costs on a miss, where computing
- * the answer costs ~20 ms. Brotli (quality 4, at gzip 6's cost) was 2-14 % smaller on the same answers: not worth a
- * second stored body per answer; quality 11 (~15 % smaller than gzip) takes 0.4-0.6 s per answer.
- * Compression runs on libuv's thread pool (zlib's async API), not on the event loop.
+ * Level 6 (zlib's default). CPU per answer at level 6 / 1 / 9, same answers: the 270 KB history 4.1 / 2.1 / 10.0 ms
+ * (58,767 bytes at level 1: +5 %; 54,280 at level 9: -3 %), a 20 KB ranking 0.30 / 0.22 / 0.33 ms. A cached answer
+ * is compressed once (the response cache keeps its compressed body, response-cache.ts) and then sent many times, so
+ * the bytes matter more than the one-time cost; on a miss, computing a 1,000-row answer costs ~20 ms of CPU, and
+ * compressing it 1-4 ms more (measured: the uncached CPU per request was the same within noise). Brotli at gzip's
+ * cost (quality 4, 3.9 ms for the history) was 5-7 % smaller on the same answers: not worth a second stored body per
+ * answer; quality 11 takes 0.4-0.6 s per answer. Compression runs on libuv's thread pool (zlib's async API), not on
+ * the event loop.
  *
  * What is compressed: a response to a GET or POST with status 200-599 except 204 and 304, a body of a compressible
  * type (JSON, GraphQL response JSON, text: /graphql, /health, /metrics, GraphiQL) and no Content-Encoding of its own.
