@@ -58,6 +58,11 @@ const EnvSchema = z.object({
    * memory; an answer is at most 1 s behind the index and the analytics. 0 = no cache and no fast path.
    */
   API_RESPONSE_CACHE_MB: z.coerce.number().min(0).max(65536).default(64),
+  /**
+   * API answers of at least this many bytes are gzipped for clients that accept gzip (src/api/http/compression.ts);
+   * smaller ones are sent as they are. 0 = never compress.
+   */
+  API_COMPRESSION_MIN_BYTES: z.coerce.number().int().min(0).default(1024),
   /** The read-only role's URL (see src/api/readonly-role.ts); unset = DATABASE_URL, still in read-only transactions. */
   API_DATABASE_URL: z.string().url().optional(),
   /**

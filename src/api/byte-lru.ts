@@ -25,6 +25,11 @@ export class ByteLru<V> {
     return e.value
   }
 
+  /** The value under `key`, without making it the most recently used. */
+  peek(key: string): V | undefined {
+    return this.entries.get(key)?.value
+  }
+
   /** Stores `value`, evicting the least recently used entries until it fits; one larger than the bound is not stored. */
   set(key: string, value: V, bytes: number): boolean {
     this.delete(key)

@@ -2,6 +2,7 @@ import {type DocumentNode, type ExecutionResult, getOperationAST, Kind, visit, B
 import {isAsyncIterable, type Plugin, processRegularResult, type YogaInitialContext} from 'graphql-yoga'
 import {ByteLru} from './byte-lru'
 import type {DataVersionCache} from './data-version'
+import {compress, type CompressedBodies, type Encoding} from './http/compression'
 
 /**
  * Caches the answers of query operations, so that the same query asked again over unchanged data (dashboards poll)
@@ -29,6 +30,10 @@ import type {DataVersionCache} from './data-version'
  * dashboards and fetch send); otherwise the result's `stringify` hands yoga the text (graphql-yoga's
  * result-processor/stringify.ts uses it instead of JSON.stringify when present). Profiled on the hit path, encoding
  * the body string to UTF-8 for the socket was 15 % of the CPU for a 20 KB answer and 37 % for a 330 KB one.
+ *
+ * Compressed once: when http/compression.ts compresses a Response made of a stored answer, the compressed body is
+ * kept with the answer (and counted in its entry's bytes), so later hits, in yoga or on the fast path, send it
+ * without compressing again.
  */
 export interface ResponseCacheOptions {
   /** Bound of the stored answers: their UTF-8 bodies, plus keys at 2 bytes per character (V8's string storage at most). */
@@ -62,6 +67,8 @@ export interface ResponseCacheStats {
 
 export interface ResponseCache {
   plugin: Plugin
+  /** For http/compression.ts: the compressed bodies kept with the answers. */
+  compressedBodies: CompressedBodies
   stats(): ResponseCacheStats
   /** The data generation answers are valid in: the version's read, at most 1 s old; rejects while it cannot be read. */
   generation(): Promise<number>
@@ -69,8 +76,9 @@ export interface ResponseCache {
   httpAnswer(key: string, generation: number): HttpAnswer | undefined
   /**
    * For http/fast-path.ts: stores `response` as the HTTP answer to `key` if it is one this cache made for a single
-   * query operation (see onResultProcess), with status 200, in the newest generation, and within the per-entry cap.
-   * It goes into the same LRU and byte budget as the answers, its body counted again although the buffer is shared.
+   * query operation (see onResultProcess), possibly compressed by http/compression.ts, with status 200, in the newest
+   * generation, and within the per-entry cap. It goes into the same LRU and byte budget as the answers, its body
+   * (the bytes sent: compressed or not) counted again although the buffer is shared.
    */
   storeHttpAnswer(key: string, response: Response): boolean
 }
@@ -90,20 +98,28 @@ export interface HttpAnswer {
 /** yoga's ExecutionResultWithSerializer (not exported by graphql-yoga): a result that brings its own JSON text. */
 type SerializedResult = ExecutionResult & {stringify?: (result: ExecutionResult) => string}
 
-/** An answer as UTF-8 JSON (over an ArrayBuffer of its own, as a fetch Response body must be). */
+/** An answer as UTF-8 JSON (over an ArrayBuffer of its own, as a fetch Response body must be), or compressed. */
 type Body = Buffer<ArrayBuffer>
 
-interface Entry {
-  generation: number
-  /** The answer as JSON, UTF-8. */
-  body: Body
-  /** Only in the fast path's entries (keys starting with HTTP_KEY). */
-  head?: HttpHead
-}
+/** An operation's answer (key without HTTP_KEY), or an HTTP answer of the fast path (`head` and the body it sent). */
+type Entry = {answer: Answer; head?: undefined} | {generation: number; body: Body; head: HttpHead}
 
-/** A clean answer to one query operation, and the generation it belongs to. */
+/**
+ * A clean answer to one query operation, and the generation it belongs to: one object per computation, shared by its
+ * cache entry, the hits on it and the requests coalesced on it, so its compressed bodies are made once.
+ */
 interface Answer {
   generation: number
+  body: Body
+  /** Its compressed bodies, each made at most once (a promise while it is being made). */
+  compressed: Map<Encoding, Promise<Body>>
+  /** The key it is stored under, and the bytes its entry counts (compressed bodies included); none if not stored. */
+  stored?: {key: string; bytes: number}
+}
+
+/** What a Response made by this cache sends: an answer's body, or the compressed form that replaced it. */
+interface Sent {
+  answer: Answer
   body: Body
 }
 
@@ -125,11 +141,12 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
   // Answers being computed, by key: identical requests arriving meanwhile wait for the first one's body instead of
   // computing it again (50 dashboards asking at once after a commit would otherwise all miss). At most one entry
   // per distinct request in progress; each is removed when its computation ends, however it ends.
-  const inFlight = new Map<string, {generation: number; body: Promise<Body | undefined>}>()
-  // The UTF-8 body (and generation) of each result served from or stored in the cache, for onResultProcess.
+  const inFlight = new Map<string, {generation: number; answer: Promise<Answer | undefined>}>()
+  // The answer of each result served from or stored in the cache, for onResultProcess.
   const bodies = new WeakMap<object, Answer>()
-  // The Responses made of such a result alone (not in a batch), for storeHttpAnswer.
-  const responses = new WeakMap<Response, Answer>()
+  // The Responses made of such a result alone (not in a batch), and the compressed ones that replaced them, for
+  // storeHttpAnswer and compression.
+  const responses = new WeakMap<Response, Sent>()
   // Nothing stored before a new generation can be served again: free it now rather than when the LRU gets to it.
   opts.version.onChange(() => lru.clear())
 
@@ -144,38 +161,38 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
       return opts.version.current().then(
         async (generation) => {
           const hit = lru.get(key)
-          if (hit !== undefined && hit.generation === generation) {
+          if (hit?.head === undefined && hit?.answer.generation === generation) {
             counts.hits++
-            setResultAndStopExecution(cachedResult({generation, body: hit.body}, bodies))
+            setResultAndStopExecution(cachedResult(hit.answer, bodies))
             return
           }
           const leader = inFlight.get(key)
           if (leader !== undefined && leader.generation === generation) {
-            const body = await leader.body
-            if (body !== undefined) {
+            const answer = await leader.answer
+            if (answer !== undefined) {
               counts.coalesced++
-              setResultAndStopExecution(cachedResult({generation, body}, bodies))
+              setResultAndStopExecution(cachedResult(answer, bodies))
               return
             }
             // The first one's answer had errors: this one is computed on its own.
           }
           counts.misses++
-          let settle!: (body: Body | undefined) => void
-          const mine = {generation, body: new Promise<Body | undefined>((resolve) => (settle = resolve))}
+          let settle!: (answer: Answer | undefined) => void
+          const mine = {generation, answer: new Promise<Answer | undefined>((resolve) => (settle = resolve))}
           if (leader === undefined || leader.generation !== generation) inFlight.set(key, mine)
           setExecuteFn(async (executionArgs) => {
-            let body: Body | undefined
+            let answer: Answer | undefined
             try {
               const result = await executeFn(executionArgs)
               if (isAsyncIterable(result) || !isClean(result)) return result
               const text = JSON.stringify(result)
-              body = encode(text)
-              store(key, generation, body)
+              answer = {generation, body: encode(text), compressed: new Map()}
+              store(key, answer)
               const sent = withText(result, text)
-              bodies.set(sent, {generation, body})
+              bodies.set(sent, answer)
               return sent
             } finally {
-              settle(body)
+              settle(answer)
               if (inFlight.get(key) === mine) inFlight.delete(key)
             }
           })
@@ -193,45 +210,93 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
       // What processRegularResult answers for a result without errors or extensions, with the body already encoded.
       setResultProcessor((_result, fetchAPI) => {
         const response = new fetchAPI.Response(answer.body, {status: 200, headers: {'Content-Type': `${mediaType}; charset=utf-8`}})
-        responses.set(response, answer)
+        responses.set(response, {answer, body: answer.body})
         return response
       }, mediaType)
     },
   }
 
-  function store(key: string, generation: number, body: Body): void {
-    const bytes = 2 * key.length + body.length + ENTRY_OVERHEAD_BYTES
+  function store(key: string, answer: Answer): void {
+    const bytes = 2 * key.length + answer.body.length + ENTRY_OVERHEAD_BYTES
     // A newer generation may have started while this ran: its answer is then not stored under the old one.
-    if (bytes > maxEntryBytes || generation !== opts.version.latest) return
-    if (lru.set(key, {generation, body}, bytes)) counts.stored++
+    if (bytes > maxEntryBytes || answer.generation !== opts.version.latest) return
+    if (!lru.set(key, {answer}, bytes)) return
+    answer.stored = {key, bytes}
+    counts.stored++
+  }
+
+  /** The compressed body of `answer`, made once; kept and counted in its entry's bytes while it is stored. */
+  function compressed(answer: Answer, encoding: Encoding): Promise<Body> {
+    let made = answer.compressed.get(encoding)
+    if (made === undefined) {
+      made = compress(answer.body, encoding).then((bytes) => {
+        const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+        keep(answer, encoding, body)
+        return body
+      })
+      answer.compressed.set(encoding, made)
+      // A failure is not kept: the next request tries again.
+      made.catch(() => answer.compressed.delete(encoding))
+    }
+    return made
+  }
+
+  /**
+   * Counts a compressed body in its answer's entry while that entry is the answer's. Otherwise (not stored, evicted,
+   * or it would outgrow the per-entry cap) it is not kept: the requests already waiting for it get it, later ones
+   * compress again.
+   */
+  function keep(answer: Answer, encoding: Encoding, body: Body): void {
+    const {stored} = answer
+    const entry = stored && lru.peek(stored.key)
+    if (stored && entry?.head === undefined && entry?.answer === answer && stored.bytes + body.length <= maxEntryBytes) {
+      stored.bytes += body.length
+      // Within maxEntryBytes, so within the LRU's bound: it always fits (evicting others if need be).
+      lru.set(stored.key, entry, stored.bytes)
+      return
+    }
+    queueMicrotask(() => answer.compressed.delete(encoding))
+  }
+
+  const compressedBodies: CompressedBodies = {
+    cached(response) {
+      const sent = responses.get(response)
+      if (sent === undefined || sent.body !== sent.answer.body) return undefined
+      return {body: sent.body, compressed: (encoding) => compressed(sent.answer, encoding)}
+    },
+    replaced(response, compressedResponse, body) {
+      const sent = responses.get(response)
+      if (sent !== undefined) responses.set(compressedResponse, {answer: sent.answer, body: body as Body})
+    },
   }
 
   function storeHttpAnswer(key: string, response: Response): boolean {
-    const answer = responses.get(response)
-    if (answer === undefined || response.status !== 200 || answer.generation !== opts.version.latest) return false
+    const sent = responses.get(response)
+    if (sent === undefined || response.status !== 200 || sent.answer.generation !== opts.version.latest) return false
     const headers: Record<string, string> = {}
     let headerChars = 0
     response.headers.forEach((value, name) => {
       headers[name] = value
       headerChars += name.length + value.length
     })
-    const bytes = 2 * (HTTP_KEY.length + key.length + headerChars) + answer.body.length + ENTRY_OVERHEAD_BYTES
+    const bytes = 2 * (HTTP_KEY.length + key.length + headerChars) + sent.body.length + ENTRY_OVERHEAD_BYTES
     if (bytes > maxEntryBytes) return false
     const head = {status: response.status, statusText: response.statusText, headers}
-    if (!lru.set(HTTP_KEY + key, {generation: answer.generation, body: answer.body, head}, bytes)) return false
+    if (!lru.set(HTTP_KEY + key, {generation: sent.answer.generation, body: sent.body, head}, bytes)) return false
     counts.fastStored++
     return true
   }
 
   return {
     plugin,
+    compressedBodies,
     stats: () => ({...counts, entries: lru.size, bytes: lru.bytes, maxBytes: opts.maxBytes}),
     generation: () => opts.version.current(),
     httpAnswer(key, generation) {
       const entry = lru.get(HTTP_KEY + key)
       if (entry?.head === undefined || entry.generation !== generation) return undefined
       counts.fast++
-      return entry as HttpAnswer
+      return entry
     },
     storeHttpAnswer,
   }

@@ -21,6 +21,7 @@ export const TEST_API_CONFIG: ApiConfig = {
   API_STATEMENT_TIMEOUT_MS: 5000,
   API_CORS_ORIGINS: [],
   API_RESPONSE_CACHE_MB: 64,
+  API_COMPRESSION_MIN_BYTES: 1024,
 }
 
 export interface GqlError {

@@ -6,6 +6,7 @@ import type {Config} from '../config'
 import {type ApiContext, type ApiSettings, createContext} from './context'
 import {createApiMetrics, registerResponseCacheMetrics} from './http/metrics'
 import {type AdminOptions, adminPlugin} from './http/admin'
+import {compressionPlugin, negotiateEncoding} from './http/compression'
 import {createFastPath} from './http/fast-path'
 import {DataVersionCache} from './data-version'
 import {INDEX_STATUS_MAX_AGE_MS, IndexStatusCache} from './index-status'
@@ -17,7 +18,12 @@ import {buildSchema} from './schema'
 
 export type ApiConfig = Pick<
   Config,
-  'API_DEFAULT_PAGE' | 'API_MAX_PAGE' | 'API_STATEMENT_TIMEOUT_MS' | 'API_CORS_ORIGINS' | 'API_RESPONSE_CACHE_MB'
+  | 'API_DEFAULT_PAGE'
+  | 'API_MAX_PAGE'
+  | 'API_STATEMENT_TIMEOUT_MS'
+  | 'API_CORS_ORIGINS'
+  | 'API_RESPONSE_CACHE_MB'
+  | 'API_COMPRESSION_MIN_BYTES'
 >
 
 export function apiSettings(config: ApiConfig): ApiSettings {
@@ -66,10 +72,16 @@ export function createNodeApi(opts: CreateApiOptions): NodeApi {
   const status = new IndexStatusCache(opts.pool, INDEX_STATUS_MAX_AGE_MS, now)
   const responseCache = createApiResponseCache(opts.pool, opts.config.API_RESPONSE_CACHE_MB, now)
   if (responseCache) registerResponseCacheMetrics(metrics.registry, responseCache.stats)
+  const compress = opts.config.API_COMPRESSION_MIN_BYTES > 0
   // Requests answered before yoga are counted in /metrics as yoga counts the others.
   const fastPath =
     responseCache &&
-    createFastPath({cache: responseCache, logError, observe: (status, seconds) => metrics.observe('/graphql', 'POST', status, seconds)})
+    createFastPath({
+      cache: responseCache,
+      logError,
+      observe: (status, seconds) => metrics.observe('/graphql', 'POST', status, seconds),
+      ...(compress ? {negotiateEncoding} : {}),
+    })
   const yoga = createYoga<Record<string, never>, ApiContext>({
     schema: buildSchema(),
     context: () => createContext(opts.pool, settings, status),
@@ -90,6 +102,9 @@ export function createNodeApi(opts: CreateApiOptions): NodeApi {
       error: (...args: unknown[]) => logError('API error (masked for the client):', args.length === 1 ? args[0] : args),
     },
     plugins: [
+      // First of ours, so the metrics plugin's onResponse (next) times the compression too. Its onResponse runs after
+      // yoga's own (CORS), and before the fast path's, which stores the response as compressed here.
+      ...(compress ? [compressionPlugin({minBytes: opts.config.API_COMPRESSION_MIN_BYTES, bodies: responseCache?.compressedBodies})] : []),
       metrics.plugin,
       routesPlugin(opts.pool, metrics.registry),
       adminPlugin(opts.admin ?? {}),

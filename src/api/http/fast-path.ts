@@ -23,7 +23,9 @@ import type {ResponseCache} from '../response-cache'
  *
  * The key is the request's exact bytes and everything yoga's answer depends on: the URL, the body, Content-Type and
  * Content-Encoding (which parser reads the body), Accept (the media type of the answer), Origin and the CORS request
- * headers (the CORS headers of the answer). Any other header leaves the answer unchanged.
+ * headers (the CORS headers of the answer), and the coding negotiated from Accept-Encoding (http/compression.ts: a
+ * gzipped answer is stored and served as such, only to requests that negotiate gzip; requests whose Accept-Encoding
+ * headers differ but negotiate the same coding share the entry). Any other header leaves the answer unchanged.
  */
 export interface FastPath {
   /**
@@ -41,6 +43,8 @@ export interface FastPathOptions {
   observe?: (status: number, seconds: number) => void
   /** An unexpected failure of the fast path itself (the connection is then closed). */
   logError?: (message: string, error: unknown) => void
+  /** The content coding yoga's answer will have for this Accept-Encoding (http/compression.ts); default: none. */
+  negotiateEncoding?: (acceptEncoding: string | undefined) => string
 }
 
 /** The node request with the body already read: @whatwg-node/server (yoga's node adapter) uses `req.body` when set. */
@@ -48,6 +52,7 @@ type ReadRequest = IncomingMessage & {body?: Buffer}
 
 export function createFastPath(opts: FastPathOptions): FastPath {
   const {cache} = opts
+  const negotiate = opts.negotiateEncoding ?? (() => 'identity')
   // The key of each request handed to yoga, for the plugin's onResponse (yoga's server context holds `req`).
   const pending = new WeakMap<object, string>()
 
@@ -66,7 +71,7 @@ export function createFastPath(opts: FastPathOptions): FastPath {
     const body = await readBody(req)
     if (body === undefined) return // the client went away
     req.body = body
-    const key = isBatch(body) ? undefined : requestKey(req, body)
+    const key = isBatch(body) ? undefined : requestKey(req, body, negotiate(req.headers['accept-encoding']))
     let generation: number | undefined
     if (key !== undefined) {
       // A version that cannot be read: yoga answers as without a cache (and fails as before if the database is down).
@@ -136,9 +141,12 @@ function isBatch(body: Buffer): boolean {
 
 const KEY_HEADERS = ['content-type', 'content-encoding', 'accept', 'origin', 'access-control-request-method', 'access-control-request-headers']
 
-/** Each part length-prefixed (so no two requests share a key), then the body's bytes one character each. */
-export function requestKey(req: IncomingMessage, body: Buffer): string {
-  let key = `${req.url!.length}:${req.url}`
+/**
+ * Each part length-prefixed (so no two requests share a key), then the body's bytes one character each. `encoding` is
+ * the content coding negotiated from Accept-Encoding (the raw header is not a part: only what it selects is).
+ */
+export function requestKey(req: IncomingMessage, body: Buffer, encoding: string): string {
+  let key = `${req.url!.length}:${req.url}${encoding.length}:${encoding}`
   for (const name of KEY_HEADERS) {
     const value = req.headers[name]
     key += value === undefined ? '-' : `${String(value).length}:${String(value)}`
