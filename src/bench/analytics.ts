@@ -34,6 +34,8 @@ import {postgresForBench} from './postgres'
  *    fairness extras) when it misses its target or with `--profile`.
  * 4. Incremental: `--rounds` times, +`--increment` audit rows in new blocks above the head, then refreshAnalytics
  *    (sync + suite at the new head + write); median, and the sync part alone.
+ *    With `--profile`, every DuckDB statement of the last round that writes no fairness table is timed, and the
+ *    slowest are printed by total time.
  * 5. Peak RSS of this process (DuckDB runs in-process) and DuckDB's own memory accounting.
  *
  * Knobs (argv): --events N (default 10000000), --accounts N (default 1000000), --per-block N (default 500),
@@ -538,6 +540,46 @@ async function profileMeasurement(conn: DuckDBConnection, m: Measurement): Promi
   return p
 }
 
+/**
+ * Times every statement run on `conn` until stop() (refreshAnalytics' sync and suite both run on it): conn.run is
+ * wrapped, which runAndReadAll also goes through. One performance.now() pair per statement: no measurable overhead.
+ */
+function timeStatements(conn: DuckDBConnection): {stop(): {sql: string; ms: number}[]} {
+  const original = conn.run
+  const timed: {sql: string; ms: number}[] = []
+  conn.run = async function (this: DuckDBConnection, ...args: Parameters<DuckDBConnection['run']>) {
+    const t0 = performance.now()
+    try {
+      return await original.apply(this, args)
+    } finally {
+      timed.push({sql: args[0], ms: performance.now() - t0})
+    }
+  }
+  return {
+    stop() {
+      conn.run = original
+      return timed
+    },
+  }
+}
+
+/** The statements by total time, grouped by their text (first 120 characters, whitespace collapsed). */
+function printStatementProfile(label: string, timed: {sql: string; ms: number}[]): void {
+  const bySql = new Map<string, {n: number; ms: number}>()
+  for (const t of timed) {
+    const key = t.sql.replace(/\s+/g, ' ').trim().slice(0, 120)
+    const e = bySql.get(key) ?? {n: 0, ms: 0}
+    e.n++
+    e.ms += t.ms
+    bySql.set(key, e)
+  }
+  const total = timed.reduce((a, t) => a + t.ms, 0)
+  console.log(`  statement profile of ${label}: ${timed.length} DuckDB statements, ${fmtMs(total)} in all; the 12 slowest (total ms, count, text):`)
+  for (const [sql, e] of [...bySql.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
+    console.log(`    ${e.ms.toFixed(0).padStart(6)} ×${String(e.n).padEnd(3)} ${sql}`)
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 async function duckMemory(conn: DuckDBConnection): Promise<string> {
@@ -694,7 +736,10 @@ async function main(): Promise<void> {
       await setFinalizedHeight(gen, head)
       const insertMs = performance.now() - ti
       const status = await readIndexStatus(gen)
+      // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
+      const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? timeStatements(duck) : undefined
       const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100})
+      if (profiled) printStatementProfile(`incremental round ${round}`, profiled.stop())
       if (run.sync.pulled !== n) throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}`)
       if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)
       refreshMs.push(run.ms)
