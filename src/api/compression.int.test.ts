@@ -1,13 +1,13 @@
 import {randomBytes} from 'node:crypto'
 import {type IncomingHttpHeaders, request as httpRequest} from 'node:http'
 import zlib from 'node:zlib'
-import {Client, Pool} from 'pg'
+import {Pool} from 'pg'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 import {type TestDatabase, testAdminUrl, withTestDatabase} from '../test-support/pg'
 import {createApiPool} from './db'
 import {ensureReadOnlyRole} from './readonly-role'
 import {type ApiServer, startApiServer} from './server'
-import {countingPool, TEST_API_CONFIG, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics} from './testing'
+import {countingPool, TEST_API_CONFIG, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics, dropTestRole} from './testing'
 
 /**
  * Response compression (http/compression.ts) on a real listening server, read with node:http so the bytes on the
@@ -113,10 +113,7 @@ describe('response compression', () => {
   afterAll(async () => {
     await admin?.end()
     await db?.drop()
-    const c = new Client({connectionString: testAdminUrl()})
-    await c.connect()
-    await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`)
-    await c.end()
+    await dropTestRole(role)
   })
 
   it('gzips a large answer for a client that accepts gzip: it gunzips to exactly the identity answer’s bytes', async () => {

@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {request as httpRequest} from 'node:http'
-import {Client, Pool} from 'pg'
+import {Pool} from 'pg'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {type TestDatabase, testAdminUrl, withTestDatabase} from '../test-support/pg'
 import {createApiPool} from './db'
@@ -8,7 +8,7 @@ import {INDEX_STATUS_MAX_AGE_MS} from './index-status'
 import {QUERY_LIMITS} from './limits'
 import {ensureReadOnlyRole} from './readonly-role'
 import {type ApiServer, startApiServer} from './server'
-import {countingPool, TEST_API_CONFIG, TEST_METRIC, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics} from './testing'
+import {countingPool, TEST_API_CONFIG, TEST_METRIC, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics, dropTestRole} from './testing'
 
 /**
  * The fast path (http/fast-path.ts) on a real listening server, as the read-only role, with every statement counted
@@ -95,10 +95,7 @@ describe('HTTP fast path', () => {
   afterAll(async () => {
     await admin?.end()
     await db?.drop()
-    const c = new Client({connectionString: testAdminUrl()})
-    await c.connect()
-    await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`)
-    await c.end()
+    await dropTestRole(role)
   })
 
   it('answers a repeated POST without yoga: the same status, headers (CORS included) and bytes, no statement', async () => {

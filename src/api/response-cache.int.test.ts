@@ -12,15 +12,13 @@ import {createApiPool} from './db'
 import {INDEX_STATUS_MAX_AGE_MS} from './index-status'
 import {QUERY_LIMITS} from './limits'
 import {ensureReadOnlyRole} from './readonly-role'
-import {
-  countingPool,
+import {countingPool,
   gql,
   TEST_API_CONFIG,
   TEST_METRIC as METRIC,
   TEST_PROCESSOR_SCHEMA as PROCESSOR_SCHEMA,
   testMetric as metric,
-  writeTestMetrics as write,
-} from './testing'
+  writeTestMetrics as write, dropTestRole} from './testing'
 import {type Api, createApi} from './yoga'
 
 /**
@@ -76,10 +74,7 @@ describe('response cache', () => {
   afterAll(async () => {
     await admin?.end()
     await db?.drop()
-    const c = new Client({connectionString: testAdminUrl()})
-    await c.connect()
-    await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`)
-    await c.end()
+    await dropTestRole(role)
   })
 
   const series = async (api = t.api, variables: Record<string, unknown> = {m: METRIC}) => {

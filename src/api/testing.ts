@@ -1,11 +1,23 @@
-import type {Pool} from 'pg'
+import {Client, type Pool} from 'pg'
 import type {MetricRecord} from '../analytics/jobs/measurement'
 import {writeResults} from '../analytics/jobs/results'
+import {testAdminUrl} from '../test-support/pg'
 import type {ApiConfig, Api} from './yoga'
 
 /** Test helpers for the API (used by the *.test.ts files beside it). */
 
 /** `pool` with every query() counted in `counter.statements`: the same pool underneath, for tests that count statements. */
+/** Drops a read-only role a test made with ensureReadOnlyRole (after the databases it was granted on are gone). */
+export async function dropTestRole(role: string): Promise<void> {
+  const c = new Client({connectionString: testAdminUrl()})
+  await c.connect()
+  try {
+    await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`)
+  } finally {
+    await c.end()
+  }
+}
+
 export function countingPool(pool: Pool, counter: {statements: number}): Pool {
   const counting = Object.create(pool) as Pool
   counting.query = ((...args: Parameters<Pool['query']>) => {
