@@ -2,14 +2,11 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
-import {applyTransfersAbove} from './balances'
-import {extractTyped} from './extract'
-import {addVotesAbove, initHeadDigests} from './head-digests'
+import {initHeadDigests} from './head-digests'
 import {DIGEST_OF_SUMS, INPUT_DIGEST_SQL} from './input-digest'
 import {BALANCES_AT, VOTES_ALL} from './inputs'
 import {keptInputDigest, materializeInputWithKeptDigest} from './routes'
-import {MIRROR_TABLES} from './schema'
-import {insertTestEvents, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent, openTestMirror} from './test-events'
+import {applyTestSyncStep, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent, openTestMirror} from './test-events'
 
 const T2 = '0x' + '4'.repeat(40)
 const G2 = '0x' + '5'.repeat(40)
@@ -45,17 +42,7 @@ describe('head digests kept by the sync', () => {
   })
   afterEach(() => db.close())
 
-  /** The sync's steps without Postgres: rollback above `cut` (as deleteAbove), then new rows and extraction. */
-  async function step(cut: number, events: TestEvent[]): Promise<void> {
-    await conn.run('BEGIN TRANSACTION')
-    await initHeadDigests(conn)
-    await applyTransfersAbove(conn, cut, -1)
-    await addVotesAbove(conn, cut, -1)
-    for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
-    await insertTestEvents(conn, events)
-    await extractTyped(conn, cut)
-    await conn.run('COMMIT')
-  }
+  const step = (cut: number, events: TestEvent[]) => applyTestSyncStep(conn, cut, events)
 
   /** Kept count and digest against INPUT_DIGEST_SQL over the materialized input, for every token and governor. */
   async function expectKeptEqualsHashed(head: number): Promise<void> {

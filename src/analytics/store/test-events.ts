@@ -1,6 +1,10 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
-import {ensureSchema} from './schema'
+import {applyTransfersAbove} from './balances'
+import {extractTyped} from './extract'
+import {addVotesAbove, initHeadDigests} from './head-digests'
+import {ensureSchema, MIRROR_TABLES} from './schema'
+import {addVoterTalliesAbove, initVoterTallies} from './voter-tallies'
 
 /**
  * Test helper: audit rows written straight into the DuckDB mirror, shaped like the processor's (Subsquid log ids,
@@ -71,4 +75,21 @@ export async function openTestMirror(): Promise<{db: AnalyticsDb; conn: DuckDBCo
   const conn = await db.connect()
   await ensureSchema(conn)
   return {db, conn}
+}
+
+/**
+ * One sync step on the mirror without Postgres, as sync.ts takes it in one transaction: the kept state initialized,
+ * the rollback above `cut` (derived state first, then the rows), the new rows inserted and extracted.
+ */
+export async function applyTestSyncStep(conn: DuckDBConnection, cut: number, events: readonly TestEvent[]): Promise<void> {
+  await conn.run('BEGIN TRANSACTION')
+  await initHeadDigests(conn)
+  await initVoterTallies(conn)
+  await applyTransfersAbove(conn, cut, -1)
+  await addVotesAbove(conn, cut, -1)
+  await addVoterTalliesAbove(conn, cut, -1)
+  for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
+  await insertTestEvents(conn, events)
+  await extractTyped(conn, cut)
+  await conn.run('COMMIT')
 }

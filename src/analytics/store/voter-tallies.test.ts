@@ -5,13 +5,9 @@ import {runFromVoterTallies} from '../jobs/from-tallies'
 import {type Measurement, runMeasurement} from '../jobs/measurement'
 import {DELEGATE_ACTIVITY_SQL, REPEAT_VOTERS_SQL} from '../metrics/participation'
 import {queryRows} from '../metrics/sql-values'
-import {applyTransfersAbove} from './balances'
-import {extractTyped} from './extract'
-import {addVotesAbove, initHeadDigests} from './head-digests'
 import {VOTES_ALL, VOTING_POWER_AT} from './inputs'
-import {MIRROR_TABLES} from './schema'
-import {insertTestEvents, TEST_GOVERNOR as G, TEST_TOKEN as T, testAccount as acct, testMulberry, type TestEvent, openTestMirror} from './test-events'
-import {addVoterTalliesAbove, initVoterTallies} from './voter-tallies'
+import {applyTestSyncStep, TEST_GOVERNOR as G, TEST_TOKEN as T, testAccount as acct, testMulberry, type TestEvent, openTestMirror} from './test-events'
+import {initVoterTallies} from './voter-tallies'
 
 const G2 = '0x' + '5'.repeat(40)
 
@@ -67,19 +63,7 @@ describe('voter tallies kept by the sync', () => {
   })
   afterEach(() => db.close())
 
-  /** The sync's steps without Postgres (as sync.ts: init, rollback above `cut`, new rows, extraction). */
-  async function step(cut: number, events: TestEvent[]): Promise<void> {
-    await conn.run('BEGIN TRANSACTION')
-    await initHeadDigests(conn)
-    await initVoterTallies(conn)
-    await applyTransfersAbove(conn, cut, -1)
-    await addVotesAbove(conn, cut, -1)
-    await addVoterTalliesAbove(conn, cut, -1)
-    for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
-    await insertTestEvents(conn, events)
-    await extractTyped(conn, cut)
-    await conn.run('COMMIT')
-  }
+  const step = (cut: number, events: TestEvent[]) => applyTestSyncStep(conn, cut, events)
 
   const kept = async () => ({
     voters: await queryRows(conn, `SELECT governor, voter, proposals FROM voter_tally ORDER BY governor, voter`),
