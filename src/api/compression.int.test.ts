@@ -1,9 +1,9 @@
 import {randomBytes} from 'node:crypto'
-import {type IncomingHttpHeaders, request as httpRequest} from 'node:http'
 import zlib from 'node:zlib'
 import {Pool} from 'pg'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 import {type TestDatabase, testAdminUrl, withTestDatabase} from '../test-support/pg'
+import {rawRequest, type RawResponse as Raw} from '../test-support/raw-http'
 import {createApiPool} from './db'
 import {ensureReadOnlyRole} from './readonly-role'
 import {type ApiServer, startApiServer} from './server'
@@ -26,26 +26,7 @@ const OTHER = 'https://othr.example'
 const big = JSON.stringify({query: SERIES, variables: {m: BIG}})
 const small = JSON.stringify({query: SERIES, variables: {m: BIG, n: 1}})
 
-interface Raw {
-  status: number
-  headers: IncomingHttpHeaders
-  /** The body as received, not decoded. */
-  body: Buffer
-}
-
-/** One request over node:http, without any Accept-Encoding but the one given. */
-function raw(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, {method, headers: body === undefined ? headers : {...headers, 'content-length': String(Buffer.byteLength(body))}}, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks)}))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
+const raw = rawRequest
 
 const vary = (r: Raw) => String(r.headers.vary ?? '').split(',').map((v) => v.trim().toLowerCase())
 /** Every header but Date. */

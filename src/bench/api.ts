@@ -1,5 +1,5 @@
 import {type ChildProcess, spawn} from 'node:child_process'
-import {createServer, request as httpRequest} from 'node:http'
+import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -18,6 +18,7 @@ import {runScenario} from '../devnet/scenario'
 import {parseContractsConfig} from '../processor/contracts-config'
 import {spawnProcessor} from '../processor/spawn'
 import {readIndexStatus} from '../processor/status'
+import {rawRequest} from '../test-support/raw-http'
 import {postgresForBench} from './postgres'
 
 /**
@@ -554,26 +555,13 @@ interface Wire {
   text: string
 }
 
-/** One POST over node:http with exactly `headers` (fetch would add Accept-Encoding and decode the body). */
-function postRaw(url: string, body: string, headers: Record<string, string>): Promise<{status: number; headers: Record<string, unknown>; body: Buffer}> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, {method: 'POST', headers: {...headers, 'content-length': String(Buffer.byteLength(body))}}, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks)}))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 /**
  * The first answer of a query: must be HTTP 200, no `errors`, and `nonEmpty(data)` true (a benchmark of error
  * responses, or of empty lists, measures nothing). Returns its bytes, which every measured response must equal.
  */
 async function firstAnswer(url: string, body: string, headers: Record<string, string>, what: string, nonEmpty: (data: any) => number): Promise<Wire> {
-  const r = await postRaw(url, body, headers)
+  const r = await rawRequest(url, 'POST', headers, body)
   const contentEncoding = typeof r.headers['content-encoding'] === 'string' ? r.headers['content-encoding'] : undefined
   if (contentEncoding !== undefined && contentEncoding !== 'gzip') throw new Error(`${what}: answered with Content-Encoding ${contentEncoding}`)
   const text = (contentEncoding === 'gzip' ? gunzipSync(r.body) : r.body).toString('utf8')
