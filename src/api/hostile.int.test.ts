@@ -1,3 +1,4 @@
+import {gzipSync} from 'node:zlib'
 import type {Pool} from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type IndexedDevnet, startIndexedDevnet} from '../test-support/indexed-devnet'
@@ -161,6 +162,20 @@ describe('hostile GraphQL', () => {
       method: 'POST', headers: {'content-type': 'application/json'}, body: chunks, duplex: 'half',
     } as RequestInit)
     expect(chunked.status).toBe(411)
+    await expectStillServing()
+
+    // A compressed body is refused with 415 and what would be accepted, not parsed as (malformed) JSON.
+    const document = JSON.stringify({query: '{ indexStatus { height } }'})
+    const gzipped = await fetch(`${server.url}/graphql`, {
+      method: 'POST', headers: {'content-type': 'application/json', 'content-encoding': 'gzip'}, body: gzipSync(document),
+    })
+    expect(gzipped.status).toBe(415)
+    expect(gzipped.headers.get('accept-encoding')).toBe('identity')
+    expect(await gzipped.json()).toEqual({errors: [{message: expect.stringMatching(/Content-Encoding "gzip" is not supported/), extensions: {code: 'BAD_REQUEST'}}]})
+    const identity = await fetch(`${server.url}/graphql`, {
+      method: 'POST', headers: {'content-type': 'application/json', 'content-encoding': 'identity'}, body: document,
+    })
+    expect(identity.status).toBe(200)
     await expectStillServing()
 
     expect((await post('[]')).status).toBeLessThan(500) // an empty batch: nothing to do, nothing refused

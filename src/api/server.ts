@@ -3,7 +3,7 @@ import type {AddressInfo} from 'node:net'
 import type {Pool} from 'pg'
 import {createApiPool} from './db'
 import type {AdminOptions} from './http/admin'
-import {refuseOversizedBody} from './http/body-limit'
+import {refuseEncodedBody, refuseOversizedBody} from './http/body-limit'
 import {QUERY_LIMITS} from './limits'
 import {type ApiConfig, createNodeApi} from './yoga'
 
@@ -31,7 +31,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const pool = opts.pool ?? createApiPool(opts.databaseUrl!, {statementTimeoutMs: opts.config.API_STATEMENT_TIMEOUT_MS})
   const {listener} = createNodeApi({pool, config: opts.config, logError: opts.logError, admin: opts.admin, now: opts.now})
   const server = createServer((req, res) => {
-    if (!refuseOversizedBody(req, res, QUERY_LIMITS.maxBodyBytes)) listener(req, res)
+    if (!refuseOversizedBody(req, res, QUERY_LIMITS.maxBodyBytes) && !refuseEncodedBody(req, res)) listener(req, res)
   })
   try {
     await new Promise<void>((resolve, reject) => {

@@ -22,8 +22,26 @@ export function refuseOversizedBody(req: IncomingMessage, res: ServerResponse, m
   else if (!/^\d{1,15}$/.test(declared)) refusal = [400, 'the Content-Length header is not a byte count']
   else if (Number(declared) > maxBytes) refusal = [413, `the request body (${declared} bytes) is larger than the limit of ${maxBytes} bytes`]
   if (refusal === undefined) return false
-  const [status, message] = refusal
-  res.writeHead(status, {'content-type': 'application/json', connection: 'close'})
-  res.end(JSON.stringify({errors: [{message, extensions: {code: 'BAD_REQUEST'}}]}))
+  refuse(res, refusal)
   return true
+}
+
+/**
+ * A request body in a content coding (Content-Encoding: gzip, br, ...) is refused with 415 and `Accept-Encoding:
+ * identity` (RFC 9110 §15.5.16): the API reads request bodies as they are (GraphQL documents are small and the body
+ * limit above is on the bytes received), so a compressed body would otherwise reach the JSON parser as bytes and be
+ * answered as malformed JSON, echoing them. `identity` (or no header) passes. Returns true when refused (and answered).
+ */
+export function refuseEncodedBody(req: IncomingMessage, res: ServerResponse): boolean {
+  const coding = req.headers['content-encoding']
+  if (coding === undefined || coding.trim().toLowerCase() === 'identity' || coding.trim() === '') return false
+  refuse(res, [415, `request bodies are read as sent: Content-Encoding ${JSON.stringify(coding.slice(0, 40))} is not supported, send the body uncompressed`], {
+    'accept-encoding': 'identity',
+  })
+  return true
+}
+
+function refuse(res: ServerResponse, [status, message]: [number, string], headers: Record<string, string> = {}): void {
+  res.writeHead(status, {'content-type': 'application/json', connection: 'close', ...headers})
+  res.end(JSON.stringify({errors: [{message, extensions: {code: 'BAD_REQUEST'}}]}))
 }
