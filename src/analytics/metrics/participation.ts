@@ -185,14 +185,23 @@ FROM per_voter
  * Delegate activity over the caller's `dist(entity, w)` (voting power per delegate at the block) and `votes_all
  * (proposal, voter)` (votes up to the block). No parameters. One row.
  */
-export const DELEGATE_ACTIVITY_SQL = `
+export const DELEGATE_ACTIVITY_SQL = delegateActivitySqlOver('SELECT voter FROM votes_all')
+
+/**
+ * DELEGATE_ACTIVITY_SQL with the voters read from `votersSelect`, a constant SQL text producing (voter): a delegate is
+ * active when it is among them. For the route over the sync's voter tallies (store/voter-tallies.ts); never build
+ * `votersSelect` from values.
+ */
+export function delegateActivitySqlOver(votersSelect: string): string {
+  return `
 SELECT
   count(*) AS delegates,
-  count(*) FILTER (WHERE d.entity IN (SELECT voter FROM votes_all)) AS active_delegates,
-  CASE WHEN count(*) > 0 THEN (count(*) FILTER (WHERE d.entity IN (SELECT voter FROM votes_all)))::DOUBLE / count(*) END
+  count(*) FILTER (WHERE d.entity IN (${votersSelect})) AS active_delegates,
+  CASE WHEN count(*) > 0 THEN (count(*) FILTER (WHERE d.entity IN (${votersSelect})))::DOUBLE / count(*) END
     AS delegate_activity
 FROM dist d WHERE d.w > 0
 `
+}
 
 function nonNegative(name: string, value: bigint): string {
   if (value < 0n) throw new RangeError(`${name} must be >= 0, got ${value}`)

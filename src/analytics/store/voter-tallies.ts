@@ -1,4 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {delegateActivitySqlOver} from '../metrics/participation'
 
 /**
  * Who voted on how many proposals, per governor, kept current by the sync, so that a refresh at the head answers the
@@ -87,12 +88,4 @@ FROM voter_tally WHERE governor = $governor
  * DELEGATE_ACTIVITY_SQL over the caller's `dist` and VOTES_ALL of $governor at the head, from the tallies: a delegate
  * is active when it has a voter_tally row (it cast at least one vote). Parameter: $governor.
  */
-export const DELEGATE_ACTIVITY_FROM_TALLIES_SQL = `
-WITH voters AS (SELECT voter FROM voter_tally WHERE governor = $governor)
-SELECT
-  count(*) AS delegates,
-  count(*) FILTER (WHERE d.entity IN (SELECT voter FROM voters)) AS active_delegates,
-  CASE WHEN count(*) > 0 THEN (count(*) FILTER (WHERE d.entity IN (SELECT voter FROM voters)))::DOUBLE / count(*) END
-    AS delegate_activity
-FROM dist d WHERE d.w > 0
-`
+export const DELEGATE_ACTIVITY_FROM_TALLIES_SQL = delegateActivitySqlOver('SELECT voter FROM voter_tally WHERE governor = $governor')
