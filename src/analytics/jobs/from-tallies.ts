@@ -2,7 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {DELEGATE_ACTIVITY_SQL, REPEAT_VOTERS_SQL} from '../metrics/participation'
 import {queryOne} from '../metrics/sql-values'
 import {VOTES_ALL} from '../store/inputs'
-import {keptInputDigest} from '../store/routes'
+import {hasDerivedTable, keptInputDigest} from '../store/routes'
 import {DELEGATE_ACTIVITY_FROM_TALLIES_SQL, REPEAT_VOTERS_FROM_TALLIES_SQL} from '../store/voter-tallies'
 import {combineInputs, type InputCache, type InputPart, type InputProvenance, type Measurement, type MetricRecord, prepareInput, toRecords} from './measurement'
 
@@ -29,7 +29,7 @@ export async function runFromVoterTallies(
 ): Promise<{records: MetricRecord[]; provenance: InputProvenance} | undefined> {
   const votes = m.inputs.find((i) => i.sql === VOTES_ALL)
   if (m.scopeKind !== 'governor' || !votes || m.queries.some((q) => !FROM_TALLIES.has(q.sql))) return undefined
-  if (!(await talliesExist(conn))) return undefined
+  if (!(await hasDerivedTable(conn, 'voter_tally'))) return undefined
   const kept = await keptInputDigest(conn, VOTES_ALL, votes.params)
   if (!kept) return undefined
   const parts: InputPart[] = []
@@ -41,10 +41,4 @@ export async function runFromVoterTallies(
     records.push(...toRecords(m, q, row, provenance, inputFromBlock))
   }
   return {records, provenance}
-}
-
-/** A mirror last synced before the tallies existed has no such tables yet (its next sync makes and fills them). */
-async function talliesExist(conn: DuckDBConnection): Promise<boolean> {
-  const r = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'voter_tally' AND NOT temporary`)
-  return Number(r.getRowObjectsJson()[0]?.n) > 0
 }

@@ -68,8 +68,21 @@ export interface KeptDigest {
   digest: string
 }
 
-/** Connections on which head_digest was seen: it is not dropped once there (a rebuild recreates it in its transaction). */
-const withHeadDigests = new WeakSet<DuckDBConnection>()
+/**
+ * Whether the mirror has the derived table `name` (head_digest, voter_tally): a mirror last synced before it existed
+ * has none until its next sync makes and fills it. A table seen once is remembered per connection: derived tables are
+ * not dropped once there (a rebuild recreates them in its transaction).
+ */
+export async function hasDerivedTable(conn: DuckDBConnection, name: string): Promise<boolean> {
+  let seen = derivedTablesSeen.get(conn)
+  if (seen?.has(name)) return true
+  const r = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = $name AND NOT temporary`, {name})
+  if (Number(r.getRowObjectsJson()[0]?.n) === 0) return false
+  if (!seen) derivedTablesSeen.set(conn, (seen = new Set()))
+  seen.add(name)
+  return true
+}
+const derivedTablesSeen = new WeakMap<DuckDBConnection, Set<string>>()
 
 async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputParams, balancesCurrent: boolean): Promise<KeptDigest | undefined> {
   let input: string
@@ -81,11 +94,7 @@ async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputPa
   } else {
     return undefined
   }
-  if (!withHeadDigests.has(conn)) {
-    const exists = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'head_digest' AND NOT temporary`)
-    if (Number(exists.getRowObjectsJson()[0]?.n) === 0) return undefined
-    withHeadDigests.add(conn)
-  }
+  if (!(await hasDerivedTable(conn, 'head_digest'))) return undefined
   const row = (await conn.runAndReadAll(HEAD_DIGEST_SQL(DIGEST_OF_SUMS), {input, scope: String(scope)})).getRowObjectsJson()[0]
   return {n: Number(row?.n), digest: String(row?.digest)}
 }
