@@ -146,17 +146,25 @@ const votes = fc.array(
   { maxLength: 30 },
 )
 
+/**
+ * The SQL against the reference for votes `vs`, a supply of the votes cast plus `extraSupply`, and a quorum anywhere
+ * from 0 to a bit above the votes cast (`quorumFraction` of them, sometimes exactly at a tally). Returns the two.
+ */
+async function expectReference(vs: readonly VoteRecord[], extraSupply: bigint, quorumFraction: number): Promise<{supply: bigint; quorum: bigint}> {
+  const cast = vs.filter((v) => v.support <= 2).reduce((a, v) => a + v.weight, 0n)
+  const supply = cast + extraSupply
+  const quorum = (cast * BigInt(Math.round(quorumFraction * 1000))) / 1000n
+  const actual = await participation(vs, supply, quorum)
+  expect(differences(actual, participationRef(vs, supply, quorum))).toEqual([])
+  return {supply, quorum}
+}
+
 describe('participation: SQL equals the reference on random votes', () => {
   it('tallies, outcome, turnout and pivotality', async () => {
     await fc.assert(
       fc.asyncProperty(votes, fc.bigInt({ min: 0n, max: 2n ** 102n }), fc.double({ min: 0, max: 1.2, noNaN: true }),
         async (vs, extraSupply, quorumFraction) => {
-          const cast = vs.filter((v) => v.support <= 2).reduce((a, v) => a + v.weight, 0n)
-          const supply = cast + extraSupply
-          // quorum anywhere from 0 to a bit above the votes cast, sometimes exactly at a tally
-          const quorum = (cast * BigInt(Math.round(quorumFraction * 1000))) / 1000n
-          const actual = await participation(vs, supply, quorum)
-          expect(differences(actual, participationRef(vs, supply, quorum))).toEqual([])
+          await expectReference(vs, extraSupply, quorumFraction)
         }),
       { numRuns: 300 },
     )
@@ -170,11 +178,7 @@ describe('participation: SQL equals the reference on random votes', () => {
     await fc.assert(
       fc.asyncProperty(bigVotes, fc.bigInt({ min: 0n, max: 2n ** 130n }), fc.double({ min: 0, max: 1.2, noNaN: true }),
         async (vs, extraSupply, quorumFraction) => {
-          const cast = vs.filter((v) => v.support <= 2).reduce((a, v) => a + v.weight, 0n)
-          const supply = cast + extraSupply
-          const quorum = (cast * BigInt(Math.round(quorumFraction * 1000))) / 1000n
-          const actual = await participation(vs, supply, quorum)
-          expect(differences(actual, participationRef(vs, supply, quorum))).toEqual([])
+          const {supply, quorum} = await expectReference(vs, extraSupply, quorumFraction)
           if ((await pathTaken(supply, quorum)) === 'wide') wide++
         }),
       { numRuns: 150 },
