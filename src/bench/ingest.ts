@@ -1,6 +1,8 @@
+import {execFile} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import {promisify} from 'node:util'
 import {Client} from 'pg'
 import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
@@ -15,6 +17,11 @@ import {postgresForBench} from './postgres'
  * `npm run bench:ingest`: the full processor (decoding, derived entities, audit log, Postgres writes) indexing a
  * devnet scenario from block 0 into an empty database, three times. Prints events/s, blocks/s (median of the runs)
  * and the processor's peak RSS (VmHWM of the child process).
+ *
+ * Then, on the same chain, the ceilings the full processor is measured against (ingest-stage.ts), each as many runs:
+ * RPC ingestion alone with a no-op store, and ingestion plus decoding and applying every log in memory (no Postgres).
+ * Their medians, and the full processor's share of each, are printed in the same run: on these shared machines only
+ * figures measured side by side compare.
  *
  * Knobs (argv): --events N (default 200000), --accounts N (default 2000), --per-block N (default 200), --runs N.
  */
@@ -81,6 +88,24 @@ async function main(): Promise<void> {
       }
       await db.drop()
     }
+    const ceilings: Record<StageMode, number> = {fetch: 0, apply: 0}
+    for (const mode of STAGE_MODES) {
+      const stageRuns: number[] = []
+      for (let run = 1; run <= runs; run++) {
+        const r = await runStage(mode, head, anvil.rpcUrl, contractsFile)
+        stageRuns.push(r.logs / r.seconds)
+        console.log(
+          `ceiling ${STAGE_LABEL[mode]}, run ${run}: ${r.logs} events in ${r.seconds.toFixed(2)} s from process start → ` +
+            `${(r.logs / r.seconds).toFixed(0)} events/s; ${r.cpuSeconds.toFixed(2)} s of CPU`,
+        )
+      }
+      ceilings[mode] = median(stageRuns)
+    }
+    const full = median(rows.map((r) => r.eventsPerS))
+    console.log(
+      `ceilings (median of ${runs}): ${STAGE_MODES.map((m) => `${STAGE_LABEL[m]} ${ceilings[m].toFixed(0)} events/s`).join(', ')}; ` +
+        `the full processor reaches ${STAGE_MODES.map((m) => `${((100 * full) / ceilings[m]).toFixed(0)} %`).join(' and ')} of them`,
+    )
     console.log(
       `median of ${runs}: ${median(rows.map((r) => r.eventsPerS)).toFixed(0)} events/s end to end ` +
         `(${median(rows.map((r) => r.steadyEventsPerS)).toFixed(0)} from the first committed batch), ` +
@@ -91,6 +116,23 @@ async function main(): Promise<void> {
   } finally {
     for (const step of cleanup.reverse()) await step().catch(() => undefined)
   }
+}
+
+type StageMode = 'fetch' | 'apply'
+const STAGE_MODES: readonly StageMode[] = ['fetch', 'apply']
+const STAGE_LABEL: Record<StageMode, string> = {fetch: 'RPC fetch only', apply: 'fetch + decode + apply, no database'}
+const STAGE_ENTRY = path.join(__dirname, 'ingest-stage.js')
+
+/** One ceiling run in its own process (see ingest-stage.ts); every block final, so no rollback log is kept. */
+async function runStage(mode: StageMode, head: number, rpcUrl: string, contractsFile: string): Promise<{logs: number; seconds: number; cpuSeconds: number}> {
+  const {stdout} = await promisify(execFile)(process.execPath, [STAGE_ENTRY, mode, String(head)], {
+    env: {...process.env, RPC_URL: rpcUrl, CONTRACTS_FILE: contractsFile, FINALITY_CONFIRMATIONS: '0'},
+    timeout: 300_000,
+    maxBuffer: 64 << 20,
+  })
+  const line = stdout.split('\n').find((l) => l.startsWith('{"logs"'))
+  if (!line) throw new Error(`ingest-stage ${mode} printed no result:\n${stdout.slice(-2000)}`)
+  return JSON.parse(line) as {logs: number; seconds: number; cpuSeconds: number}
 }
 
 /**

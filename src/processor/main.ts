@@ -6,7 +6,7 @@ import {decodeLog} from './decode'
 import {describeFork, EXIT_FORK_BELOW_FINALITY, findForkBelowFinality, rpcBlockHash} from './fork-check'
 import {applyLogs} from './handle-batch'
 import {loadBatchState} from './load'
-import {buildProcessor, type ProcessorContext} from './processor'
+import {buildProcessor, logInput, type ProcessorContext} from './processor'
 import {writeBatchState} from './write'
 
 /**
@@ -56,21 +56,7 @@ async function handleBatch(ctx: ProcessorContext<Store>): Promise<void> {
   const logs = []
   for (const block of ctx.blocks) {
     for (const log of block.logs) {
-      logs.push(
-        decodeLog(
-          {
-            id: log.id,
-            logIndex: log.logIndex,
-            transactionIndex: log.transactionIndex,
-            transactionHash: log.transactionHash,
-            address: log.address,
-            topics: log.topics,
-            data: log.data,
-            block: block.header,
-          },
-          contracts,
-        ),
-      )
+      logs.push(decodeLog(logInput(log, block.header), contracts))
     }
   }
   const last = ctx.blocks[ctx.blocks.length - 1]

@@ -7,6 +7,7 @@ import {
 } from '@subsquid/evm-processor'
 import type {Config} from '../config'
 import type {ContractsConfig} from './contracts-config'
+import type {LogInput} from './decode'
 
 const FIELDS = {
   log: {topics: true, data: true, transactionHash: true},
@@ -48,3 +49,17 @@ export type Fields = EvmBatchProcessorFields<EvmBatchProcessor<typeof FIELDS>>
 export type Block = BlockHeader<Fields>
 export type Log = _Log<Fields>
 export type ProcessorContext<Store> = DataHandlerContext<Store, Fields>
+
+/** The parts of a Subsquid log (and its block) that decodeLog reads. */
+export function logInput(log: Log, block: Block): LogInput {
+  return {
+    id: log.id,
+    logIndex: log.logIndex,
+    transactionIndex: log.transactionIndex,
+    transactionHash: log.transactionHash,
+    address: log.address,
+    topics: log.topics,
+    data: log.data,
+    block,
+  }
+}
