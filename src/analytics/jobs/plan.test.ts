@@ -3,14 +3,15 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {extractTyped} from '../store/extract'
-import {PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
+import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
 import {dropProposalSnapshotsAbove, proposalSnapshotsAt} from '../store/proposal-snapshots'
-import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
+import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
 
 
 /** Deterministic pseudo-random history: mints, burns, transfers, vote changes, numerator updates, proposals. */
 function scenario(): TestEvent[] {
-  const rnd = testRandom(7)
+  // mulberry: testRandom's low bits cycle, which left every delegate at 0 votes and every snapshot's power 0.
+  const rnd = testMulberry(7)
   const events: TestEvent[] = []
   const tok = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: T, kind: 'token', name, args})
   const gov = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: G, kind: 'governor', name, args})
@@ -74,10 +75,35 @@ describe('PROPOSAL_SNAPSHOTS', () => {
         expect(String(r.power)).toBe(String(power.total))
       }
     }
+    const powers = (await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block: 60, after: null})).map((r) => String(r.power))
+    expect(new Set(powers).size, 'a history in which voting power changes').toBeGreaterThan(5)
     // Quorum NULL while the mirror has not passed the snapshot, as QUORUM_AT.
     const nulls = (await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block: 60, after: null})).filter((r) => r.quorum == null)
     expect(nulls.length).toBeGreaterThan(0)
     expect(nulls.every((r) => Number(r.vote_start) > 50 || Number(r.vote_start) < 5)).toBe(true)
+  })
+})
+
+describe('PROPOSAL_SNAPSHOT_AT', () => {
+  let db: AnalyticsDb
+  let conn: DuckDBConnection
+
+  beforeAll(async () => {
+    ;({db, conn} = await scenarioMirror({height: 50, finalized: 50}))
+  })
+  afterAll(() => db.close())
+
+  it("equals PROPOSAL_SNAPSHOTS' row for every proposal, quorum NULL included", async () => {
+    const all = await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block: 60, after: null})
+    expect(all.length).toBeGreaterThan(10)
+    expect(all.some((r) => r.quorum == null) && all.some((r) => r.quorum != null)).toBe(true)
+    // Not a degenerate history: powers differ between snapshots (delegates' votes change over time).
+    expect(new Set(all.map((r) => String(r.power))).size).toBeGreaterThan(5)
+    for (const r of all) {
+      const one = await queryRows(conn, PROPOSAL_SNAPSHOT_AT, {governor: G, token: T, proposal: String(r.id)})
+      expect(one).toEqual([r])
+    }
+    expect(await queryRows(conn, PROPOSAL_SNAPSHOT_AT, {governor: G, token: T, proposal: 'no-such-proposal'})).toEqual([])
   })
 })
 

@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
-import {PROPOSAL_SNAPSHOTS} from './inputs'
+import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOTS} from './inputs'
 
 /**
  * The snapshot figures of a governor's proposals (quorum and total voting power at vote_start, see
@@ -28,6 +28,13 @@ export const PROPOSAL_SNAPSHOT_DDL = [
 export const PROPOSAL_SNAPSHOT_TABLES = ['proposal_snapshot', 'proposal_snapshot_state'] as const
 
 const withTables = new WeakSet<DuckDBConnection>()
+
+/**
+ * Up to this many missing figures are computed one proposal at a time (PROPOSAL_SNAPSHOT_AT, a hash aggregate per
+ * proposal), above it in one PROPOSAL_SNAPSHOTS pass (one sort for all). A refresh at the head usually misses one: the
+ * proposal whose snapshot it has just passed. Measured on 1 M vote changes: ~80 ms per point query, ~300 ms per pass.
+ */
+export const POINT_QUERIES_UP_TO = 3
 
 export interface ProposalSnapshot {
   proposalId: string
@@ -77,8 +84,10 @@ export async function proposalSnapshotsAt(conn: DuckDBConnection, governor: stri
   const extend = block >= finalized && finalized > through
   const wanted = listed.filter((p) => !isCached(p) && (Number(p.vote_start) < block || (extend && Number(p.vote_start) <= finalized)))
   const fresh = new Map<string, Figures>()
-  if (wanted.length > 0) {
+  if (wanted.length > POINT_QUERIES_UP_TO) {
     for (const r of await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor, token, block, after: through})) fresh.set(String(r.id), figuresOf(r))
+  } else {
+    for (const p of wanted) fresh.set(String(p.id), figuresOf(await queryOne(conn, PROPOSAL_SNAPSHOT_AT, {governor, token, proposal: String(p.id)})))
   }
   if (extend) await extendCache(conn, governor, token, through, finalized, listed.filter((p) => !isCached(p) && Number(p.vote_start) <= finalized), fresh)
   return listed.map((p) => {
