@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
-import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOTS} from './inputs'
+import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_BALANCES, PROPOSAL_SNAPSHOTS} from './inputs'
 
 /**
  * The snapshot figures of a governor's proposals (quorum and total voting power at vote_start, see
@@ -86,8 +86,9 @@ export async function proposalSnapshotsAt(conn: DuckDBConnection, governor: stri
   const fresh = new Map<string, Figures>()
   if (wanted.length > POINT_QUERIES_UP_TO) {
     for (const r of await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor, token, block, after: through})) fresh.set(String(r.id), figuresOf(r))
-  } else {
-    for (const p of wanted) fresh.set(String(p.id), figuresOf(await queryOne(conn, PROPOSAL_SNAPSHOT_AT, {governor, token, proposal: String(p.id)})))
+  } else if (wanted.length > 0) {
+    const sql = (await hasOversizedTransfer(conn, token)) ? PROPOSAL_SNAPSHOT_AT : PROPOSAL_SNAPSHOT_AT_FROM_BALANCES
+    for (const p of wanted) fresh.set(String(p.id), figuresOf(await queryOne(conn, sql, {governor, token, proposal: String(p.id)})))
   }
   if (extend) await extendCache(conn, governor, token, through, finalized, listed.filter((p) => !isCached(p) && Number(p.vote_start) <= finalized), fresh)
   return listed.map((p) => {
@@ -102,6 +103,12 @@ export async function proposalSnapshotsAt(conn: DuckDBConnection, governor: stri
       power: figures?.power ?? null,
     }
   })
+}
+
+/** Whether any mirrored transfer of `token` has an amount beyond HUGEINT (value NULL), which balance_state leaves out. */
+async function hasOversizedTransfer(conn: DuckDBConnection, token: string): Promise<boolean> {
+  const row = await queryOne(conn, `SELECT EXISTS (SELECT 1 FROM token_transfer WHERE token = $token AND value IS NULL) AS oversized`, {token})
+  return row.oversized === true
 }
 
 interface Figures {
