@@ -4,7 +4,7 @@ import {parseContractsConfig} from '../../processor/contracts-config'
 import {type FairnessRow, readFairnessRow, runFairnessTable} from '../metrics/fairness'
 import type {AnalyticsDb} from '../duckdb'
 import {extractTyped} from '../store/extract'
-import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
+import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
 import {runBatched} from './batch'
 import {type MetricRecord, runMeasurement} from './measurement'
 import {planSuite} from './plan'
@@ -20,7 +20,7 @@ const RD = '0x' + '5'.repeat(40)
  * per model and protocol-wide, rewards (some to top holders).
  */
 function scenario(): TestEvent[] {
-  const rnd = testRandom(3)
+  const rnd = testMulberry(3)
   const events: TestEvent[] = []
   const tok = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: T, kind: 'token', name, args})
   const gov = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: G, kind: 'governor', name, args})

@@ -10,7 +10,6 @@ import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct
 
 /** Deterministic pseudo-random history: mints, burns, transfers, vote changes, numerator updates, proposals. */
 function scenario(): TestEvent[] {
-  // mulberry: testRandom's low bits cycle, which left every delegate at 0 votes and every snapshot's power 0.
   const rnd = testMulberry(7)
   const events: TestEvent[] = []
   const tok = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: T, kind: 'token', name, args})

@@ -8,13 +8,13 @@ import {extractTyped} from './extract'
 import {BALANCES_AT, materialize} from './inputs'
 import {materializeInput} from './routes'
 import {ensureSchema, MIRROR_TABLES} from './schema'
-import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testRandom, insertTestEvents, type TestEvent, openTestMirror} from './test-events'
+import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from './test-events'
 
 const U = '0x' + '2'.repeat(40)
 
 /** Mints, burns, transfers (some leaving a balance of exactly 0, some negative: the mirror does not police ERC-20), two tokens. */
 function transfers(fromBlock: number, toBlock: number, seed: number): TestEvent[] {
-  const rnd = testRandom(seed)
+  const rnd = testMulberry(seed)
   const out: TestEvent[] = []
   // A small balance, a balance back to exactly 0, a negative one.
   const t = (from: string, to: string, value: string): TestEvent => ({block: fromBlock, contract: T, kind: 'token', name: 'Transfer', args: {from, to, value}})

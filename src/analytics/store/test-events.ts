@@ -27,16 +27,11 @@ export const TEST_TOKEN = '0x' + '1'.repeat(40)
 export const TEST_GOVERNOR = '0x' + '2'.repeat(40)
 export const testAccount = (i: number): string => '0x' + (i + 16).toString(16).padStart(40, '0')
 
-/** A seeded linear congruential generator, rnd(n) in [0, n): the same history on every run, nothing statistical. */
-export function testRandom(seed: number): (n: number) => number {
-  let state = seed
-  return (n) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31
-    return state % n
-  }
-}
-
-/** mulberry32, rnd(n) in [0, n): for histories drawing several values per event, where testRandom's low bits cycle. */
+/**
+ * mulberry32, rnd(n) in [0, n): the same history on every run, nothing statistical. (A linear congruential generator
+ * used here before had cycling low bits: histories drawing several values per event came out with one delegate, one
+ * vote amount, three voters.)
+ */
 export function testMulberry(seed: number): (n: number) => number {
   let state = seed
   return (n) => {
