@@ -4,10 +4,9 @@ import {Pool} from 'pg'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 import {type TestDatabase, testAdminUrl, withTestDatabase} from '../test-support/pg'
 import {rawRequest, type RawResponse as Raw} from '../test-support/raw-http'
-import {createApiPool} from './db'
 import {ensureReadOnlyRole} from './readonly-role'
-import {type ApiServer, startApiServer} from './server'
-import {countingPool, TEST_API_CONFIG, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics, dropTestRole} from './testing'
+import {cacheAndGraphqlCounters, type CountedServer, startCountedServer, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics, dropTestRole} from './testing'
+import type {ApiConfig} from './yoga'
 
 /**
  * Response compression (http/compression.ts) on a real listening server, read with node:http so the bytes on the
@@ -37,45 +36,14 @@ describe('response compression', () => {
   let admin: Pool
   let readOnlyUrl: string
   const role = `deai_ro_gzip_${randomBytes(4).toString('hex')}`
-  let t: Awaited<ReturnType<typeof countedServer>>
+  let t: CountedServer
 
-  async function countedServer(config: {API_RESPONSE_CACHE_MB?: number; API_COMPRESSION_MIN_BYTES?: number} = {}) {
-    const pool = createApiPool(readOnlyUrl, {statementTimeoutMs: 5000})
-    pool.on('error', () => undefined)
-    const counter = {statements: 0, clock: 1_000_000}
-    const server: ApiServer = await startApiServer({
-      pool: countingPool(pool, counter),
-      config: {...TEST_API_CONFIG, API_CORS_ORIGINS: [DASH, OTHER], ...config, API_HOST: '127.0.0.1', API_PORT: 0},
-      now: () => counter.clock,
-    })
-    return {
-      server,
-      counter,
-      close: async () => {
-        await server.close()
-        await pool.end()
-      },
-    }
-  }
+  const countedServer = (config: Partial<ApiConfig> = {}) => startCountedServer(readOnlyUrl, {API_CORS_ORIGINS: [DASH, OTHER], ...config})
 
   const post = (body: string, headers: Record<string, string> = {}, server = t.server) =>
     raw(`${server.url}/graphql`, 'POST', {'content-type': 'application/json', ...headers}, body)
 
-  async function metrics(server = t.server): Promise<Record<string, number>> {
-    const text = (await raw(`${server.url}/metrics`, 'GET', {})).body.toString()
-    const out: Record<string, number> = {}
-    for (const m of text.matchAll(/^deai_api_response_cache_(\w+?)(?:\{outcome="(\w+)"\})? (\d+)$/gm)) out[m[2] ?? m[1]!] = Number(m[3])
-    const requests = /^deai_api_http_requests_total\{route="\/graphql",method="POST",status="200"\} (\d+)$/m.exec(text)
-    out.graphql_post_200 = Number(requests?.[1] ?? 0)
-    return out
-  }
-
-  /** Statements run by `f`, and its result. */
-  const counted = async <T>(f: () => Promise<T>): Promise<[number, T]> => {
-    const before = t.counter.statements
-    const out = await f()
-    return [t.counter.statements - before, out]
-  }
+  const metrics = async (server = t.server) => cacheAndGraphqlCounters((await raw(`${server.url}/metrics`, 'GET', {})).body.toString())
 
   beforeAll(async () => {
     db = await withTestDatabase({prefix: 'api_gzip'})
@@ -148,7 +116,7 @@ describe('response compression', () => {
     expect(first.headers['access-control-allow-origin']).toBe(DASH)
     expect(vary(first)).toContain('accept-encoding')
     expect(await metrics()).toMatchObject({fast: 0, miss: 1, fast_stored_total: 1})
-    const [statements, again] = await counted(() => post(big, gzip))
+    const [statements, again] = await t.counted(() => post(big, gzip))
     expect(statements).toBe(0)
     expect(sameAnswer(again)).toEqual(sameAnswer(first))
     expect(await metrics()).toMatchObject({fast: 1, hit: 0, miss: 1, graphql_post_200: 2})

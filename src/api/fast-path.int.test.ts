@@ -3,12 +3,9 @@ import {request as httpRequest} from 'node:http'
 import {Pool} from 'pg'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {type TestDatabase, testAdminUrl, withTestDatabase} from '../test-support/pg'
-import {createApiPool} from './db'
-import {INDEX_STATUS_MAX_AGE_MS} from './index-status'
 import {QUERY_LIMITS} from './limits'
 import {ensureReadOnlyRole} from './readonly-role'
-import {type ApiServer, startApiServer} from './server'
-import {countingPool, TEST_API_CONFIG, TEST_METRIC, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics, dropTestRole} from './testing'
+import {cacheAndGraphqlCounters, type CountedServer, startCountedServer, TEST_API_CONFIG, TEST_METRIC, TEST_PROCESSOR_SCHEMA, testMetric, writeTestMetrics, dropTestRole} from './testing'
 
 /**
  * The fast path (http/fast-path.ts) on a real listening server, as the read-only role, with every statement counted
@@ -35,28 +32,10 @@ describe('HTTP fast path', () => {
   let admin: Pool
   let readOnlyUrl: string
   const role = `deai_ro_fast_${randomBytes(4).toString('hex')}`
-  let t: Awaited<ReturnType<typeof countedServer>>
+  let t: CountedServer
 
-  /** A server over `url` whose every statement is counted, on a clock the test moves. */
-  async function countedServer(cacheMb = TEST_API_CONFIG.API_RESPONSE_CACHE_MB) {
-    const pool = createApiPool(readOnlyUrl, {statementTimeoutMs: 5000})
-    pool.on('error', () => undefined)
-    const counter = {statements: 0, clock: 1_000_000}
-    const server: ApiServer = await startApiServer({
-      pool: countingPool(pool, counter),
-      config: {...TEST_API_CONFIG, API_CORS_ORIGINS: [DASH, OTHER], API_RESPONSE_CACHE_MB: cacheMb, API_HOST: '127.0.0.1', API_PORT: 0},
-      now: () => counter.clock,
-    })
-    return {
-      server,
-      counter,
-      age: () => void (counter.clock += INDEX_STATUS_MAX_AGE_MS),
-      close: async () => {
-        await server.close()
-        await pool.end()
-      },
-    }
-  }
+  const countedServer = (cacheMb = TEST_API_CONFIG.API_RESPONSE_CACHE_MB) =>
+    startCountedServer(readOnlyUrl, {API_CORS_ORIGINS: [DASH, OTHER], API_RESPONSE_CACHE_MB: cacheMb})
 
   const post = async (body: string, headers: Record<string, string> = {}, server = t.server): Promise<Answer> => {
     const res = await fetch(`${server.url}/graphql`, {method: 'POST', headers: {'content-type': 'application/json', ...headers}, body})
@@ -64,21 +43,7 @@ describe('HTTP fast path', () => {
     return {status: res.status, headers: all, body: await res.text()}
   }
 
-  /** Statements run by `f`, and its result. */
-  const counted = async <T>(f: () => Promise<T>): Promise<[number, T]> => {
-    const before = t.counter.statements
-    const out = await f()
-    return [t.counter.statements - before, out]
-  }
-
-  async function metrics(server = t.server): Promise<Record<string, number>> {
-    const text = await (await fetch(`${server.url}/metrics`)).text()
-    const out: Record<string, number> = {}
-    for (const m of text.matchAll(/^deai_api_response_cache_(\w+?)(?:\{outcome="(\w+)"\})? (\d+)$/gm)) out[m[2] ?? m[1]!] = Number(m[3])
-    const requests = /^deai_api_http_requests_total\{route="\/graphql",method="POST",status="200"\} (\d+)$/m.exec(text)
-    out.graphql_post_200 = Number(requests?.[1] ?? 0)
-    return out
-  }
+  const metrics = async (server = t.server) => cacheAndGraphqlCounters(await (await fetch(`${server.url}/metrics`)).text())
 
   beforeAll(async () => {
     db = await withTestDatabase({prefix: 'api_fast'})
@@ -106,7 +71,7 @@ describe('HTTP fast path', () => {
     expect(first.headers).toMatchObject({'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': DASH})
     expect(await metrics()).toMatchObject({fast: 0, hit: 0, miss: 1, fast_stored_total: 1})
     for (let i = 1; i <= 3; i++) {
-      const [statements, again] = await counted(() => post(series(), headers))
+      const [statements, again] = await t.counted(() => post(series(), headers))
       expect(statements).toBe(0)
       expect(again).toEqual(first)
       // Answered before yoga: neither a hit nor a miss of the operation cache, but counted as a request.
@@ -114,7 +79,7 @@ describe('HTTP fast path', () => {
     }
     // Once the version is a second old it is read again (one statement for all requests); unchanged: still served.
     t.age()
-    const [statements, aged] = await counted(() => post(series(), headers))
+    const [statements, aged] = await t.counted(() => post(series(), headers))
     expect(statements).toBe(1)
     expect(aged).toEqual(first)
     expect((await metrics()).fast).toBe(4)
@@ -185,7 +150,7 @@ describe('HTTP fast path', () => {
       expect(await post('{"query": "{ metricValues(', {origin: DASH})).toMatchObject({status: 400})
       expect((await post('not json')).status).toBe(400)
       expect((await post(JSON.stringify({query: '{ nope }'}))).body).toMatch(/Cannot query field/)
-      const [statements, answer] = await counted(() => post(partial))
+      const [statements, answer] = await t.counted(() => post(partial))
       expect(statements).toBeGreaterThan(0)
       expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('BAD_USER_INPUT')
       expect(JSON.parse((await post(status)).body).data.indexStatus.height).toBe(10)
@@ -243,7 +208,7 @@ describe('HTTP fast path', () => {
     try {
       t.age()
       for (let i = 0; i < 2; i++) {
-        const [statements, answer] = await counted(() => post(series()))
+        const [statements, answer] = await t.counted(() => post(series()))
         expect(answer.status).toBe(200)
         expect(statements).toBeGreaterThan(1) // the failed version read (once) and the page
       }

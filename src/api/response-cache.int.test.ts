@@ -18,7 +18,7 @@ import {countingPool,
   TEST_METRIC as METRIC,
   TEST_PROCESSOR_SCHEMA as PROCESSOR_SCHEMA,
   testMetric as metric,
-  writeTestMetrics as write, dropTestRole} from './testing'
+  writeTestMetrics as write, dropTestRole, responseCacheCounters} from './testing'
 import {type Api, createApi} from './yoga'
 
 /**
@@ -46,10 +46,7 @@ async function statementsOf(counter: {statements: number}, f: () => unknown): Pr
 }
 
 async function cacheMetrics(api: Api): Promise<Record<string, number>> {
-  const text = await (await api.fetch('http://api.test/metrics')).text()
-  const out: Record<string, number> = {}
-  for (const m of text.matchAll(/^deai_api_response_cache_(\w+?)(?:\{outcome="(\w+)"\})? (\d+)$/gm)) out[m[2] ?? m[1]!] = Number(m[3])
-  return out
+  return responseCacheCounters(await (await api.fetch('http://api.test/metrics')).text())
 }
 
 describe('response cache', () => {
