@@ -2,6 +2,7 @@ import {loadConfig} from '../config'
 import {type BatchState, type LoadedRows, newBatchState} from '../processor/batch-state'
 import {loadContractsConfig} from '../processor/contracts-config'
 import {decodeLog} from '../processor/decode'
+import {EntityMap} from '../processor/entity-map'
 import {applyLogs} from '../processor/handle-batch'
 import {buildProcessor, logInput} from '../processor/processor'
 import type {DecodedLog} from '../processor/raw'
@@ -20,11 +21,10 @@ import type {DecodedLog} from '../processor/raw'
  * Every block is final here (FINALITY_CONFIRMATIONS=0 is set by the caller): the no-op store keeps no rollback log.
  * Prints one JSON line: {logs, seconds, cpuSeconds}, timed from process start to the head block's batch.
  */
-const AGGREGATES = ['accounts', 'tokens', 'holders', 'governors', 'proposals', 'models', 'versions', 'validators', 'contributions', 'epochs'] as const
-
+/** The batch's aggregates (every EntityMap of the state), as the next batch's load would hand them back. */
 function carry(state: BatchState): LoadedRows {
   const rows: Record<string, unknown[]> = {}
-  for (const name of AGGREGATES) rows[name] = [...state[name].values()]
+  for (const [name, value] of Object.entries(state)) if (value instanceof EntityMap) rows[name] = [...value.values()]
   return rows as LoadedRows
 }
 
