@@ -12,6 +12,7 @@ import {runScenario} from '../devnet/scenario'
 import {spawnProcessor} from '../processor/spawn'
 import {readIndexStatus} from '../processor/status'
 import {postgresForBench} from './postgres'
+import {processCpuSeconds} from './process-cpu'
 
 /**
  * `npm run bench:ingest`: the full processor (decoding, derived entities, audit log, Postgres writes) indexing a
@@ -22,6 +23,11 @@ import {postgresForBench} from './postgres'
  * RPC ingestion alone with a no-op store, and ingestion plus decoding and applying every log in memory (no Postgres).
  * Their medians, and the full processor's share of each, are printed in the same run: on these shared machines only
  * figures measured side by side compare.
+ *
+ * Each full run also prints the CPU it cost: the processor process's, and that of the Postgres backends serving its
+ * database (read from /proc when the server runs on this machine). Their sum divided by the machine's cores is a
+ * floor under the run's wall time that no overlap of Node and Postgres work can go below: the events/s it allows is
+ * printed as the bound this machine puts on the run.
  *
  * Knobs (argv): --events N (default 200000), --accounts N (default 2000), --per-block N (default 200), --runs N.
  */
@@ -60,7 +66,7 @@ async function main(): Promise<void> {
         `(${accounts} accounts, ~${perBlock} txs/block), generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     )
     const head = scenario.toBlock
-    const rows: {eventsPerS: number; steadyEventsPerS: number; blocksPerS: number; seconds: number; rssMiB: number; events: number}[] = []
+    const rows: {eventsPerS: number; steadyEventsPerS: number; blocksPerS: number; seconds: number; rssMiB: number; events: number; cpu: RunCpu}[] = []
     for (let run = 1; run <= runs; run++) {
       const db = await createRandomDatabase(adminUrl, 'deai_bench')
       cleanup.push(() => db.drop())
@@ -74,14 +80,16 @@ async function main(): Promise<void> {
         const rssMiB = peakRssMiB(proc.child.pid!)
         const c = new Client({connectionString: db.url})
         await c.connect()
+        const cpu = await runCpu(c, proc.child.pid!)
         const n = Number((await c.query('SELECT count(*) AS n FROM audit_event')).rows[0].n)
         await c.end()
         const blocks = head - deployment.startBlock + 1
-        rows.push({eventsPerS: n / seconds, steadyEventsPerS: n / steadySeconds, blocksPerS: blocks / seconds, seconds, rssMiB, events: n})
+        rows.push({eventsPerS: n / seconds, steadyEventsPerS: n / steadySeconds, blocksPerS: blocks / seconds, seconds, rssMiB, events: n, cpu})
         console.log(
           `run ${run}: ${n} events, ${blocks} blocks in ${seconds.toFixed(2)} s from process start → ` +
             `${(n / seconds).toFixed(0)} events/s, ${(blocks / seconds).toFixed(1)} blocks/s; ` +
-            `${(n / steadySeconds).toFixed(0)} events/s from the first committed batch; peak RSS ${rssMiB.toFixed(0)} MiB`,
+            `${(n / steadySeconds).toFixed(0)} events/s from the first committed batch; peak RSS ${rssMiB.toFixed(0)} MiB; ` +
+            `CPU: processor ${cpu.processor.toFixed(2)} s, Postgres ${cpu.postgres === undefined ? 'not visible from here' : `${cpu.postgres.toFixed(2)} s`}`,
         )
       } finally {
         await proc.stop('SIGKILL')
@@ -106,6 +114,7 @@ async function main(): Promise<void> {
       `ceilings (median of ${runs}): ${STAGE_MODES.map((m) => `${STAGE_LABEL[m]} ${ceilings[m].toFixed(0)} events/s`).join(', ')}; ` +
         `the full processor reaches ${STAGE_MODES.map((m) => `${((100 * full) / ceilings[m]).toFixed(0)} %`).join(' and ')} of them`,
     )
+    printCpuBound(rows)
     console.log(
       `median of ${runs}: ${median(rows.map((r) => r.eventsPerS)).toFixed(0)} events/s end to end ` +
         `(${median(rows.map((r) => r.steadyEventsPerS)).toFixed(0)} from the first committed batch), ` +
@@ -116,6 +125,49 @@ async function main(): Promise<void> {
   } finally {
     for (const step of cleanup.reverse()) await step().catch(() => undefined)
   }
+}
+
+interface RunCpu {
+  processor: number
+  /** Undefined when the server's processes are not visible (another machine or PID namespace). */
+  postgres: number | undefined
+}
+
+/**
+ * CPU seconds used so far by the processor process and by the Postgres backends connected to its database (the
+ * caller's own connection left out). Read while the processor still runs: a backend's figures go with its process.
+ */
+async function runCpu(c: Client, processorPid: number): Promise<RunCpu> {
+  const processor = processCpuSeconds(processorPid)
+  if (processor === undefined) throw new Error(`processor process ${processorPid} is gone before its CPU was read`)
+  const {rows} = await c.query<{pid: number}>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+  )
+  let postgres: number | undefined = 0
+  for (const {pid} of rows) {
+    const s = processCpuSeconds(pid)
+    postgres = s === undefined || postgres === undefined ? undefined : postgres + s
+  }
+  return {processor, postgres: rows.length ? postgres : undefined}
+}
+
+/** The wall-time floor the run's CPU puts on this machine (see the header), from the medians of the runs. */
+function printCpuBound(rows: readonly {events: number; cpu: RunCpu}[]): void {
+  const cores = os.availableParallelism()
+  const processor = median(rows.map((r) => r.cpu.processor))
+  const pg = rows.map((r) => r.cpu.postgres)
+  if (pg.some((s) => s === undefined)) {
+    console.log(`CPU per run (median): processor ${processor.toFixed(2)} s; Postgres's not visible from here, so no bound from CPU`)
+    return
+  }
+  const postgres = median(pg as number[])
+  const total = processor + postgres
+  const events = median(rows.map((r) => r.events))
+  console.log(
+    `CPU per run (median): processor ${processor.toFixed(2)} s + Postgres ${postgres.toFixed(2)} s = ${total.toFixed(2)} s; ` +
+      `on ${cores} cores that work takes at least ${(total / cores).toFixed(2)} s however it overlaps, ` +
+      `i.e. at most ${((events * cores) / total).toFixed(0)} events/s on this machine`,
+  )
 }
 
 type StageMode = 'fetch' | 'apply'
