@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-values'
 import {type InputParams, materialize} from '../store/inputs'
+import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeInput} from '../store/routes'
 import {type Shape, SHAPES} from './batch-shapes'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
@@ -40,8 +41,8 @@ interface Batch {
 
 /** Per-group row count and digest, exactly INPUT_DIGEST_SQL over each group's rows (groups without rows included). */
 const groupedDigestSql = (relation: string, columns: readonly string[]) => `
-SELECT k.g, count(x.r) AS n, ${DIGEST_OF_SUMS('sum(md5_number_upper(x.r))', 'sum(md5_number_lower(x.r))')} AS digest
-FROM group_keys k LEFT JOIN (SELECT g, CAST(struct_pack(${columns.join(', ')}) AS VARCHAR) AS r FROM ${relation}) x ON x.g = k.g
+SELECT k.g, count(x.m) AS n, ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('x.m')})`, `sum(${MD5_LOWER('x.m')})`)} AS digest
+FROM group_keys k LEFT JOIN (SELECT g, md5_number(CAST(struct_pack(${columns.join(', ')}) AS VARCHAR)) AS m FROM ${relation}) x ON x.g = k.g
 GROUP BY k.g`
 
 /**

@@ -1,4 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {MD5_LOWER, MD5_UPPER} from './input-digest'
 
 /**
  * Input digests of the two largest inputs, kept current by the sync so that a refresh at the head reads them instead
@@ -29,8 +30,8 @@ const VOTE_ROW = `CAST(struct_pack(proposal := c.proposal_id, voter := c.voter) 
 
 /** Adds `sign` × (count, hash sums) of the rows of `source` (columns scope, r) to head_digest, per scope. */
 async function addRows(conn: DuckDBConnection, input: string, source: string, sign: 1 | -1, params: Record<string, number | string> = {}): Promise<void> {
-  const delta = `SELECT scope, count(*) * $sign AS n, sum(md5_number_upper(r)) * $sign AS u, sum(md5_number_lower(r)) * $sign AS l
-    FROM (${source}) GROUP BY scope`
+  const delta = `SELECT scope, count(*) * $sign AS n, sum(${MD5_UPPER('m')}) * $sign AS u, sum(${MD5_LOWER('m')}) * $sign AS l
+    FROM (SELECT scope, md5_number(r) AS m FROM (${source})) GROUP BY scope`
   const bound = {...params, sign, input}
   await conn.run(
     `UPDATE head_digest h SET n = h.n + d.n, upper_sum = h.upper_sum + d.u, lower_sum = h.lower_sum + d.l
