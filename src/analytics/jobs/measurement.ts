@@ -5,8 +5,12 @@ import type {InputParams} from '../store/inputs'
 import {INPUT_DIGEST_SQL} from '../store/input-digest'
 import {materializeInputWithKeptDigest} from '../store/routes'
 
-/** Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones. */
-export const JOB_VERSION = 'deai-lens-analytics/4'
+/**
+ * Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones.
+ * 5: HHI, entropy and Theil are summed in fixed point (ORDER_FREE_SUM, concentration.ts) instead of fsum, so they are
+ * the same doubles on every run; version 4's could differ from them in the last digit.
+ */
+export const JOB_VERSION = 'deai-lens-analytics/5'
 
 export type ScopeKind = 'token' | 'governor' | 'proposal' | 'model' | 'protocol'
 

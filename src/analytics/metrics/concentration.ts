@@ -36,8 +36,9 @@
  * each (relative error ~1e-16). The Nakamoto comparisons are exact integer comparisons: D_k > W − D_k, and
  * D_k > floor(W · q / 10^18) with q the quorum share as an 18-decimal fixed-point integer; that floor is computed
  * in HUGEINT, so when W exceeds the HUGEINT range (> 1.7e38, far beyond any real token supply in wei) the
- * quorum comparison falls back to DOUBLE. HHI, entropy and Theil are sums of DOUBLE terms (Kahan-summed with
- * fsum); their rounding residue is clamped to the mathematical range (HHI_norm and entropy_norm in [0, 1],
+ * quorum comparison falls back to DOUBLE. HHI, entropy and Theil are sums of DOUBLE terms, added exactly in fixed
+ * point (ORDER_FREE_SUM) so that they are the same doubles on every run and in the grouped queries; their rounding
+ * residue is clamped to the mathematical range (HHI_norm and entropy_norm in [0, 1],
  * entropy and Theil ≥ 0; note that DuckDB's greatest/least skip NULLs, hence the CASE guards).
  *
  * (BIGNUM caveats found in DuckDB 1.5.6, avoided here: a BIGNUM → HUGEINT cast fails for any non-zero value,
@@ -88,6 +89,24 @@ export const HUGEINT_MAX = "'170141183460469231731687303715884105727'::BIGNUM"
  */
 
 /**
+ * 2^100, the fixed point in which the DOUBLE terms of HHI, entropy and Theil are added (ORDER_FREE_SUM), as a DOUBLE
+ * (exact: a power of two).
+ */
+const FIXED_POINT = `1267650600228229401496703205376::DOUBLE`
+
+/**
+ * Σ term over the rows, the same DOUBLE whatever the order in which rows are added: each term (a DOUBLE) is rounded
+ * to a multiple of 2^-100 and the multiples are added exactly in HUGEINT, then the exact sum is converted once
+ * (through its decimal text, correctly rounded) and scaled back by the power of two. A floating-point sum (fsum)
+ * depends on the order of addition, and DuckDB's parallel aggregation does not fix that order: the same query over
+ * the same million balances returned HHI and entropy differing in the last digit from run to run, and a grouped query
+ * could differ from the single one. Bounds: the terms here are s², −s·ln s and s·ln(n·s) with shares s in (0, 1],
+ * whose absolute values sum to at most 1, ln n and 2·ln n; with n < 2^63 every partial sum stays below 2^107, far
+ * inside HUGEINT, and the rounding adds at most n·2^-101 (< 5e-25 for a million entities).
+ */
+const ORDER_FREE_SUM = (term: string) => `(sum(CAST((${term}) * ${FIXED_POINT} AS HUGEINT))::VARCHAR::DOUBLE / ${FIXED_POINT})`
+
+/**
  * The aggregates of every concentration query over the ranked rows `r` (k, cum, s), totals `t` and quorum
  * threshold `qt`: the Gini numerator, Nakamoto counts, HHI, entropy, Theil and top-k sums, written once and shared
  * with the grouped queries (grouped.ts). Integer results leave as VARCHAR, so the two paths have one row type.
@@ -103,9 +122,9 @@ export const concentrationAggregates = (path: 'hugeint' | 'bignum') => {
     min(r.k) FILTER (WHERE r.cum > ${total} - r.cum) AS nakamoto_50,
     min(r.k) FILTER (WHERE CASE WHEN qt.amount IS NOT NULL THEN r.cum > qt.amount
                            ELSE r.cum::DOUBLE / ${total}::DOUBLE > qt.q::DOUBLE / 1e18 END) AS nakamoto_quorum,
-    fsum(r.s * r.s) AS hhi,
-    -fsum(r.s * ln(r.s)) AS entropy,
-    fsum(r.s * ln(r.s * t.n)) AS theil,
+    ${ORDER_FREE_SUM('r.s * r.s')} AS hhi,
+    -${ORDER_FREE_SUM('r.s * ln(r.s)')} AS entropy,
+    ${ORDER_FREE_SUM('r.s * ln(r.s * t.n)')} AS theil,
     (max(r.cum) FILTER (WHERE r.k = 1))::VARCHAR AS top1,
     (max(r.cum) FILTER (WHERE r.k <= 10))::VARCHAR AS top10,
     (max(r.cum) FILTER (WHERE r.k <= (t.n + 99) // 100))::VARCHAR AS top1pct`
@@ -158,20 +177,27 @@ quorum_threshold AS (
   FROM tot
 ),
 -- The fast path: everything in HUGEINT (see FAST_PATH); ties need no order (no figure depends on it).
+-- Each window sorts the weights alone; the totals join its output (a BIGNUM total carried through the sort of a
+-- million rows cost more than the sort itself).
 ranked_fast AS (
-  SELECT row_number() OVER top AS k, sum(d.w) OVER top_rows AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
-  FROM d, tot t WHERE t.fast
-  WINDOW top AS (ORDER BY d.w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  SELECT r.k, r.cum, r.w::DOUBLE / t.total::DOUBLE AS s
+  FROM (
+    SELECT w, row_number() OVER top AS k, sum(w) OVER top_rows AS cum FROM d WHERE (SELECT fast FROM tot)
+    WINDOW top AS (ORDER BY w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ) r, tot t
 ),
 -- Otherwise D_k in BIGNUM: a HUGEINT window sum cast per row when W fits in HUGEINT, else a BIGNUM window sum.
 ranked_wide AS (
-  SELECT row_number() OVER top AS k, (sum(d.w) OVER top_rows)::BIGNUM AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
-  FROM d, tot t WHERE NOT t.fast AND t.total <= ${HUGEINT_MAX}
-  WINDOW top AS (ORDER BY d.w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-  UNION ALL
-  SELECT row_number() OVER wide, sum(d.w::BIGNUM) OVER wide_rows, d.w::DOUBLE / t.total::DOUBLE
-  FROM d, tot t WHERE t.total > ${HUGEINT_MAX}
-  WINDOW wide AS (ORDER BY d.w DESC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  SELECT r.k, r.cum, r.w::DOUBLE / t.total::DOUBLE AS s
+  FROM (
+    SELECT w, row_number() OVER top AS k, (sum(w) OVER top_rows)::BIGNUM AS cum
+    FROM d WHERE (SELECT NOT fast AND total <= ${HUGEINT_MAX} FROM tot)
+    WINDOW top AS (ORDER BY w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    UNION ALL
+    SELECT w, row_number() OVER wide, sum(w::BIGNUM) OVER wide_rows
+    FROM d WHERE (SELECT total > ${HUGEINT_MAX} FROM tot)
+    WINDOW wide AS (ORDER BY w DESC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ) r, tot t
 ),
 agg AS (
   SELECT

@@ -6,7 +6,7 @@
  * These are the SAME formulas as CONCENTRATION_SQL (concentration.ts) and PARTICIPATION_SQL (participation.ts),
  * with every window partitioned by the group key `g` and every aggregate grouped by it; the property tests in
  * grouped.test.ts check, group by group, that they return exactly what the single-distribution queries return
- * (exact columns equal, DOUBLE columns to the last few ulps: fsum may add in another order). Those single queries
+ * (every column equal: the DOUBLE sums are order-free, see ORDER_FREE_SUM in concentration.ts). Those single queries
  * stay the definitions: the reproduce command exports them, and a value computed here must be recomputable there.
  * Both take the same HUGEINT fast path per group (FAST_PATH, PARTICIPATION_FAST_PATH) and the exact BIGNUM path
  * otherwise, so one query can mix groups of both paths; every group's row comes from exactly one of them.
@@ -39,19 +39,26 @@ quorum_threshold AS (
     th // 1000000000000000000 * $quorum_wad::HUGEINT + (th % 1000000000000000000) * $quorum_wad::HUGEINT // 1000000000000000000 AS amount
   FROM tot
 ),
+-- As in concentrationSqlOver: each window sorts (g, w) alone, and the totals join its output.
 ranked_fast AS (
-  SELECT d.g, row_number() OVER top AS k, sum(d.w) OVER top_rows AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
-  FROM d JOIN tot t ON t.g = d.g WHERE t.fast
-  WINDOW top AS (PARTITION BY d.g ORDER BY d.w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  SELECT r.g, r.k, r.cum, r.w::DOUBLE / t.total::DOUBLE AS s
+  FROM (
+    SELECT g, w, row_number() OVER top AS k, sum(w) OVER top_rows AS cum
+    FROM d WHERE g IN (SELECT g FROM tot WHERE fast)
+    WINDOW top AS (PARTITION BY g ORDER BY w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ) r JOIN tot t ON t.g = r.g
 ),
 ranked_wide AS (
-  SELECT d.g, row_number() OVER top AS k, (sum(d.w) OVER top_rows)::BIGNUM AS cum, d.w::DOUBLE / t.total::DOUBLE AS s
-  FROM d JOIN tot t ON t.g = d.g WHERE NOT t.fast AND t.total <= ${HUGEINT_MAX}
-  WINDOW top AS (PARTITION BY d.g ORDER BY d.w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-  UNION ALL
-  SELECT d.g, row_number() OVER wide, sum(d.w::BIGNUM) OVER wide_rows, d.w::DOUBLE / t.total::DOUBLE
-  FROM d JOIN tot t ON t.g = d.g WHERE t.total > ${HUGEINT_MAX}
-  WINDOW wide AS (PARTITION BY d.g ORDER BY d.w DESC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  SELECT r.g, r.k, r.cum, r.w::DOUBLE / t.total::DOUBLE AS s
+  FROM (
+    SELECT g, w, row_number() OVER top AS k, (sum(w) OVER top_rows)::BIGNUM AS cum
+    FROM d WHERE g IN (SELECT g FROM tot WHERE NOT fast AND total <= ${HUGEINT_MAX})
+    WINDOW top AS (PARTITION BY g ORDER BY w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    UNION ALL
+    SELECT g, w, row_number() OVER wide, sum(w::BIGNUM) OVER wide_rows
+    FROM d WHERE g IN (SELECT g FROM tot WHERE total > ${HUGEINT_MAX})
+    WINDOW wide AS (PARTITION BY g ORDER BY w DESC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ) r JOIN tot t ON t.g = r.g
 ),
 agg AS (
   SELECT

@@ -4,7 +4,7 @@ import {type AnalyticsDb, IN_MEMORY, openAnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {DIGEST_OF_SUMS, INPUT_DIGEST_SQL, MD5_LOWER, MD5_UPPER} from './input-digest'
 
-/** The digest as JOB_VERSION 3 defines it, with DuckDB's own md5_number_upper and md5_number_lower (two md5s a row). */
+/** The digest as defined since JOB_VERSION 3, with DuckDB's own md5_number_upper and md5_number_lower (two md5s a row). */
 const DEFINITION_SQL = (relation: string) =>
   `SELECT count(*) AS n, ${DIGEST_OF_SUMS('sum(md5_number_upper(r))', 'sum(md5_number_lower(r))')} AS digest FROM (SELECT CAST(t AS VARCHAR) AS r FROM ${relation} t)`
 

@@ -1,5 +1,5 @@
 /**
- * The input digest (JOB_VERSION 3): each row rendered by DuckDB as VARCHAR (`{'entity': 0x.., 'w': 5}`) and hashed
+ * The input digest (since JOB_VERSION 3): each row rendered by DuckDB as VARCHAR (`{'entity': 0x.., 'w': 5}`) and hashed
  * with md5 into a 128-bit number, taken as DuckDB's two 64-bit halves (md5_number_upper, md5_number_lower, both read
  * off one md5_number: see MD5_UPPER); the digest is the sum of those numbers modulo 2^128, as 32 hex digits (the
  * upper half first). A sum does not depend on row order, so it identifies the multiset of input rows without sorting
