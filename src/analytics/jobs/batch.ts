@@ -69,12 +69,20 @@ export async function runBatched(
     batch.members.push({index, m, group: found.group, perGroup: found.perGroup})
   })
   const out = new Map<number, BatchedResult>()
+  const grouped: GroupedInputs = new Map()
   for (const batch of batches.values()) {
     for (const input of batch.shape.inputs) cache?.delete(input.relation)
-    for (const [index, result] of await runBatch(conn, batch, inputFromBlock, tableWanted)) out.set(index, result)
+    for (const [index, result] of await runBatch(conn, batch, inputFromBlock, tableWanted, grouped)) out.set(index, result)
   }
   return out
 }
+
+/**
+ * The grouped relations materialized so far in one runBatched call, by relation name: which query and parameters
+ * filled it and the per-group digests computed over it. Two shapes read the same grouped input (the rewards per model,
+ * for fairness and for insider overlap): the second reuses the rows and digests instead of building them again.
+ */
+type GroupedInputs = Map<string, {key: string; digests: Map<string, {n: number; digest: string}>}>
 
 function match(m: Measurement) {
   for (const shape of SHAPES) {
@@ -110,6 +118,7 @@ async function runBatch(
   batch: Batch,
   inputFromBlock: number,
   tableWanted: (m: Measurement) => boolean,
+  grouped: GroupedInputs,
 ): Promise<Map<number, BatchedResult>> {
   const {shape, members} = batch
   // One measurement per group and batch (the plan has one per distribution and scope); else rows would mix.
@@ -121,9 +130,17 @@ async function runBatch(
   for (const [i, input] of shape.inputs.entries()) {
     const params = batch.inputParams[i]!
     if (input.grouped) {
+      const key = `${input.grouped.sql}\n${JSON.stringify(params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`
+      const held = grouped.get(input.grouped.relation)
+      if (held?.key === key && members.every((x) => held.digests.has(x.group))) {
+        perInput.push({relation: input.relation, digests: held.digests})
+        continue
+      }
       await materialize(conn, input.grouped.relation, input.grouped.sql, params)
       const rows = await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns))
-      perInput.push({relation: input.relation, digests: new Map(rows.map((r) => [String(r.g), {n: Number(r.n), digest: String(r.digest)}]))})
+      const digests = new Map(rows.map((r) => [String(r.g), {n: Number(r.n), digest: String(r.digest)}]))
+      grouped.set(input.grouped.relation, {key, digests})
+      perInput.push({relation: input.relation, digests})
     } else {
       await materializeInput(conn, input.relation, input.sql, params)
       const row = await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
