@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -36,5 +36,30 @@ describe('openAnalyticsDb', () => {
     expect(seen.getRowObjectsJson()).toEqual([{n: '0'}])
     a.close()
     b.close()
+  })
+
+  it('keeps a commit of ~40 MB of updates in the WAL (no checkpoint at DuckDB\'s 16 MiB), and a 16MB threshold checkpoints it', async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'deai-duckdb-'))
+    const walAfterCommit = async (file: string, checkpointThreshold?: string): Promise<number> => {
+      const db = await openAnalyticsDb(file, checkpointThreshold === undefined ? {} : {checkpointThreshold})
+      try {
+        const conn = await db.connect()
+        // A large insert goes to the file directly; updates are what a sync logs (balance_state).
+        await conn.run(`CREATE TABLE t AS SELECT i, md5(i::VARCHAR) AS s FROM range(500000) r(i)`)
+        await conn.run(`UPDATE t SET s = md5(s) || md5(s || 'x')`)
+        // DuckDB checkpoints at the first commit that finds the WAL beyond the threshold.
+        await conn.run(`UPDATE t SET s = 'y' WHERE i = 1`)
+        return existsSync(`${file}.wal`) ? statSync(`${file}.wal`).size : 0
+      } finally {
+        db.close()
+      }
+    }
+    expect(await walAfterCommit(path.join(tmp, 'default.duckdb'))).toBeGreaterThan(16 * 1024 * 1024)
+    expect(await walAfterCommit(path.join(tmp, 'small.duckdb'), '16MB')).toBeLessThan(1024 * 1024)
+    // Nothing committed is lost either way.
+    const again = await openAnalyticsDb(path.join(tmp, 'default.duckdb'))
+    const rows = (await (await again.connect()).runAndReadAll(`SELECT count(*) AS n, count(*) FILTER (WHERE length(s) = 64) AS updated FROM t`)).getRowObjectsJson()
+    expect(rows).toEqual([{n: '500000', updated: '499999'}])
+    again.close()
   })
 })
