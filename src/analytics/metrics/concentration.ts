@@ -165,7 +165,9 @@ export function concentrationSqlOver(distSelect?: string, options: {lorenz?: boo
   const lorenzColumns = options.lorenz ? `,\n  t.fast AS lorenz_fast,\n  a.lorenz_inner,\n  t.th::VARCHAR::DOUBLE / t.total::DOUBLE AS lorenz_last_y` : ''
   return `
 WITH ${source}
-d AS (SELECT entity, w FROM dist WHERE w > 0),
+-- NOT MATERIALIZED: DuckDB would otherwise copy the rows once more, since d is read three times (a third of the
+-- query's time at a million balances); each reader scans dist through the filter instead.
+d AS NOT MATERIALIZED (SELECT entity, w FROM dist WHERE w > 0),
 tot AS (
   SELECT n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
   FROM (SELECT count(*) AS n, coalesce(sum(w::BIGNUM), 0::BIGNUM) AS total FROM d) x

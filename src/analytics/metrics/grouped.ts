@@ -29,7 +29,8 @@ export function concentrationByGroupSqlOver(distSelect?: string): string {
   const source = distSelect === undefined ? '' : `group_dist AS (${distSelect}),`
   return `
 WITH ${source}
-d AS (SELECT g, entity, w FROM group_dist WHERE w > 0),
+-- NOT MATERIALIZED, as in concentrationSqlOver.
+d AS NOT MATERIALIZED (SELECT g, entity, w FROM group_dist WHERE w > 0),
 tot AS (
   SELECT g, n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
   FROM (SELECT k.g, count(d.w) AS n, coalesce(sum(d.w::BIGNUM), 0::BIGNUM) AS total FROM group_keys k LEFT JOIN d ON d.g = k.g GROUP BY k.g) x
