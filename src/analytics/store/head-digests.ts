@@ -30,19 +30,25 @@ const VOTE_ROW = `CAST(struct_pack(proposal := c.proposal_id, voter := c.voter) 
 
 /** Adds `sign` × (count, hash sums) of the rows of `source` (columns scope, r) to head_digest, per scope. */
 async function addRows(conn: DuckDBConnection, input: string, source: string, sign: 1 | -1, params: Record<string, number | string> = {}): Promise<void> {
-  const delta = `SELECT scope, count(*) * $sign AS n, sum(${MD5_UPPER('m')}) * $sign AS u, sum(${MD5_LOWER('m')}) * $sign AS l
-    FROM (SELECT scope, md5_number(r) AS m FROM (${source})) GROUP BY scope`
-  const bound = {...params, sign, input}
+  // The delta once, into a temp table: the update and the insert below both read it (computed in each of them,
+  // every row was hashed twice).
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE head_digest_delta AS
+     SELECT scope, count(*) * $sign AS n, sum(${MD5_UPPER('m')}) * $sign AS u, sum(${MD5_LOWER('m')}) * $sign AS l
+     FROM (SELECT scope, md5_number(r) AS m FROM (${source})) GROUP BY scope`,
+    {...params, sign},
+  )
   await conn.run(
     `UPDATE head_digest h SET n = h.n + d.n, upper_sum = h.upper_sum + d.u, lower_sum = h.lower_sum + d.l
-     FROM (${delta}) d WHERE h.input = $input AND h.scope = d.scope`,
-    bound,
+     FROM head_digest_delta d WHERE h.input = $input AND h.scope = d.scope`,
+    {input},
   )
   await conn.run(
-    `INSERT INTO head_digest SELECT $input, d.scope, d.n, d.u, d.l FROM (${delta}) d
+    `INSERT INTO head_digest SELECT $input, d.scope, d.n, d.u, d.l FROM head_digest_delta d
      WHERE NOT EXISTS (SELECT 1 FROM head_digest h WHERE h.input = $input AND h.scope = d.scope)`,
-    bound,
+    {input},
   )
+  await conn.run(`DROP TABLE head_digest_delta`)
   // A scope whose rows all went has no row, as in a mirror rebuilt from scratch (the sync tests compare the two).
   await conn.run(`DELETE FROM head_digest WHERE input = $input AND n = 0`, {input})
 }
