@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseDecimalScaled, shareToWad } from './sql-values'
+import { parseDecimalScaled, queryRows, shareToWad } from './sql-values'
+import { openTestDb } from './test-fixtures'
 
 describe('parseDecimalScaled', () => {
   it('converts decimal strings, also in exponent notation, exactly', () => {
@@ -57,5 +58,23 @@ describe('shareToWad', () => {
 
   it('rejects values outside [0, 1]', () => {
     for (const bad of [-0.1, 1.1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => shareToWad(bad)).toThrow(RangeError)
+  })
+})
+
+describe('queryRows', () => {
+  it('gives exactly the objects of getRowObjectsJson, for every type the metric queries return', async () => {
+    const db = await openTestDb()
+    try {
+      const sql = `SELECT i, i::HUGEINT * 170141183460469231731687303715884105 AS h, (i::HUGEINT * 3)::BIGNUM AS b, i / 7 AS d,
+        CASE WHEN i % 3 = 0 THEN NULL ELSE 'x' || i END AS s, i % 2 = 0 AS flag, [i, i + 1] AS l,
+        struct_pack(x := i / 3, y := 'y') AS st, 'NaN'::DOUBLE AS nan, 'inf'::DOUBLE AS inf, i AS "dup", i + 1 AS "dup"
+        FROM range(-3, 50) t(i)`
+      const expected = (await db.conn.runAndReadAll(sql)).getRowObjectsJson()
+      expect(expected).toHaveLength(53)
+      expect(await queryRows(db.conn, sql)).toEqual(expected)
+      expect(await queryRows(db.conn, `SELECT 1 AS x WHERE false`)).toEqual([])
+    } finally {
+      db.close()
+    }
   })
 })
