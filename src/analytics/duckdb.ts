@@ -48,9 +48,10 @@ export const DEFAULT_MEMORY_LIMIT = '768MB'
  * WAL size beyond which the next commit also checkpoints the file. DuckDB's default, 16 MiB, made nearly every
  * incremental sync at the benchmark's size checkpoint: a refresh updates ~20,000 of a million balance_state rows,
  * and a checkpoint rewrites every row group they touch (COMMIT 130–500 ms, against ~25 ms with a larger threshold,
- * measured on the 10M-event mirror). With 128 MiB the same rewrite happens once per many refreshes. The cost: committed changes not
- * yet checkpointed stay in memory and in the WAL, so up to this much more memory and a longer WAL replay when a
- * killed process reopens the file. Large pulls still checkpoint at once (store/sync.ts, CHECKPOINT_AFTER_ROWS).
+ * measured on the 10M-event mirror). With 128 MiB the same rewrite happens once per many refreshes. The cost:
+ * committed changes not yet checkpointed stay in memory and in the WAL, so up to this much more memory and a longer
+ * WAL replay when a killed process reopens the file. Large pulls still checkpoint at once (store/sync.ts,
+ * CHECKPOINT_AFTER_ROWS).
  */
 export const DEFAULT_CHECKPOINT_THRESHOLD = '128MB'
 
