@@ -16,6 +16,14 @@ import {addTouchedBalances} from './head-digests'
  * A value whose transfer amount did not fit (token_transfer.value NULL, see schema.ts) cannot be summed here; the
  * reader (routes.ts) then falls back to BALANCES_AT, which raises its error naming the event.
  */
+/**
+ * How many mirrored transfers balance_state leaves out (an amount beyond HUGEINT: value NULL, the exact decimal in
+ * oversized_amount), as a scalar subquery. While it is above 0, balance_state cannot stand for a sum over
+ * token_transfer: the readers (routes.ts, proposal-snapshots.ts) then run the query over token_transfer, which raises
+ * the error naming the event where an oversized amount is read.
+ */
+export const TRANSFERS_LEFT_OUT_OF_BALANCES = `(SELECT count(*) FROM oversized_amount WHERE table_name = 'token_transfer')`
+
 export const BALANCE_STATE_DDL = `CREATE TABLE IF NOT EXISTS balance_state (token VARCHAR NOT NULL, account VARCHAR NOT NULL, balance HUGEINT NOT NULL)`
 
 /** Net change per (token, account) of the transfers above $cut; the zero address (mints, burns) left out. */

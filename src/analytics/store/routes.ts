@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
+import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {DIGEST_OF_SUMS} from './input-digest'
 import {HEAD_DIGEST_SQL} from './head-digests'
 import {BALANCES_AT, type InputParams, materialize, VOTES_ALL} from './inputs'
@@ -45,7 +46,7 @@ async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | numb
   if (block === null || block === undefined) return false
   const r = await conn.runAndReadAll(
     `SELECT (SELECT max(block_number) FROM token_transfer) AS last,
-            (SELECT count(*) FROM oversized_amount WHERE table_name = 'token_transfer') AS oversized`,
+            ${TRANSFERS_LEFT_OUT_OF_BALANCES} AS oversized`,
   )
   const row = r.getRowObjectsJson()[0]
   const last = row?.last == null ? -1 : Number(row.last)
