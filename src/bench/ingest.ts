@@ -175,8 +175,15 @@ const STAGE_MODES: readonly StageMode[] = ['fetch', 'apply']
 const STAGE_LABEL: Record<StageMode, string> = {fetch: 'RPC fetch only', apply: 'fetch + decode + apply, no database'}
 const STAGE_ENTRY = path.join(__dirname, 'ingest-stage.js')
 
+/** What ingest-stage.ts prints: logs seen, seconds from process start and CPU seconds at the head block's batch. */
+interface StageResult {
+  logs: number
+  seconds: number
+  cpuSeconds: number
+}
+
 /** One ceiling run in its own process (see ingest-stage.ts); every block final, so no rollback log is kept. */
-async function runStage(mode: StageMode, head: number, rpcUrl: string, contractsFile: string): Promise<{logs: number; seconds: number; cpuSeconds: number}> {
+async function runStage(mode: StageMode, head: number, rpcUrl: string, contractsFile: string): Promise<StageResult> {
   const {stdout} = await promisify(execFile)(process.execPath, [STAGE_ENTRY, mode, String(head)], {
     env: {...process.env, RPC_URL: rpcUrl, CONTRACTS_FILE: contractsFile, FINALITY_CONFIRMATIONS: '0'},
     timeout: 300_000,
@@ -184,7 +191,7 @@ async function runStage(mode: StageMode, head: number, rpcUrl: string, contracts
   })
   const line = stdout.split('\n').find((l) => l.startsWith('{"logs"'))
   if (!line) throw new Error(`ingest-stage ${mode} printed no result:\n${stdout.slice(-2000)}`)
-  return JSON.parse(line) as {logs: number; seconds: number; cpuSeconds: number}
+  return JSON.parse(line) as StageResult
 }
 
 /**
