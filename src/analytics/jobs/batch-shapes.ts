@@ -3,7 +3,7 @@ import {FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairness'
 import {CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_SQL} from '../metrics/grouped'
 import {
   FAIRNESS_BY_GROUP_SQL,
-  FAIRNESS_TABLE_BY_GROUP_SQL,
+  FAIRNESS_COPY_BY_GROUP_SQL,
   INSIDER_OVERLAP_BY_GROUP_SQL,
   SELF_VALIDATION_BY_GROUP_SQL,
   VALIDATOR_CONCENTRATION_BY_GROUP_SQL,
@@ -40,7 +40,10 @@ export interface Shape {
   groupParam: 'proposal' | 'model'
   inputs: readonly InputShape[]
   queries: readonly QueryShape[]
-  /** Rows per group over the same inputs, for the suite's fairness tables (FAIRNESS_TABLE_SQL, offset 0). */
+  /**
+   * Per group over the same inputs, the suite's fairness table as COPY text (FAIRNESS_COPY_SQL): one row (g, rows,
+   * lines) per group that has table rows.
+   */
   table?: {sql: string; params: Record<string, BoundValue>}
 }
 
@@ -51,7 +54,7 @@ const REWARDS: InputShape = {
   grouped: {sql: inputs.REWARDS_BY_MODEL, relation: 'group_reward'},
 }
 
-/** Limit of the stored fairness table per scope (as suite.ts's runFairnessTable call). */
+/** Limit of the stored fairness table per scope (as suite.ts's FAIRNESS_COPY_SQL query). */
 export const FAIRNESS_TABLE_LIMIT = 10_000
 
 export const SHAPES: readonly Shape[] = [
@@ -79,7 +82,7 @@ export const SHAPES: readonly Shape[] = [
       REWARDS,
     ],
     queries: [{sql: FAIRNESS_SQL, grouped: FAIRNESS_BY_GROUP_SQL}],
-    table: {sql: FAIRNESS_TABLE_BY_GROUP_SQL, params: {margin: FAIRNESS_MARGIN, limit: FAIRNESS_TABLE_LIMIT}},
+    table: {sql: FAIRNESS_COPY_BY_GROUP_SQL, params: {margin: FAIRNESS_MARGIN, limit: FAIRNESS_TABLE_LIMIT}},
   },
   {
     groupParam: 'model',

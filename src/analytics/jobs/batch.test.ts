@@ -1,7 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseContractsConfig} from '../../processor/contracts-config'
-import {type FairnessRow, readFairnessRow, runFairnessTable} from '../metrics/fairness'
+import {FAIRNESS_MARGIN, FAIRNESS_TABLE_SQL} from '../metrics/fairness'
+import {queryRows} from '../metrics/sql-values'
+import {copyLinesDiff} from '../metrics/test-compare'
 import type {AnalyticsDb} from '../duckdb'
 import {extractTyped} from '../store/extract'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
@@ -92,8 +94,6 @@ describe('batched proposal and model measurements', () => {
    * (ORDER_FREE_SUM, concentration.ts), so a grouped query returns what the single query returns.
    */
   const expectSameRecords = (got: MetricRecord[], want: MetricRecord[]) => expect(got).toEqual(want)
-  const round = (x: number | null) => (x === null ? null : Number(x.toPrecision(14)))
-  const roundShares = (r: FairnessRow) => ({...r, contributionShare: round(r.contributionShare), rewardShare: round(r.rewardShare), rewardToContributionRatio: round(r.rewardToContributionRatio)})
 
   it('give every value, row count, input digest, SQL digest and fairness table row that runMeasurement gives', async () => {
     let checked = 0
@@ -110,8 +110,11 @@ describe('batched proposal and model measurements', () => {
         expect(result.provenance).toEqual(single.provenance)
         if (m.distribution === 'contributions_vs_rewards') {
           // runMeasurement left this scope's inputs materialized: the single table query runs over them.
-          expect(result.tableRows!.map(readFairnessRow).map(roundShares)).toEqual((await runFairnessTable(conn, {limit: 10_000})).map(roundShares))
-        } else expect(result.tableRows).toBeUndefined()
+          // Its COPY text holds, line by line, the single table query's rows; exact, shares included.
+          const rows = await queryRows(conn, FAIRNESS_TABLE_SQL, {margin: FAIRNESS_MARGIN, limit: 10_000, offset: 0})
+          expect(result.table!.rows).toBe(rows.length)
+          expect(copyLinesDiff(result.table!.rows === 0 ? null : result.table!.lines, rows)).toEqual([])
+        } else expect(result.table).toBeUndefined()
         checked++
         distributions.add(`${m.distribution}/${m.scopeKind}`)
       }

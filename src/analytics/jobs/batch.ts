@@ -1,5 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-values'
+import {queryOne, queryRows, type BoundValue} from '../metrics/sql-values'
 import {type InputParams, materialize} from '../store/inputs'
 import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeInput} from '../store/routes'
@@ -21,9 +21,8 @@ import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type I
 export interface BatchedResult {
   records: MetricRecord[]
   provenance: InputProvenance
-  /** The shape's table rows of this group (the fairness table), in the single table query's order; each also holds
-   *  the group key `g`. */
-  tableRows?: Row[]
+  /** The shape's table of this group (the fairness table) as COPY text: what FAIRNESS_COPY_SQL gives for it alone. */
+  table?: {rows: number; lines: string}
 }
 
 interface Member {
@@ -173,11 +172,12 @@ async function runBatch(
   }
   const wanted = members.filter((x) => tableWanted(x.m))
   if (shape.table && wanted.length > 0) {
-    const byGroup = new Map<string, Row[]>(wanted.map((x) => [x.group, []]))
-    // 200,000 rows at the benchmark's size: each row object is passed on as it is, group key included (deleting the
-    // key cost ~0.3 s a suite and left the objects slow to read; the readers take only their own columns).
-    for (const row of await queryRows(conn, shape.table.sql, shape.table.params)) byGroup.get(String(row.g))?.push(row)
-    for (const x of wanted) results.get(x.index)!.tableRows = byGroup.get(x.group)!
+    const byGroup = new Map((await queryRows(conn, shape.table.sql, shape.table.params)).map((r) => [String(r.g), r]))
+    for (const x of wanted) {
+      const row = byGroup.get(x.group)
+      // A group with no table rows has no row here.
+      results.get(x.index)!.table = row ? {rows: Number(row.rows), lines: String(row.lines)} : {rows: 0, lines: ''}
+    }
   }
   return results
 }

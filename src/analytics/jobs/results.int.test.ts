@@ -2,8 +2,9 @@ import {Pool} from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type TestDatabase, withTestDatabase} from '../../test-support/pg'
 import {
-  dropResultsAbove, type FairnessRecord, fairnessScopeKey, latestFairnessTables, type LorenzRecord, type SuiteResults, type TableRetention, writeResults,
+  dropResultsAbove, type FairnessTable, fairnessScopeKey, latestFairnessTables, type LorenzRecord, type SuiteResults, type TableRetention, writeResults,
 } from './results'
+import {JOB_VERSION} from './measurement'
 
 /**
  * Retention of the per-entity tables (results.ts, pruneSupersededTables) against a real Postgres: which fairness
@@ -13,19 +14,13 @@ import {
 const SCOPE = {scopeKind: 'protocol', scopeId: 'protocol'}
 const OTHER = {scopeKind: 'model', scopeId: '0xregistry-1'}
 
-function fairness(scope: typeof SCOPE, block: number, contributors = 3): FairnessRecord[] {
-  return Array.from({length: contributors}, (_, i) => ({
-    ...scope,
-    asOfBlock: block,
-    contributor: `0x${String(i).padStart(40, '0')}`,
-    contributionValue: String(100 + i),
-    contributionShare: 1 / contributors,
-    rewardAmount: String(10 * (i + 1)),
-    rewardShare: 1 / contributors,
-    ratio: 1,
-    verdict: 'proportionate',
-    inputDigest: `digest-${block}`,
-  }))
+/** A table of `contributors` rows as the suite makes it: COPY text lines (contributor, then FAIRNESS_LINE_COLUMNS). */
+function fairness(scope: typeof SCOPE, block: number, contributors = 3): FairnessTable[] {
+  const lines = Array.from({length: contributors}, (_, i) => {
+    const who = `0x${String(i).padStart(40, '0')}`
+    return [who, who, String(100 + i), 1 / contributors, String(10 * (i + 1)), 1 / contributors, 1, 'proportionate'].join('\t')
+  })
+  return [{...scope, asOfBlock: block, inputDigest: `digest-${block}`, rows: contributors, lines: lines.join('\n')}]
 }
 
 function lorenz(scope: typeof SCOPE, block: number): LorenzRecord[] {
@@ -85,6 +80,17 @@ describe('retention of fairness tables and Lorenz curves', () => {
     // Each kept table is whole (every contributor row).
     const rows = await pool.query(`SELECT count(*)::int AS n FROM fairness_entry WHERE scope_id = 'protocol' AND as_of_block = 115`)
     expect(rows.rows[0].n).toBe(3)
+    // A row as stored: the id's start and the scope's columns around the line's own fields.
+    const row = await pool.query(
+      `SELECT id, scope_kind, scope_id, as_of_block, contributor, contribution_value::text AS c, contribution_share::float8 AS p,
+         reward_amount::text AS r, ratio::float8 AS ratio, verdict, input_digest, job_version
+       FROM fairness_entry WHERE scope_id = 'protocol' AND as_of_block = 115 ORDER BY contributor DESC LIMIT 1`,
+    )
+    const who = `0x${'2'.padStart(40, '0')}`
+    expect(row.rows[0]).toEqual({
+      id: `protocol/protocol/115/${who}`, scope_kind: 'protocol', scope_id: 'protocol', as_of_block: 115, contributor: who, c: '102',
+      p: 1 / 3, r: '30', ratio: 1, verdict: 'proportionate', input_digest: 'digest-115', job_version: JOB_VERSION,
+    })
   })
 
   it('a reorg drop above the finalized height leaves the latest finalized table for an unchanged scope', async () => {

@@ -1,6 +1,7 @@
 import {finished} from 'node:stream/promises'
 import type {Pool, PoolClient} from 'pg'
 import {from as copyFrom} from 'pg-copy-streams'
+import {FAIRNESS_LINE_COLUMNS} from '../metrics/fairness'
 import {JOB_VERSION, type MetricRecord} from './measurement'
 
 /**
@@ -26,24 +27,27 @@ export interface LorenzRecord {
   inputDigest: string
 }
 
-export interface FairnessRecord {
+/**
+ * One scope's fairness table at one block: its rows as COPY text, made by DuckDB (fairness.ts, fairnessCopySql), each
+ * line the contributor that ends the row's id, then FAIRNESS_LINE_COLUMNS; this module adds the id's start and the
+ * scope's columns. Kept as text end to end: 200,000 rows a suite as JavaScript objects cost ~0.9 s to read from DuckDB
+ * and as much again to format for COPY.
+ */
+export interface FairnessTable {
   scopeKind: string
   scopeId: string
   asOfBlock: number
-  contributor: string
-  contributionValue: string
-  contributionShare: number
-  rewardAmount: string
-  rewardShare: number
-  ratio: number | null
-  verdict: 'over_rewarded' | 'under_rewarded' | 'proportionate'
   inputDigest: string
+  /** Number of lines in `lines`. */
+  rows: number
+  /** Newline-separated COPY text lines, in the table's order; '' for no rows. */
+  lines: string
 }
 
 export interface SuiteResults {
   metrics: MetricRecord[]
   lorenz: LorenzRecord[]
-  fairness: FairnessRecord[]
+  fairness: FairnessTable[]
 }
 
 export const metricValueId = (r: Pick<MetricRecord, 'metric' | 'distribution' | 'scopeKind' | 'scopeId' | 'asOfBlock'>) =>
@@ -210,41 +214,31 @@ async function upsert(client: PoolClient, table: string, rows: Record<string, un
   )
 }
 
-const FAIRNESS_COLUMNS = [
-  'id', 'scope_kind', 'scope_id', 'as_of_block', 'contributor', 'contribution_value', 'contribution_share', 'reward_amount',
-  'reward_share', 'ratio', 'verdict', 'input_digest', 'job_version',
-] as const
+/** COPY text format: tab-separated, backslash escapes. */
+const copyText = (v: string | number): string =>
+  typeof v === 'number' ? String(v) : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
 
-/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
-const copyText = (v: string | number | null): string =>
-  v === null ? '\\N' : typeof v === 'number' ? String(v) : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
-
-/** Replaces the fairness rows of every (scope, block) in `rows` with `rows`. */
-async function replaceFairness(client: PoolClient, rows: FairnessRecord[]): Promise<void> {
-  if (rows.length === 0) return
+/** Replaces the fairness rows of every (scope, block) in `tables` with the tables' rows. */
+async function replaceFairness(client: PoolClient, tables: FairnessTable[]): Promise<void> {
+  if (tables.length === 0) return
   const scopes = new Map<string, [string, string, number]>()
-  for (const f of rows) scopes.set(`${f.scopeKind}/${f.scopeId}/${f.asOfBlock}`, [f.scopeKind, f.scopeId, f.asOfBlock])
+  for (const f of tables) scopes.set(`${f.scopeKind}/${f.scopeId}/${f.asOfBlock}`, [f.scopeKind, f.scopeId, f.asOfBlock])
   const [kinds, ids, blocks] = [0, 1, 2].map((i) => [...scopes.values()].map((s) => s[i]))
   await client.query(
     `DELETE FROM fairness_entry f USING unnest($1::text[], $2::text[], $3::int[]) AS s(scope_kind, scope_id, as_of_block)
      WHERE f.scope_kind = s.scope_kind AND f.scope_id = s.scope_id AND f.as_of_block = s.as_of_block`,
     [kinds, ids, blocks],
   )
-  const lines = rows.map((f) =>
-    [
-      `${f.scopeKind}/${f.scopeId}/${f.asOfBlock}/${f.contributor}`, f.scopeKind, f.scopeId, f.asOfBlock, f.contributor, f.contributionValue,
-      finite(f.contributionShare), f.rewardAmount, finite(f.rewardShare), f.ratio !== null && Number.isFinite(f.ratio) ? f.ratio : null, f.verdict, f.inputDigest, JOB_VERSION,
-    ]
-      .map(copyText)
-      .join('\t'),
-  )
-  const stream = client.query(copyFrom(`COPY fairness_entry (${FAIRNESS_COLUMNS.join(', ')}) FROM STDIN`))
-  stream.end(lines.join('\n') + '\n')
+  const columns = ['id', ...FAIRNESS_LINE_COLUMNS, 'scope_kind', 'scope_id', 'as_of_block', 'input_digest', 'job_version']
+  const stream = client.query(copyFrom(`COPY fairness_entry (${columns.join(', ')}) FROM STDIN`))
+  for (const t of tables) {
+    if (t.rows === 0) continue
+    // Each line starts with the contributor, the id's last part: the id's start goes before it, the scope's columns
+    // after the line.
+    const idStart = copyText(`${t.scopeKind}/${t.scopeId}/${t.asOfBlock}/`)
+    const scopeEnd = `\t${[t.scopeKind, t.scopeId, t.asOfBlock, t.inputDigest, JOB_VERSION].map(copyText).join('\t')}\n`
+    stream.write(idStart + t.lines.replaceAll('\n', scopeEnd + idStart) + scopeEnd)
+  }
+  stream.end()
   await finished(stream)
-}
-
-/** Shares are finite by construction (the JSON path stored a non-finite ratio as NULL, kept above); anything else is a bug. */
-function finite(x: number): number {
-  if (!Number.isFinite(x)) throw new Error(`fairness_entry: non-finite number ${x}`)
-  return x
 }

@@ -72,7 +72,7 @@ export async function refreshAnalytics(opts: {
     suiteMs += t2 - t1
     writeMs += performance.now() - t2
     metricValues += results.metrics.length
-    fairnessRows += results.fairness.length
+    fairnessRows += results.fairness.reduce((n, t) => n + t.rows, 0)
   }
   return {sync, blocks, metricValues, fairnessRows, ms: performance.now() - t0, suiteMs, writeMs}
 }

@@ -1,5 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {type FairnessRow, readFairnessRow, runFairnessTable} from '../metrics/fairness'
+import {FAIRNESS_COPY_SQL, FAIRNESS_MARGIN} from '../metrics/fairness'
 import {CONCENTRATION_SQL, CONCENTRATION_WITH_LORENZ_SQL, type LorenzPoint, readLorenzOfConcentration, runLorenz} from '../metrics/concentration'
 import {queryOne} from '../metrics/sql-values'
 import type {ContractsConfig} from '../../processor/contracts-config'
@@ -8,7 +8,7 @@ import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {runFromVoterTallies} from './from-tallies'
 import {type InputCache, type InputProvenance, type MetricRecord, prepareInputs, runMeasurement, type Measurement, toRecords} from './measurement'
 import {planSuite, type PlanOptions} from './plan'
-import type {FairnessRecord, LorenzRecord, SuiteResults} from './results'
+import type {FairnessTable, LorenzRecord, SuiteResults} from './results'
 
 export interface SuiteOptions extends PlanOptions {
   /**
@@ -45,8 +45,8 @@ export async function computeSuite(
     if (done) {
       results.metrics.push(...done.records)
       if (tableDue(m)) {
-        if (!done.tableRows) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
-        results.fairness.push(...toFairnessRecords(m, done.tableRows.map(readFairnessRow), done.provenance.digest))
+        if (!done.table) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
+        pushTable(results, m, done.table, done.provenance.digest)
       }
       continue
     }
@@ -59,7 +59,7 @@ export async function computeSuite(
     // Repeat voters and delegate activity at the head: from the sync's voter tallies, not a million votes.
     const {records, provenance} = (await runFromVoterTallies(conn, m, inputFromBlock, cache)) ?? (await runMeasurement(conn, m, inputFromBlock, cache))
     results.metrics.push(...records)
-    if (tableDue(m)) results.fairness.push(...(await fairnessTable(conn, m, provenance.digest)))
+    if (tableDue(m)) pushTable(results, m, await fairnessTable(conn), provenance.digest)
   }
   return results
 }
@@ -97,22 +97,15 @@ function lorenzRecords(m: Measurement, curve: LorenzPoint[], digest: string): Lo
   }))
 }
 
-async function fairnessTable(conn: DuckDBConnection, m: Measurement, digest: string): Promise<FairnessRecord[]> {
-  return toFairnessRecords(m, await runFairnessTable(conn, {limit: FAIRNESS_TABLE_LIMIT}), digest)
+/** The fairness table over the relations the measurement just materialized (contrib, reward), as COPY text. */
+async function fairnessTable(conn: DuckDBConnection): Promise<{rows: number; lines: string}> {
+  const row = await queryOne(conn, FAIRNESS_COPY_SQL, {margin: FAIRNESS_MARGIN, limit: FAIRNESS_TABLE_LIMIT})
+  return {rows: Number(row.rows), lines: row.lines === null ? '' : String(row.lines)}
 }
 
-function toFairnessRecords(m: Measurement, rows: FairnessRow[], digest: string): FairnessRecord[] {
-  return rows.map((r) => ({
-    scopeKind: m.scopeKind,
-    scopeId: m.scopeId,
-    asOfBlock: m.asOfBlock,
-    contributor: r.entity,
-    contributionValue: r.contribution,
-    contributionShare: r.contributionShare ?? 0,
-    rewardAmount: r.reward,
-    rewardShare: r.rewardShare ?? 0,
-    ratio: r.rewardToContributionRatio,
-    verdict: r.status === 'over' ? 'over_rewarded' : r.status === 'under' ? 'under_rewarded' : 'proportionate',
-    inputDigest: digest,
-  }))
+/** A scope's table with its provenance; a table without rows is not stored (the scope then has no table). */
+function pushTable(results: SuiteResults, m: Measurement, table: {rows: number; lines: string}, digest: string): void {
+  if (table.rows === 0) return
+  const t: FairnessTable = {scopeKind: m.scopeKind, scopeId: m.scopeId, asOfBlock: m.asOfBlock, inputDigest: digest, ...table}
+  results.fairness.push(t)
 }

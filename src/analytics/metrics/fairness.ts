@@ -214,6 +214,46 @@ ORDER BY c DESC, r DESC, entity ASC
 LIMIT $limit OFFSET $offset
 `
 
+/**
+ * The columns of fairness_entry (Postgres) that FAIRNESS_COPY_LINE fills, in its order, after the contributor that
+ * ends the row's id (results.ts writes `<scope>/<block>/` before it and the scope's columns after the line).
+ */
+export const FAIRNESS_LINE_COLUMNS = [
+  'contributor', 'contribution_value', 'contribution_share', 'reward_amount', 'reward_share', 'ratio', 'verdict',
+] as const
+
+/** COPY text format escaping of a VARCHAR (backslash, tab, newline, carriage return). */
+const copyEscaped = (x: string) => `replace(replace(replace(replace(${x}, '\\', '\\\\'), chr(9), '\\t'), chr(10), '\\n'), chr(13), '\\r')`
+
+/**
+ * One row of the fairness table (alias j of `judged`) as a line of COPY text: the contributor (the id's last part),
+ * then FAIRNESS_LINE_COLUMNS. The values are those of FAIRNESS_TABLE_SQL's row: a NULL share (no contributions, or
+ * no rewards, in the scope) is stored as 0, a NULL ratio as \N, the status as the stored verdict. DOUBLE leaves as
+ * DuckDB's shortest round-trip text, which Postgres reads back as the same number (batch.test.ts checks each one).
+ * Built here because 200,000 rows converted to JavaScript values one by one cost ~0.9 s a suite.
+ */
+const FAIRNESS_COPY_LINE = `concat_ws(chr(9), ${copyEscaped('j.entity')}, ${copyEscaped('j.entity')}, j.c::VARCHAR, coalesce(j.p, 0)::VARCHAR,
+    j.r::VARCHAR, coalesce(j.q, 0)::VARCHAR, coalesce((CASE WHEN j.p > 0 THEN j.q / j.p END)::VARCHAR, '\\N'),
+    CASE j.status WHEN 'over' THEN 'over_rewarded' WHEN 'under' THEN 'under_rewarded' ELSE 'proportionate' END)`
+
+/**
+ * FAIRNESS_TABLE_SQL's first $limit rows (offset 0) as COPY text for fairness_entry, in the table's order: `rows`
+ * and `lines` (FAIRNESS_COPY_LINE, newline-separated; NULL when there are no rows). With `grouped`, over
+ * JUDGED_BY_GROUP (grouped-fairness.ts), one row per group `g` that has rows. $margin, $limit.
+ */
+export const fairnessCopySql = (judged: string, grouped: boolean) => `${judged}
+SELECT ${grouped ? 'g, ' : ''}count(*) AS rows, string_agg(line, chr(10) ORDER BY k) AS lines
+FROM (
+  SELECT ${grouped ? 'j.g, ' : ''}row_number() OVER (${grouped ? 'PARTITION BY j.g ' : ''}ORDER BY j.c DESC, j.r DESC, j.entity ASC) AS k,
+    ${FAIRNESS_COPY_LINE} AS line
+  FROM judged j
+  QUALIFY k <= $limit
+)${grouped ? '\nGROUP BY g' : ''}
+`
+
+/** fairnessCopySql of this module's `contrib` and `reward`: one row. */
+export const FAIRNESS_COPY_SQL = fairnessCopySql(JUDGED, false)
+
 /** Runs FAIRNESS_SQL over the caller's `contrib` and `reward` relations. */
 export async function runFairness(conn: DuckDBConnection): Promise<FairnessResult> {
   const row = await queryOne(conn, FAIRNESS_SQL, { margin: FAIRNESS_MARGIN })

@@ -1,6 +1,6 @@
 /**
  * The fairness-family queries per group (a model), for every model scope of a suite at once: FAIRNESS_SQL and
- * FAIRNESS_TABLE_SQL (fairness.ts), SELF_VALIDATION_SQL and the validator concentration (validators.ts), and
+ * FAIRNESS_COPY_SQL (fairness.ts), SELF_VALIDATION_SQL and the validator concentration (validators.ts), and
  * INSIDER_OVERLAP_SQL (insiders.ts). Same formulas, partitioned by `g`; see grouped.ts for the contract, and
  * grouped-fairness.test.ts for the group-by-group comparison with the single queries.
  *
@@ -11,7 +11,7 @@
  *   top_holders(entity) (shared by every group), group_reward                  INSIDER_OVERLAP_BY_GROUP_SQL
  */
 import { concentrationByGroupSqlOver } from './grouped'
-import { FAIRNESS_AGGREGATES, FAIRNESS_COLUMNS, FAIRNESS_PATHS, FAIRNESS_STATUS } from './fairness'
+import { FAIRNESS_AGGREGATES, FAIRNESS_COLUMNS, FAIRNESS_PATHS, FAIRNESS_STATUS, fairnessCopySql } from './fairness'
 
 const JUDGED_BY_GROUP = `
 WITH c AS (SELECT g, contributor AS entity, sum(value::BIGNUM) AS c FROM group_contrib WHERE value > 0 GROUP BY g, contributor),
@@ -77,21 +77,8 @@ FROM tot t JOIN agg a ON a.g = t.g
 ORDER BY t.g
 `
 
-/** FAIRNESS_TABLE_SQL per group with offset 0: each group's first $limit rows in the table's order. $margin, $limit. */
-export const FAIRNESS_TABLE_BY_GROUP_SQL = `${JUDGED_BY_GROUP}
-SELECT
-  g,
-  entity,
-  c::VARCHAR AS contribution,
-  r::VARCHAR AS reward,
-  p AS contribution_share,
-  q AS reward_share,
-  CASE WHEN p > 0 THEN q / p END AS reward_ratio,
-  status
-FROM judged
-QUALIFY row_number() OVER (PARTITION BY g ORDER BY c DESC, r DESC, entity ASC) <= $limit
-ORDER BY g, c DESC, r DESC, entity ASC
-`
+/** FAIRNESS_COPY_SQL (fairness.ts) per group: each group's first $limit table rows as COPY text. $margin, $limit. */
+export const FAIRNESS_COPY_BY_GROUP_SQL = fairnessCopySql(JUDGED_BY_GROUP, true)
 
 /** VALIDATOR_CONCENTRATION_SQL per group. Parameter: $quorum_wad. */
 export const VALIDATOR_CONCENTRATION_BY_GROUP_SQL = concentrationByGroupSqlOver(

@@ -43,3 +43,35 @@ export function sameRow(grouped: Row, single: Row): string[] {
   }
   return out
 }
+
+/**
+ * The COPY text line (fairness.ts, FAIRNESS_COPY_LINE) that a row of FAIRNESS_TABLE_SQL must become, built here in
+ * JavaScript from the row's own values; a DOUBLE is compared through its value, not its text (see copyLineDiff).
+ */
+function expectedCopyFields(row: Row): (string | number | null)[] {
+  const verdict = { over: 'over_rewarded', under: 'under_rewarded', fair: 'proportionate' }[String(row.status)]
+  return [row.entity as string, row.entity as string, row.contribution as string, (row.contribution_share as number | null) ?? 0,
+    row.reward as string, (row.reward_share as number | null) ?? 0, row.reward_ratio as number | null, verdict ?? `bad status ${String(row.status)}`]
+}
+
+/**
+ * Differences between the COPY text lines of a fairness table (newline-separated, or NULL for none) and the rows of
+ * FAIRNESS_TABLE_SQL they stand for, in order. A DOUBLE's text must read back (Number(), as Postgres' numeric
+ * input does) as exactly the row's DOUBLE; \N is NULL.
+ */
+export function copyLinesDiff(lines: string | null, rows: readonly Row[]): string[] {
+  const got = lines === null ? [] : lines.split('\n')
+  if (got.length !== rows.length) return [`${got.length} lines vs ${rows.length} rows`]
+  const out: string[] = []
+  got.forEach((line, i) => {
+    const fields = line.split('\t')
+    const want = expectedCopyFields(rows[i]!)
+    if (fields.length !== want.length) return void out.push(`line ${i}: ${fields.length} fields: ${line}`)
+    want.forEach((w, j) => {
+      const f = fields[j]!
+      const same = w === null ? f === '\\N' : typeof w === 'number' ? f !== '\\N' && Number(f) === w : f === w
+      if (!same) out.push(`line ${i} field ${j}: ${f} vs expected ${String(w)}`)
+    })
+  })
+  return out
+}
