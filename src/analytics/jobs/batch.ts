@@ -28,7 +28,10 @@ export interface BatchedResult {
 interface Member {
   index: number
   m: Measurement
+  /** The scope's group parameter (a proposal id, a model id): group_keys.id. */
   group: string
+  /** Its number in the batch, group_keys.g: the key the grouped rows carry. */
+  key: number
   perGroup: Record<string, string>
 }
 
@@ -66,7 +69,7 @@ export async function runBatched(
     )
     let batch = batches.get(key)
     if (!batch) batches.set(key, (batch = {shape: found.shape, inputParams: found.inputParams, members: []}))
-    batch.members.push({index, m, group: found.group, perGroup: found.perGroup})
+    batch.members.push({index, m, group: found.group, key: batch.members.length, perGroup: found.perGroup})
   })
   const out = new Map<number, BatchedResult>()
   const grouped: GroupedInputs = new Map()
@@ -78,9 +81,10 @@ export async function runBatched(
 }
 
 /**
- * The grouped relations materialized so far in one runBatched call, by relation name: which query and parameters
- * filled it and the per-group digests computed over it. Two shapes read the same grouped input (the rewards per model,
- * for fairness and for insider overlap): the second reuses the rows and digests instead of building them again.
+ * The grouped relations materialized so far in one runBatched call, by relation name: which query, parameters and
+ * groups (in group_keys order: the rows carry their numbers) filled it, and the per-group digests computed over it,
+ * by group id. Two shapes read the same grouped input (the rewards per model, for fairness and for insider overlap):
+ * the second reuses the rows and digests instead of building them again.
  */
 type GroupedInputs = Map<string, {key: string; digests: Map<string, {n: number; digest: string}>}>
 
@@ -130,15 +134,15 @@ async function runBatch(
   for (const [i, input] of shape.inputs.entries()) {
     const params = batch.inputParams[i]!
     if (input.grouped) {
-      const key = `${input.grouped.sql}\n${JSON.stringify(params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`
+      const key = [input.grouped.sql, JSON.stringify(params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), ...members.map((x) => x.group)].join('\n')
       const held = grouped.get(input.grouped.relation)
-      if (held?.key === key && members.every((x) => held.digests.has(x.group))) {
+      if (held?.key === key) {
         perInput.push({relation: input.relation, digests: held.digests})
         continue
       }
       await materialize(conn, input.grouped.relation, input.grouped.sql, params)
       const rows = await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns))
-      const digests = new Map(rows.map((r) => [String(r.g), {n: Number(r.n), digest: String(r.digest)}]))
+      const digests = new Map(rows.map((r) => [members[Number(r.g)]!.group, {n: Number(r.n), digest: String(r.digest)}]))
       grouped.set(input.grouped.relation, {key, digests})
       perInput.push({relation: input.relation, digests})
     } else {
@@ -163,7 +167,7 @@ async function runBatch(
     const params = Object.fromEntries(Object.entries(members[0]!.m.queries[i]!.params).filter(([k]) => !q.perGroupParams?.includes(k)))
     const rows = new Map((await queryRows(conn, q.grouped, params)).map((r) => [String(r.g), r]))
     for (const x of members) {
-      const row = rows.get(x.group)
+      const row = rows.get(String(x.key))
       if (!row) throw new Error(`batch: no grouped result for ${x.group}`)
       const {g: _g, ...single} = row
       const result = results.get(x.index)!
@@ -174,7 +178,7 @@ async function runBatch(
   if (shape.table && wanted.length > 0) {
     const byGroup = new Map((await queryRows(conn, shape.table.sql, shape.table.params)).map((r) => [String(r.g), r]))
     for (const x of wanted) {
-      const row = byGroup.get(x.group)
+      const row = byGroup.get(String(x.key))
       // A group with no table rows has no row here.
       results.get(x.index)!.table = row ? {rows: Number(row.rows), lines: String(row.lines)} : {rows: 0, lines: ''}
     }
@@ -182,12 +186,13 @@ async function runBatch(
   return results
 }
 
-/** group_keys(g, per-group parameters...): the groups to measure, each once. */
+/** group_keys(g, id, per-group parameters...): the groups to measure, each once, numbered in member order. */
 async function writeGroupKeys(conn: DuckDBConnection, shape: Shape, members: readonly Member[]): Promise<void> {
   const extra = shape.queries.flatMap((q) => q.perGroupParams ?? [])
-  await conn.run(`CREATE OR REPLACE TEMP TABLE group_keys (g VARCHAR NOT NULL${extra.map((p) => `, ${p} VARCHAR NOT NULL`).join('')})`)
+  await conn.run(`CREATE OR REPLACE TEMP TABLE group_keys (g BIGINT NOT NULL, id VARCHAR NOT NULL${extra.map((p) => `, ${p} VARCHAR NOT NULL`).join('')})`)
   const appender = await conn.createAppender('group_keys', 'main', 'temp')
   for (const x of members) {
+    appender.appendBigInt(BigInt(x.key))
     appender.appendVarchar(x.group)
     for (const p of extra) appender.appendVarchar(x.perGroup[p]!)
     appender.endRow()

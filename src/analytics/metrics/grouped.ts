@@ -11,11 +11,12 @@
  * Both take the same HUGEINT fast path per group (FAST_PATH, PARTICIPATION_FAST_PATH) and the exact BIGNUM path
  * otherwise, so one query can mix groups of both paths; every group's row comes from exactly one of them.
  *
- * Inputs, defined by the caller:
- *   group_keys(g VARCHAR[, supply VARCHAR, quorum VARCHAR])  one row per group to measure, including groups
- *                                                            without any row (they get the empty-set result)
- *   group_dist(g VARCHAR, entity VARCHAR, w HUGEINT)         for CONCENTRATION_BY_GROUP_SQL
- *   group_votes(g VARCHAR, voter VARCHAR, support INTEGER, weight HUGEINT)  for PARTICIPATION_BY_GROUP_SQL
+ * Inputs, defined by the caller (g of any type, the same in all of them; the suite's batches use a BIGINT, see
+ * store/inputs.ts):
+ *   group_keys(g[, supply VARCHAR, quorum VARCHAR])  one row per group to measure, including groups without any
+ *                                                    row (they get the empty-set result)
+ *   group_dist(g, entity VARCHAR, w HUGEINT)         for CONCENTRATION_BY_GROUP_SQL
+ *   group_votes(g, voter VARCHAR, support INTEGER, weight HUGEINT)  for PARTICIPATION_BY_GROUP_SQL
  * Output: one row per group_keys row, with `g` and the single query's columns.
  */
 import { CONCENTRATION_COLUMNS, concentrationAggregates, FAST_PATH, HUGEINT_MAX } from './concentration'
