@@ -89,3 +89,12 @@ export async function openAnalyticsDb(file: string, options: AnalyticsDbOptions 
     },
   }
 }
+
+/**
+ * Whether the relation `table` (a constant name, never a value) has a row: a step can skip its work on an empty delta
+ * (CREATE TABLE AS reports no row count).
+ */
+export async function hasRows(conn: DuckDBConnection, table: string): Promise<boolean> {
+  const reader = await conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM ${table}) AS any`)
+  return reader.getRowObjectsJson()[0]?.any === true
+}

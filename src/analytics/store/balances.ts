@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
-import {addTouchedBalances} from './head-digests'
+import {hasRows} from '../duckdb'
+import {addBalanceChanges} from './head-digests'
 
 /**
  * Token balances kept current in the mirror, so the suite at the head reads 1M balances from a table instead of
@@ -37,18 +38,30 @@ SELECT token, account, CAST(sum(w) AS HUGEINT) AS delta FROM (
 /**
  * Adds (sign 1) or subtracts (sign -1) the transfers above `cut` to balance_state. Call with -1 before deleting
  * rows above the cut and with 1 after inserting new ones, in the same transaction.
+ *
+ * balance_state is read once: balance_touch holds, per touched account, its row id, old and new balance. The kept
+ * digest of the balances (head-digests.ts) is updated from balance_touch alone, and the rows are then changed by
+ * row id. Joining the delta to the million rows of balance_state in every step (the digest before and after, the
+ * update, the insert and the delete) took ~280 ms of every sync at the benchmark's size.
  */
 export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, sign: 1 | -1): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE balance_delta AS SELECT token, account, delta * CAST($sign AS HUGEINT) AS delta FROM (${DELTA}) WHERE delta <> 0`, {
-    cut,
-    sign,
-  })
-  // The kept digest of the balances (head-digests.ts) loses the touched accounts' rows here and gets them back below.
-  await addTouchedBalances(conn, -1)
-  await conn.run(`UPDATE balance_state b SET balance = b.balance + d.delta FROM balance_delta d WHERE b.token = d.token AND b.account = d.account`)
-  await conn.run(`INSERT INTO balance_state SELECT d.token, d.account, d.delta FROM balance_delta d ANTI JOIN balance_state b ON b.token = d.token AND b.account = d.account`)
-  // Only touched accounts can have reached 0.
-  await conn.run(`DELETE FROM balance_state b USING balance_delta d WHERE b.token = d.token AND b.account = d.account AND b.balance = 0`)
-  await addTouchedBalances(conn, 1)
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE balance_delta AS SELECT token, account, delta * CAST($sign AS HUGEINT) AS delta FROM (${DELTA}) WHERE delta <> 0`,
+    {cut, sign},
+  )
+  // Nothing to change (no transfer above the cut, e.g. a rollback step with no unfinalized rows): no scan at all.
+  if (await hasRows(conn, 'balance_delta')) {
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE balance_touch AS
+       SELECT d.token, d.account, b.rowid AS rid, b.balance AS old, coalesce(b.balance, 0) + d.delta AS new
+       FROM balance_delta d LEFT JOIN balance_state b ON b.token = d.token AND b.account = d.account`,
+    )
+    await addBalanceChanges(conn)
+    // Row ids stay valid within the transaction: the delete only marks rows, the update writes in place.
+    await conn.run(`DELETE FROM balance_state WHERE rowid IN (SELECT rid FROM balance_touch WHERE rid IS NOT NULL AND new = 0)`)
+    await conn.run(`UPDATE balance_state SET balance = t.new FROM balance_touch t WHERE balance_state.rowid = t.rid AND t.new <> 0`)
+    await conn.run(`INSERT INTO balance_state SELECT token, account, new FROM balance_touch WHERE rid IS NULL AND new <> 0`)
+    await conn.run(`DROP TABLE balance_touch`)
+  }
   await conn.run(`DROP TABLE balance_delta`)
 }

@@ -1,4 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {hasRows} from '../duckdb'
 import {MD5_LOWER, MD5_UPPER} from './input-digest'
 
 /**
@@ -11,8 +12,8 @@ import {MD5_LOWER, MD5_UPPER} from './input-digest'
  * exact sums of the halves of the row hashes, over the rows the input has at the mirror's head:
  *
  *  - input 'balances', scope = token: the rows of BALANCES_AT at the head, i.e. of balance_state (entity, w) with
- *    w > 0. applyTransfersAbove (balances.ts) subtracts the touched accounts' rows before it changes them and adds
- *    them back after.
+ *    w > 0. applyTransfersAbove (balances.ts) takes out the touched accounts' old rows and adds their new ones
+ *    (addBalanceChanges).
  *  - input 'votes_all', scope = governor: the rows of VOTES_ALL with no block bound (proposal, voter), one per
  *    vote_cast row. The sync subtracts vote_cast rows above its cut before deleting them and adds the new ones.
  *
@@ -28,45 +29,54 @@ export const HEAD_DIGEST_DDL = `CREATE TABLE IF NOT EXISTS head_digest (input VA
 const BALANCE_ROW = `CAST(struct_pack(entity := b.account, w := b.balance) AS VARCHAR)`
 const VOTE_ROW = `CAST(struct_pack(proposal := c.proposal_id, voter := c.voter) AS VARCHAR)`
 
-/** Adds `sign` × (count, hash sums) of the rows of `source` (columns scope, r) to head_digest, per scope. */
-async function addRows(conn: DuckDBConnection, input: string, source: string, sign: 1 | -1, params: Record<string, number | string> = {}): Promise<void> {
+/**
+ * Adds to head_digest, per scope, the signed count and hash sums of the rows of `source`: columns scope, r (the row
+ * rendering) and s (+1 for a row that comes, -1 for a row that goes).
+ */
+async function addRows(conn: DuckDBConnection, input: string, source: string, params: Record<string, number | string> = {}): Promise<void> {
   // The delta once, into a temp table: the update and the insert below both read it (computed in each of them,
   // every row was hashed twice).
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE head_digest_delta AS
-     SELECT scope, count(*) * $sign AS n, sum(${MD5_UPPER('m')}) * $sign AS u, sum(${MD5_LOWER('m')}) * $sign AS l
-     FROM (SELECT scope, md5_number(r) AS m FROM (${source})) GROUP BY scope`,
-    {...params, sign},
+     SELECT scope, sum(s) AS n, sum(${MD5_UPPER('m')}::HUGEINT * s) AS u, sum(${MD5_LOWER('m')}::HUGEINT * s) AS l
+     FROM (SELECT scope, md5_number(r) AS m, s FROM (${source})) GROUP BY scope`,
+    params,
   )
-  await conn.run(
-    `UPDATE head_digest h SET n = h.n + d.n, upper_sum = h.upper_sum + d.u, lower_sum = h.lower_sum + d.l
-     FROM head_digest_delta d WHERE h.input = $input AND h.scope = d.scope`,
-    {input},
-  )
-  await conn.run(
-    `INSERT INTO head_digest SELECT $input, d.scope, d.n, d.u, d.l FROM head_digest_delta d
-     WHERE NOT EXISTS (SELECT 1 FROM head_digest h WHERE h.input = $input AND h.scope = d.scope)`,
-    {input},
-  )
+  if (await hasRows(conn, 'head_digest_delta')) {
+    await conn.run(
+      `UPDATE head_digest h SET n = h.n + d.n, upper_sum = h.upper_sum + d.u, lower_sum = h.lower_sum + d.l
+       FROM head_digest_delta d WHERE h.input = $input AND h.scope = d.scope`,
+      {input},
+    )
+    await conn.run(
+      `INSERT INTO head_digest SELECT $input, d.scope, d.n, d.u, d.l FROM head_digest_delta d
+       WHERE NOT EXISTS (SELECT 1 FROM head_digest h WHERE h.input = $input AND h.scope = d.scope)`,
+      {input},
+    )
+    // A scope whose rows all went has no row, as in a mirror rebuilt from scratch (the sync tests compare the two).
+    await conn.run(`DELETE FROM head_digest WHERE input = $input AND n = 0`, {input})
+  }
   await conn.run(`DROP TABLE head_digest_delta`)
-  // A scope whose rows all went has no row, as in a mirror rebuilt from scratch (the sync tests compare the two).
-  await conn.run(`DELETE FROM head_digest WHERE input = $input AND n = 0`, {input})
 }
 
-/** ± the balance rows of the accounts in balance_delta (balances.ts), as they stand now. */
-export function addTouchedBalances(conn: DuckDBConnection, sign: 1 | -1): Promise<void> {
+/**
+ * The balance rows that balance_touch (balances.ts) changes: each touched account's old row goes (when its old
+ * balance was > 0) and its new row comes (when the new balance is > 0).
+ */
+export function addBalanceChanges(conn: DuckDBConnection): Promise<void> {
+  const row = (w: string) => `CAST(struct_pack(entity := t.account, w := t.${w}) AS VARCHAR)`
   return addRows(
     conn,
     'balances',
-    `SELECT b.token AS scope, ${BALANCE_ROW} AS r FROM balance_state b SEMI JOIN balance_delta d ON d.token = b.token AND d.account = b.account
-     WHERE b.balance > 0`,
-    sign,
+    `SELECT t.token AS scope, ${row('old')} AS r, -1 AS s FROM balance_touch t WHERE t.old > 0
+     UNION ALL
+     SELECT t.token, ${row('new')}, 1 FROM balance_touch t WHERE t.new > 0`,
   )
 }
 
 /** ± the vote_cast rows above `cut`: -1 before a rollback deletes them, 1 after new rows are extracted. */
 export function addVotesAbove(conn: DuckDBConnection, cut: number, sign: 1 | -1): Promise<void> {
-  return addRows(conn, 'votes_all', `SELECT c.governor AS scope, ${VOTE_ROW} AS r FROM vote_cast c WHERE c.block_number > $cut`, sign, {cut})
+  return addRows(conn, 'votes_all', `SELECT c.governor AS scope, ${VOTE_ROW} AS r, CAST($sign AS INTEGER) AS s FROM vote_cast c WHERE c.block_number > $cut`, {cut, sign})
 }
 
 /**
@@ -77,7 +87,7 @@ export async function initHeadDigests(conn: DuckDBConnection): Promise<void> {
   const r = await conn.runAndReadAll(`SELECT (SELECT count(*) FROM head_digest) AS kept, (SELECT count(*) FROM audit_event) AS rows`)
   const row = r.getRowObjectsJson()[0]
   if (Number(row?.kept) > 0 || Number(row?.rows) === 0) return
-  await addRows(conn, 'balances', `SELECT b.token AS scope, ${BALANCE_ROW} AS r FROM balance_state b WHERE b.balance > 0`, 1)
+  await addRows(conn, 'balances', `SELECT b.token AS scope, ${BALANCE_ROW} AS r, 1 AS s FROM balance_state b WHERE b.balance > 0`)
   await addVotesAbove(conn, -1, 1)
 }
 

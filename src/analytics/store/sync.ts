@@ -102,7 +102,9 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     // Before the rollback step, which keeps the head digests in step from there (head-digests.ts).
     await initHeadDigests(conn)
     await initVoterTallies(conn)
-    const droppedUnfinalized = await deleteAbove(conn, cut)
+    // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the cut
+    // is there too (a mirror of final blocks only), the rollback step has nothing to delete and is skipped.
+    const droppedUnfinalized = prev !== undefined && prev.height <= cut ? 0 : await deleteAbove(conn, cut)
     const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
     if (loaded !== pulled) throw new Error(`sync: Postgres sent ${pulled} rows but DuckDB read ${loaded} from the CSV`)
     const typed = await extractTyped(conn, cut)
