@@ -611,7 +611,7 @@ async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: Contrac
     await writeResults(pool, results)
     const t2 = performance.now()
     suiteMs.push(t1 - t0)
-    console.log(`full suite run ${run}: ${fmtMs(t1 - t0)} (${results.metrics.length} metric values, ${results.lorenz.length} Lorenz points, ${results.fairness.length} fairness rows); writeResults ${fmtMs(t2 - t1)}`)
+    console.log(`full suite run ${run}: ${fmtMs(t1 - t0)} (${results.metrics.length} metric values, ${results.lorenz.length} Lorenz points, ${fmtInt(results.fairness.reduce((n, t) => n + t.rows, 0))} fairness table rows in ${results.fairness.length} tables); writeResults ${fmtMs(t2 - t1)}`)
   }
   console.log(`full suite median of ${runs}: ${fmtMs(median(suiteMs))}; peak RSS ${peakRssMiB().toFixed(0)} MiB`)
   if (flag('profile')) await profileSuite(duck, contracts, head)
@@ -714,7 +714,7 @@ async function main(): Promise<void> {
       writeMs.push(t2 - t1)
       console.log(
         `full suite run ${run}: ${fmtMs(t1 - t0)} (${results.metrics.length} metric values, ${results.lorenz.length} Lorenz points, ` +
-          `${results.fairness.length} fairness rows); writeResults ${fmtMs(t2 - t1)}`,
+          `${fmtInt(results.fairness.reduce((n, t) => n + t.rows, 0))} fairness table rows in ${results.fairness.length} tables); writeResults ${fmtMs(t2 - t1)}`,
       )
     }
     const suiteMedian = median(suiteMs)

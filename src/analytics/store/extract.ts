@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {applyTransfersAbove} from './balances'
+import {refreshDelegatePowerAbove} from './delegate-power'
 import {addVotesAbove} from './head-digests'
 import {addVoterTalliesAbove} from './voter-tallies'
 import {TYPED_TABLES, type TypedColumn, type TypedTable} from './schema'
@@ -56,5 +57,6 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
   await applyTransfersAbove(conn, cut, 1)
   await addVotesAbove(conn, cut, 1)
   await addVoterTalliesAbove(conn, cut, 1)
+  await refreshDelegatePowerAbove(conn, cut, true)
   return counts
 }

@@ -5,7 +5,8 @@ import {INPUT_DIGEST_SQL} from '../jobs/measurement'
 import {applyTransfersAbove} from './balances'
 import {mirrorDigest} from './digest'
 import {extractTyped} from './extract'
-import {BALANCES_AT, materialize} from './inputs'
+import {refreshDelegatePowerAbove} from './delegate-power'
+import {BALANCES_AT, materialize, TOP_HOLDERS_AT, VOTING_POWER_AT} from './inputs'
 import {materializeInput} from './routes'
 import {ensureSchema, MIRROR_TABLES} from './schema'
 import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from './test-events'
@@ -102,4 +103,97 @@ describe('BALANCES_AT at the head from balance_state', () => {
     await materialize(conn, 'dist', BALANCES_AT, {token: U, block})
     expect(routed).toEqual(await rows(conn, 'dist'))
   }
+})
+
+/** Vote changes of ten delegates on two tokens, several per block, some to exactly 0 (a delegate that lost its power). */
+function voteChanges(fromBlock: number, toBlock: number, seed: number): TestEvent[] {
+  const rnd = testMulberry(seed)
+  const out: TestEvent[] = []
+  for (let block = fromBlock; block <= toBlock; block++) {
+    for (let k = 0; k < 4; k++) {
+      const token = rnd(3) === 0 ? U : T
+      const newVotes = rnd(5) === 0 ? '0' : String(BigInt(1 + rnd(1000)) * 10n ** 18n)
+      out.push({block, contract: token, kind: 'token', name: 'DelegateVotesChanged', args: {delegate: acct(rnd(10)), previousVotes: '0', newVotes}})
+    }
+  }
+  return out
+}
+
+describe('VOTING_POWER_AT and TOP_HOLDERS_AT at the head from delegate_power', () => {
+  let db: AnalyticsDb
+  let conn: DuckDBConnection
+  beforeEach(async () => {
+    ;({db, conn} = await openTestMirror())
+  })
+  afterEach(() => db.close())
+
+  const holders = async () => (await conn.runAndReadAll(`SELECT entity FROM top_holders`)).getRowObjectsJson()
+
+  /** Both routes at `block`, for both tokens: the same rows and types, the same top holders (in order). */
+  async function expectSameAsQuery(block: number): Promise<void> {
+    for (const token of [T, U]) {
+      const viaRoute = await materializeInput(conn, 'dist', VOTING_POWER_AT, {token, block})
+      const routed = await rows(conn, 'dist')
+      const viaQuery = await materialize(conn, 'dist', VOTING_POWER_AT, {token, block})
+      expect(routed).toEqual(await rows(conn, 'dist'))
+      expect(viaRoute).toBe(viaQuery)
+      expect(viaQuery).toBeGreaterThan(0)
+      await materializeInput(conn, 'top_holders', TOP_HOLDERS_AT, {token, block, limit: 3})
+      const top = await holders()
+      await materialize(conn, 'top_holders', TOP_HOLDERS_AT, {token, block, limit: 3})
+      expect(top).toEqual(await holders())
+      expect(top.length).toBe(3)
+    }
+  }
+
+  it('equals the query after extraction, after a rollback and new blocks, and equals a rebuild', async () => {
+    await insertTestEvents(conn, voteChanges(1, 30, 1))
+    await extractTyped(conn, -1)
+    await expectSameAsQuery(30)
+    // Some delegate's newest change is to 0: it has a delegate_power row but no row in the distribution.
+    expect(Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM delegate_power WHERE new_votes = 0`)).getRowObjectsJson()[0]?.n)).toBeGreaterThan(0)
+
+    // A rollback above block 20 (as the sync does it: derived state first, then every mirror table), new blocks.
+    await refreshDelegatePowerAbove(conn, 20, false)
+    for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > 20`)
+    await expectSameAsQuery(20)
+    await insertTestEvents(conn, voteChanges(21, 35, 2).map((e, i) => ({...e, logIndex: 1000 + i})))
+    await extractTyped(conn, 20)
+    await expectSameAsQuery(35)
+
+    const fresh = await openAnalyticsDb(':memory:')
+    try {
+      const c2 = await fresh.connect()
+      await ensureSchema(c2)
+      const events = (await conn.runAndReadAll(`SELECT block_number, contract, contract_kind, event_name, CAST(args AS VARCHAR) AS args, log_index FROM audit_event ORDER BY id`)).getRowObjectsJson()
+      await insertTestEvents(c2, events.map((e) => ({
+        block: Number(e.block_number), logIndex: Number(e.log_index), contract: String(e.contract), kind: String(e.contract_kind), name: String(e.event_name),
+        args: JSON.parse(String(e.args)) as Record<string, unknown>,
+      })))
+      await extractTyped(c2, -1)
+      expect((await mirrorDigest(conn)).delegate_power).toEqual((await mirrorDigest(c2)).delegate_power)
+    } finally {
+      fresh.close()
+    }
+    // The head route does read delegate_power: a changed row shows in it, not in the query.
+    await conn.run(`UPDATE delegate_power SET new_votes = new_votes + 1 WHERE token = '${T}' AND new_votes > 0`)
+    await materializeInput(conn, 'dist', VOTING_POWER_AT, {token: T, block: 35})
+    const changed = await rows(conn, 'dist')
+    await materialize(conn, 'dist', VOTING_POWER_AT, {token: T, block: 35})
+    expect(changed).not.toEqual(await rows(conn, 'dist'))
+  })
+
+  it('below the head, or with a vote change that did not fit, the query itself runs (and raises its error)', async () => {
+    await insertTestEvents(conn, voteChanges(1, 10, 3))
+    await extractTyped(conn, -1)
+    // Below the head: a past block's powers, which delegate_power does not hold.
+    await materializeInput(conn, 'dist', VOTING_POWER_AT, {token: T, block: 5})
+    const below = await rows(conn, 'dist')
+    await materialize(conn, 'dist', VOTING_POWER_AT, {token: T, block: 5})
+    expect(below).toEqual(await rows(conn, 'dist'))
+    expect(below.length).toBeGreaterThan(0)
+    await insertTestEvents(conn, [{block: 11, logIndex: 999, contract: T, kind: 'token', name: 'DelegateVotesChanged', args: {delegate: acct(1), previousVotes: '0', newVotes: String(2n ** 200n)}}])
+    await extractTyped(conn, 10)
+    await expect(materializeInput(conn, 'dist', VOTING_POWER_AT, {token: T, block: 11})).rejects.toThrow(/beyond HUGEINT/)
+  })
 })

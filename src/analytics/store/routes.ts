@@ -3,7 +3,7 @@ import {ZERO_ADDRESS} from '../../processor/ids'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {DIGEST_OF_SUMS} from './input-digest'
 import {HEAD_DIGEST_SQL} from './head-digests'
-import {BALANCES_AT, type InputParams, materialize, VOTES_ALL} from './inputs'
+import {BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VOTES_ALL, VOTING_POWER_AT} from './inputs'
 
 /**
  * Faster routes to an input relation: where the mirror keeps derived state that yields exactly the rows of an
@@ -14,8 +14,13 @@ import {BALANCES_AT, type InputParams, materialize, VOTES_ALL} from './inputs'
  * - BALANCES_AT at a block at or above every mirrored transfer (the head, the case of every refresh): the
  *   balances are the sums balance_state holds (balances.ts), filtered as BALANCES_AT filters (w > 0; the zero
  *   address has no row there). Not when a transfer amount did not fit: BALANCES_AT raises its error then.
+ * - VOTING_POWER_AT and TOP_HOLDERS_AT at a block at or above every mirrored vote change of the token: each
+ *   delegate's newest row is the one delegate_power holds (delegate-power.ts). Not when a vote change did not fit.
  */
 const BALANCES_FROM_STATE = `SELECT account AS entity, balance AS w FROM balance_state WHERE token = $token AND account <> '${ZERO_ADDRESS}' AND balance > 0`
+const VOTING_POWER_FROM_STATE = `SELECT delegate AS entity, new_votes AS w FROM delegate_power WHERE token = $token AND new_votes > 0`
+/** TOP_HOLDERS_AT's ranking over VOTING_POWER_FROM_STATE. */
+const TOP_HOLDERS_FROM_STATE = `SELECT entity FROM (${VOTING_POWER_FROM_STATE}) ORDER BY w DESC, entity LIMIT CAST($limit AS BIGINT)`
 
 /** Materializes `sql` with `params` as TEMP TABLE `relation`, by the fastest route that gives exactly its rows. */
 export async function materializeInput(conn: DuckDBConnection, relation: string, sql: string, params: InputParams): Promise<number> {
@@ -37,8 +42,14 @@ export async function materializeInputWithKeptDigest(
   return {rows, kept: await keptDigestOf(conn, sql, params, balancesCurrent)}
 }
 
-function materializeRouted(conn: DuckDBConnection, relation: string, sql: string, params: InputParams, balancesCurrent: boolean): Promise<number> {
-  if (balancesCurrent) return materialize(conn, relation, BALANCES_FROM_STATE, {token: params.token ?? null})
+async function materializeRouted(conn: DuckDBConnection, relation: string, sql: string, params: InputParams, balancesCurrent: boolean): Promise<number> {
+  const {token, limit} = params
+  if (balancesCurrent) return materialize(conn, relation, BALANCES_FROM_STATE, {token: token ?? null})
+  if ((sql === VOTING_POWER_AT || sql === TOP_HOLDERS_AT) && (await powerIsCurrentAt(conn, token, params.block))) {
+    return sql === VOTING_POWER_AT
+      ? materialize(conn, relation, VOTING_POWER_FROM_STATE, {token: token ?? null})
+      : materialize(conn, relation, TOP_HOLDERS_FROM_STATE, {token: token ?? null, limit: limit ?? null})
+  }
   return materialize(conn, relation, sql, params)
 }
 
@@ -47,6 +58,20 @@ async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | numb
   const r = await conn.runAndReadAll(
     `SELECT (SELECT max(block_number) FROM token_transfer) AS last,
             ${TRANSFERS_LEFT_OUT_OF_BALANCES} AS oversized`,
+  )
+  const row = r.getRowObjectsJson()[0]
+  const last = row?.last == null ? -1 : Number(row.last)
+  return Number(row?.oversized) === 0 && BigInt(block) >= BigInt(last)
+}
+
+/** Whether delegate_power stands for VOTING_POWER_AT of `token` at `block` (see the module comment). */
+async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[string] | undefined, block: InputParams[string] | undefined): Promise<boolean> {
+  if (block === null || block === undefined || typeof token !== 'string') return false
+  if (!(await hasDerivedTable(conn, 'delegate_power'))) return false
+  const r = await conn.runAndReadAll(
+    `SELECT (SELECT max(block_number) FROM votes_change WHERE token = $token) AS last,
+            (SELECT count(*) FROM oversized_amount WHERE table_name = 'votes_change') AS oversized`,
+    {token},
   )
   const row = r.getRowObjectsJson()[0]
   const last = row?.last == null ? -1 : Number(row.last)

@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
+import {DELEGATE_POWER_DDL} from './delegate-power'
 import {HEAD_DIGEST_DDL} from './head-digests'
 import {PROPOSAL_SNAPSHOT_DDL, PROPOSAL_SNAPSHOT_TABLES} from './proposal-snapshots'
 import {VOTER_TALLY_DDL, VOTER_TALLY_TABLES} from './voter-tallies'
@@ -154,8 +155,11 @@ export function typedTableDdl(t: TypedTable): string {
 /** Every table whose rows come from blocks: what a rollback deletes from. */
 export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.map((t) => t.name), 'oversized_amount']
 
-/** Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, head-digests.ts, voter-tallies.ts). */
-export const DERIVED_TABLES: readonly string[] = ['balance_state', 'head_digest', ...VOTER_TALLY_TABLES]
+/**
+ * Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, head-digests.ts,
+ * voter-tallies.ts, delegate-power.ts).
+ */
+export const DERIVED_TABLES: readonly string[] = ['balance_state', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power']
 
 /**
  * Caches of final answers computed by the jobs (proposal-snapshots.ts): unlike derived tables they depend on which
@@ -171,6 +175,7 @@ export const SCHEMA_DDL: readonly string[] = [
   BALANCE_STATE_DDL,
   HEAD_DIGEST_DDL,
   ...VOTER_TALLY_DDL,
+  DELEGATE_POWER_DDL,
   ...PROPOSAL_SNAPSHOT_DDL,
 ]
 

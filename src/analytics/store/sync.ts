@@ -4,6 +4,7 @@ import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {readIndexStatus} from '../../processor/status'
 import {applyTransfersAbove} from './balances'
+import {initDelegatePower, refreshDelegatePowerAbove} from './delegate-power'
 import {extractTyped} from './extract'
 import {addVotesAbove, initHeadDigests} from './head-digests'
 import {dropProposalSnapshotsAbove} from './proposal-snapshots'
@@ -102,6 +103,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     // Before the rollback step, which keeps the head digests in step from there (head-digests.ts).
     await initHeadDigests(conn)
     await initVoterTallies(conn)
+    await initDelegatePower(conn)
     // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the cut
     // is there too (a mirror of final blocks only), the rollback step has nothing to delete and is skipped.
     const droppedUnfinalized = prev !== undefined && prev.height <= cut ? 0 : await deleteAbove(conn, cut)
@@ -168,6 +170,7 @@ async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number>
   await applyTransfersAbove(conn, cut, -1)
   await addVotesAbove(conn, cut, -1)
   await addVoterTalliesAbove(conn, cut, -1)
+  await refreshDelegatePowerAbove(conn, cut, false)
   await dropProposalSnapshotsAbove(conn, cut)
   let dropped = 0
   for (const table of MIRROR_TABLES) {
