@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, queryRows, type BoundValue} from '../metrics/sql-values'
-import {type InputParams, materialize} from '../store/inputs'
+import type {InputParams} from '../store/inputs'
 import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeInput} from '../store/routes'
 import {type Shape, SHAPES} from './batch-shapes'
@@ -140,7 +140,8 @@ async function runBatch(
         perInput.push({relation: input.relation, digests: held.digests})
         continue
       }
-      await materialize(conn, input.grouped.relation, input.grouped.sql, params)
+      // By the fastest route to exactly its rows, as a single input (routes.ts).
+      await materializeInput(conn, input.grouped.relation, input.grouped.sql, params)
       const rows = await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns))
       const digests = new Map(rows.map((r) => [members[Number(r.g)]!.group, {n: Number(r.n), digest: String(r.digest)}]))
       grouped.set(input.grouped.relation, {key, digests})

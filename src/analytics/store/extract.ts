@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {applyTransfersAbove} from './balances'
 import {refreshDelegatePowerAbove} from './delegate-power'
+import {addValidatedPairsAbove} from './validated-contributions'
 import {addVotesAbove} from './head-digests'
 import {addVoterTalliesAbove} from './voter-tallies'
 import {TYPED_TABLES, type TypedColumn, type TypedTable} from './schema'
@@ -58,5 +59,6 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
   await addVotesAbove(conn, cut, 1)
   await addVoterTalliesAbove(conn, cut, 1)
   await refreshDelegatePowerAbove(conn, cut, true)
+  await addValidatedPairsAbove(conn, cut)
   return counts
 }

@@ -6,7 +6,10 @@ import {applyTransfersAbove} from './balances'
 import {mirrorDigest} from './digest'
 import {extractTyped} from './extract'
 import {refreshDelegatePowerAbove} from './delegate-power'
-import {BALANCES_AT, materialize, TOP_HOLDERS_AT, VOTING_POWER_AT} from './inputs'
+import {
+  BALANCES_AT, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL, VOTING_POWER_AT,
+} from './inputs'
+import {dropValidatedPairsAbove} from './validated-contributions'
 import {materializeInput} from './routes'
 import {ensureSchema, MIRROR_TABLES} from './schema'
 import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from './test-events'
@@ -195,5 +198,125 @@ describe('VOTING_POWER_AT and TOP_HOLDERS_AT at the head from delegate_power', (
     await insertTestEvents(conn, [{block: 11, logIndex: 999, contract: T, kind: 'token', name: 'DelegateVotesChanged', args: {delegate: acct(1), previousVotes: '0', newVotes: String(2n ** 200n)}}])
     await extractTyped(conn, 10)
     await expect(materializeInput(conn, 'dist', VOTING_POWER_AT, {token: T, block: 11})).rejects.toThrow(/beyond HUGEINT/)
+  })
+})
+
+const CR = '0x' + '4'.repeat(40)
+
+/**
+ * Contributions to three models and validations (accepted or not, some several per contribution, one of a
+ * contribution that arrives in a later block than its validation: the join does not care), from block `fromBlock`.
+ */
+function contributions(fromBlock: number, toBlock: number, seed: number, firstId: number): TestEvent[] {
+  const rnd = testMulberry(seed)
+  const out: TestEvent[] = []
+  const cr = (block: number, name: string, args: Record<string, unknown>) => out.push({block, contract: CR, kind: 'contributionRegistry', name, args})
+  let id = firstId
+  for (let block = fromBlock; block <= toBlock; block++) {
+    for (let k = 0; k < 3; k++) {
+      const cid = String(++id)
+      cr(block, 'ContributionSubmitted', {contributionId: cid, modelId: String(1 + rnd(3)), contributor: acct(rnd(8)), kind: 1, units: String(1 + rnd(100)), evidenceHash: '0x00'})
+      for (let v = rnd(3); v > 0; v--) cr(block, 'ContributionValidated', {contributionId: cid, validator: acct(rnd(10)), accepted: rnd(4) > 0, score: 5000 + rnd(5000), reportHash: '0x00'})
+    }
+  }
+  // A validation one block before its contribution.
+  cr(toBlock - 1, 'ContributionValidated', {contributionId: String(id + 1), validator: acct(3), accepted: true, score: 7000, reportHash: '0x00'})
+  cr(toBlock, 'ContributionSubmitted', {contributionId: String(id + 1), modelId: '2', contributor: acct(5), kind: 1, units: '40', evidenceHash: '0x00'})
+  return out
+}
+
+describe('contribution inputs at the head from validated_contribution', () => {
+  let db: AnalyticsDb
+  let conn: DuckDBConnection
+  beforeEach(async () => {
+    ;({db, conn} = await openTestMirror())
+  })
+  afterEach(() => db.close())
+
+  const all = async (relation: string) =>
+    (await conn.runAndReadAll(`SELECT *, CAST(columns(*) AS VARCHAR) FROM ${relation} ORDER BY ALL`)).getRowObjectsJson()
+  const types = async (relation: string) => (await conn.runAndReadAll(`DESCRIBE ${relation}`)).getRowObjectsJson().map((r) => [r.column_name, r.column_type])
+
+  /** Each input, single (whole protocol and model 2) and per model, by both routes at `block`: the same rows and types. */
+  async function expectSameAsQuery(block: number | null): Promise<void> {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE group_keys AS SELECT * FROM (VALUES (0::BIGINT, '1'), (1, '2'), (2, '3'), (3, '9')) k(g, id)`)
+    const cases: [string, string, Record<string, string | number | null>][] = [
+      ['contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block}],
+      ['contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: '2', block}],
+      ['validations', VALIDATIONS, {registry: CR, model: null, block}],
+      ['validations', VALIDATIONS, {registry: CR, model: '3', block}],
+      ['group_contrib', VALIDATED_CONTRIBUTION_BY_MODEL, {registry: CR, block}],
+      ['group_validations', VALIDATIONS_BY_MODEL, {registry: CR, block}],
+    ]
+    for (const [relation, sql, params] of cases) {
+      const viaRoute = await materializeInput(conn, relation, sql, params)
+      const [routed, routedTypes] = [await all(relation), await types(relation)]
+      const viaQuery = await materialize(conn, relation, sql, params)
+      expect(routed).toEqual(await all(relation))
+      expect(routedTypes).toEqual(await types(relation))
+      expect(viaRoute).toBe(viaQuery)
+      expect(viaQuery).toBeGreaterThan(0)
+    }
+  }
+
+  it('equals the query after extraction, after a rollback and new blocks, and equals a rebuild', async () => {
+    // A validation kept by the rollback below whose contribution only comes with the new blocks after it.
+    const early: TestEvent = {block: 15, logIndex: 900, contract: CR, kind: 'contributionRegistry', name: 'ContributionValidated',
+      args: {contributionId: '5000', validator: acct(4), accepted: true, score: 8000, reportHash: '0x00'}}
+    const late: TestEvent = {block: 25, logIndex: 900, contract: CR, kind: 'contributionRegistry', name: 'ContributionSubmitted',
+      args: {contributionId: '5000', modelId: '1', contributor: acct(6), kind: 1, units: '77', evidenceHash: '0x00'}}
+    await insertTestEvents(conn, [...contributions(1, 30, 1, 0), early])
+    await extractTyped(conn, -1)
+    await expectSameAsQuery(30)
+    await expectSameAsQuery(null)
+
+    await dropValidatedPairsAbove(conn, 20)
+    for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > 20`)
+    await expectSameAsQuery(20)
+    await insertTestEvents(conn, [...contributions(21, 35, 2, 1000).map((e, i) => ({...e, logIndex: 1000 + i})), late])
+    await extractTyped(conn, 20)
+    await expectSameAsQuery(35)
+    const pair = await conn.runAndReadAll(`SELECT v_block, c_block, value::VARCHAR AS value FROM validated_contribution WHERE contributor = '${acct(6)}' AND validator = '${acct(4)}' AND v_block = 15`)
+    expect(pair.getRowObjectsJson()).toEqual([{v_block: '15', c_block: '25', value: String(77 * 8000)}])
+
+    const fresh = await openAnalyticsDb(':memory:')
+    try {
+      const c2 = await fresh.connect()
+      await ensureSchema(c2)
+      const events = (await conn.runAndReadAll(`SELECT block_number, contract, contract_kind, event_name, CAST(args AS VARCHAR) AS args, log_index FROM audit_event ORDER BY id`)).getRowObjectsJson()
+      await insertTestEvents(c2, events.map((e) => ({
+        block: Number(e.block_number), logIndex: Number(e.log_index), contract: String(e.contract), kind: String(e.contract_kind), name: String(e.event_name),
+        args: JSON.parse(String(e.args)) as Record<string, unknown>,
+      })))
+      await extractTyped(c2, -1)
+      const kept = (await mirrorDigest(conn)).validated_contribution
+      expect(kept).toEqual((await mirrorDigest(c2)).validated_contribution)
+    } finally {
+      fresh.close()
+    }
+    // The head route does read validated_contribution: a changed row shows in it, not in the query.
+    await conn.run(`UPDATE validated_contribution SET value = value + 1 WHERE accepted`)
+    await materializeInput(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 35})
+    const changed = await all('contrib')
+    await materialize(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 35})
+    expect(changed).not.toEqual(await all('contrib'))
+  })
+
+  it('below the last validation, or with units that did not fit, the query itself runs (and raises its error)', async () => {
+    await insertTestEvents(conn, contributions(1, 10, 3, 0))
+    await extractTyped(conn, -1)
+    await materializeInput(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 5})
+    const below = await all('contrib')
+    await materialize(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 5})
+    expect(below).toEqual(await all('contrib'))
+    expect(below.length).toBeGreaterThan(0)
+    await insertTestEvents(conn, [
+      {block: 11, logIndex: 998, contract: CR, kind: 'contributionRegistry', name: 'ContributionSubmitted',
+        args: {contributionId: '999', modelId: '1', contributor: acct(1), kind: 1, units: String(2n ** 200n), evidenceHash: '0x00'}},
+      {block: 11, logIndex: 999, contract: CR, kind: 'contributionRegistry', name: 'ContributionValidated',
+        args: {contributionId: '999', validator: acct(2), accepted: true, score: 9000, reportHash: '0x00'}},
+    ])
+    await extractTyped(conn, 10)
+    await expect(materializeInput(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 11})).rejects.toThrow(/beyond HUGEINT/)
   })
 })

@@ -3,7 +3,13 @@ import {ZERO_ADDRESS} from '../../processor/ids'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {DIGEST_OF_SUMS} from './input-digest'
 import {HEAD_DIGEST_SQL} from './head-digests'
-import {BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VOTES_ALL, VOTING_POWER_AT} from './inputs'
+import {
+  BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL,
+  VOTES_ALL, VOTING_POWER_AT,
+} from './inputs'
+import {
+  pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_FROM_PAIRS, VALIDATIONS_FROM_PAIRS,
+} from './validated-contributions'
 
 /**
  * Faster routes to an input relation: where the mirror keeps derived state that yields exactly the rows of an
@@ -16,6 +22,9 @@ import {BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VOTES_ALL, V
  *   address has no row there). Not when a transfer amount did not fit: BALANCES_AT raises its error then.
  * - VOTING_POWER_AT and TOP_HOLDERS_AT at a block at or above every mirrored vote change of the token: each
  *   delegate's newest row is the one delegate_power holds (delegate-power.ts). Not when a vote change did not fit.
+ * - VALIDATED_CONTRIBUTION, VALIDATIONS and their per-model twins at a block at or above every mirrored validation of
+ *   the registry: the join of validations to contributions is the one validated_contribution holds
+ *   (validated-contributions.ts). Not when an amount did not fit.
  */
 const BALANCES_FROM_STATE = `SELECT account AS entity, balance AS w FROM balance_state WHERE token = $token AND account <> '${ZERO_ADDRESS}' AND balance > 0`
 const VOTING_POWER_FROM_STATE = `SELECT delegate AS entity, new_votes AS w FROM delegate_power WHERE token = $token AND new_votes > 0`
@@ -42,10 +51,22 @@ export async function materializeInputWithKeptDigest(
   return {rows, kept: await keptDigestOf(conn, sql, params, balancesCurrent)}
 }
 
+/** The contribution inputs and their routes over validated_contribution. */
+const PAIR_ROUTES = new Map([
+  [VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_FROM_PAIRS],
+  [VALIDATIONS, VALIDATIONS_FROM_PAIRS],
+  [VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS],
+  [VALIDATIONS_BY_MODEL, VALIDATIONS_BY_MODEL_FROM_PAIRS],
+])
+
 async function materializeRouted(conn: DuckDBConnection, relation: string, sql: string, params: InputParams, balancesCurrent: boolean): Promise<number> {
-  const {token, limit} = params
+  const {token, limit, block, registry, ...rest} = params
   if (balancesCurrent) return materialize(conn, relation, BALANCES_FROM_STATE, {token: token ?? null})
-  if ((sql === VOTING_POWER_AT || sql === TOP_HOLDERS_AT) && (await powerIsCurrentAt(conn, token, params.block))) {
+  const pairs = PAIR_ROUTES.get(sql)
+  if (pairs && typeof registry === 'string' && (await hasDerivedTable(conn, 'validated_contribution')) && (await pairsAreCurrentAt(conn, registry, block))) {
+    return materialize(conn, relation, pairs, {registry, ...rest})
+  }
+  if ((sql === VOTING_POWER_AT || sql === TOP_HOLDERS_AT) && (await powerIsCurrentAt(conn, token, block))) {
     return sql === VOTING_POWER_AT
       ? materialize(conn, relation, VOTING_POWER_FROM_STATE, {token: token ?? null})
       : materialize(conn, relation, TOP_HOLDERS_FROM_STATE, {token: token ?? null, limit: limit ?? null})

@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
 import {DELEGATE_POWER_DDL} from './delegate-power'
+import {VALIDATED_CONTRIBUTION_DDL} from './validated-contributions'
 import {HEAD_DIGEST_DDL} from './head-digests'
 import {PROPOSAL_SNAPSHOT_DDL, PROPOSAL_SNAPSHOT_TABLES} from './proposal-snapshots'
 import {VOTER_TALLY_DDL, VOTER_TALLY_TABLES} from './voter-tallies'
@@ -157,9 +158,9 @@ export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.
 
 /**
  * Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, head-digests.ts,
- * voter-tallies.ts, delegate-power.ts).
+ * voter-tallies.ts, delegate-power.ts, validated-contributions.ts).
  */
-export const DERIVED_TABLES: readonly string[] = ['balance_state', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power']
+export const DERIVED_TABLES: readonly string[] = ['balance_state', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power', 'validated_contribution']
 
 /**
  * Caches of final answers computed by the jobs (proposal-snapshots.ts): unlike derived tables they depend on which
@@ -176,6 +177,7 @@ export const SCHEMA_DDL: readonly string[] = [
   HEAD_DIGEST_DDL,
   ...VOTER_TALLY_DDL,
   DELEGATE_POWER_DDL,
+  VALIDATED_CONTRIBUTION_DDL,
   ...PROPOSAL_SNAPSHOT_DDL,
 ]
 

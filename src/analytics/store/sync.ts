@@ -5,6 +5,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {readIndexStatus} from '../../processor/status'
 import {applyTransfersAbove} from './balances'
 import {initDelegatePower, refreshDelegatePowerAbove} from './delegate-power'
+import {dropValidatedPairsAbove, initValidatedPairs} from './validated-contributions'
 import {extractTyped} from './extract'
 import {addVotesAbove, initHeadDigests} from './head-digests'
 import {dropProposalSnapshotsAbove} from './proposal-snapshots'
@@ -104,6 +105,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     await initHeadDigests(conn)
     await initVoterTallies(conn)
     await initDelegatePower(conn)
+    await initValidatedPairs(conn)
     // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the cut
     // is there too (a mirror of final blocks only), the rollback step has nothing to delete and is skipped.
     const droppedUnfinalized = prev !== undefined && prev.height <= cut ? 0 : await deleteAbove(conn, cut)
@@ -171,6 +173,7 @@ async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number>
   await addVotesAbove(conn, cut, -1)
   await addVoterTalliesAbove(conn, cut, -1)
   await refreshDelegatePowerAbove(conn, cut, false)
+  await dropValidatedPairsAbove(conn, cut)
   await dropProposalSnapshotsAbove(conn, cut)
   let dropped = 0
   for (const table of MIRROR_TABLES) {

@@ -1,0 +1,88 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {hasRows} from '../duckdb'
+
+/**
+ * Every validation joined to its contribution, kept by the sync, so that the contribution inputs at the head
+ * (VALIDATED_CONTRIBUTION, VALIDATIONS and their per-model twins, inputs.ts) read one table instead of joining
+ * 200,000 validations to 200,000 contributions four times a refresh (~100 ms each at the benchmark's size).
+ *
+ * validated_contribution(registry, model_id, contributor, validator, accepted, value, v_block, c_block) has one row
+ * per pair the inputs' join yields (validation v, contribution c with the same registry and contribution id): the
+ * contribution's model and contributor, the validation's validator and verdict, value = units × score (NULL when the
+ * units did not fit, or the product does not fit HUGEINT), and the blocks of both rows.
+ *
+ * How it follows the rows: the sync changes validation and contribution only above a cut. After it extracts new
+ * rows, it adds the pairs with either row above the cut; before a rollback deletes rows, it deletes those pairs. So a
+ * mirror synced in steps holds exactly what a rebuild holds (the sync tests compare the two: it is a derived table of
+ * mirrorDigest). routes.ts reads it only at a block at or above every mirrored validation of the registry, where the
+ * inputs' block bound keeps every pair, and only while no value is NULL (the inputs raise their error then).
+ */
+export const VALIDATED_CONTRIBUTION_DDL = `CREATE TABLE IF NOT EXISTS validated_contribution (registry VARCHAR NOT NULL,
+  model_id VARCHAR NOT NULL, contributor VARCHAR NOT NULL, validator VARCHAR NOT NULL, accepted BOOLEAN NOT NULL, value HUGEINT,
+  v_block BIGINT NOT NULL, c_block BIGINT NOT NULL)`
+
+const PAIR_COLUMNS = `v.registry, c.model_id, c.contributor, v.validator, v.accepted, TRY(c.units * v.score), v.block_number, c.block_number`
+const PAIR_JOIN = `validation v JOIN contribution c ON c.registry = v.registry AND c.contribution_id = v.contribution_id`
+
+/** The pairs with a row above `cut`, once each: a new validation (of any contribution), or an old one of a new contribution. */
+export async function addValidatedPairsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
+  await conn.run(
+    `INSERT INTO validated_contribution
+     SELECT ${PAIR_COLUMNS} FROM ${PAIR_JOIN} WHERE v.block_number > $cut
+     UNION ALL
+     SELECT ${PAIR_COLUMNS} FROM ${PAIR_JOIN} WHERE v.block_number <= $cut AND c.block_number > $cut`,
+    {cut},
+  )
+}
+
+/** Before a rollback deletes the rows above `cut`: the pairs that have one of them. */
+export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
+  await conn.run(`DELETE FROM validated_contribution WHERE v_block > $cut OR c_block > $cut`, {cut})
+}
+
+/**
+ * Fills the table from scratch when it holds nothing while the mirror holds validations (a rebuild, or a mirror made
+ * before the table existed). Inside the sync's transaction, before its rollback step.
+ */
+export async function initValidatedPairs(conn: DuckDBConnection): Promise<void> {
+  if ((await hasRows(conn, 'validated_contribution')) || !(await hasRows(conn, 'validation'))) return
+  await addValidatedPairsAbove(conn, -1)
+}
+
+const MODEL = 'CAST($model AS VARCHAR)'
+const IN_SCOPE = `p.registry = $registry AND (${MODEL} IS NULL OR p.model_id = ${MODEL})`
+
+/**
+ * The routes (routes.ts): each gives exactly the rows, column names and types of its input in inputs.ts at the head.
+ * Parameters: those of the input without $block.
+ */
+export const VALIDATED_CONTRIBUTION_FROM_PAIRS = `
+SELECT contributor, value FROM (
+  SELECT p.contributor, CAST(sum(p.value) AS HUGEINT) AS value FROM validated_contribution p
+  WHERE ${IN_SCOPE} AND p.accepted GROUP BY p.contributor
+) WHERE value > 0`
+
+export const VALIDATIONS_FROM_PAIRS = `SELECT p.validator, p.contributor FROM validated_contribution p WHERE ${IN_SCOPE}`
+
+export const VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS = `
+SELECT g, contributor, value FROM (
+  SELECT k.g, p.contributor, CAST(sum(p.value) AS HUGEINT) AS value
+  FROM validated_contribution p JOIN group_keys k ON k.id = p.model_id
+  WHERE p.registry = $registry AND p.accepted GROUP BY k.g, p.contributor
+) WHERE value > 0`
+
+export const VALIDATIONS_BY_MODEL_FROM_PAIRS = `
+SELECT k.g, p.validator, p.contributor FROM validated_contribution p JOIN group_keys k ON k.id = p.model_id WHERE p.registry = $registry`
+
+/** Whether the table stands for the inputs of `registry` at `block` (see the module comment). */
+export async function pairsAreCurrentAt(conn: DuckDBConnection, registry: string, block: string | number | bigint | null | undefined): Promise<boolean> {
+  const r = await conn.runAndReadAll(
+    `SELECT (SELECT max(block_number) FROM validation WHERE registry = $registry) AS last,
+            EXISTS (SELECT 1 FROM validated_contribution WHERE registry = $registry AND value IS NULL) AS unfit`,
+    {registry},
+  )
+  const row = r.getRowObjectsJson()[0]
+  if (row?.unfit !== false) return false
+  if (block === null || block === undefined) return true
+  return row.last == null || BigInt(block) >= BigInt(String(row.last))
+}
