@@ -3,7 +3,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {extractTyped} from '../store/extract'
-import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_BALANCES, PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
+import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_STATE, PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
 import {dropProposalSnapshotsAbove, POINT_QUERIES_UP_TO, proposalSnapshotsAt} from '../store/proposal-snapshots'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
 
@@ -82,11 +82,11 @@ describe('PROPOSAL_SNAPSHOTS', () => {
     expect(nulls.every((r) => Number(r.vote_start) > 50 || Number(r.vote_start) < 5)).toBe(true)
   })
 
-  it("PROPOSAL_SNAPSHOT_AT and PROPOSAL_SNAPSHOT_AT_FROM_BALANCES equal its row for every proposal, quorum NULL included", async () => {
+  it("PROPOSAL_SNAPSHOT_AT and PROPOSAL_SNAPSHOT_AT_FROM_STATE equal its row for every proposal, quorum NULL included", async () => {
     const all = await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block: 60, after: null})
     expect(all.length).toBeGreaterThan(10)
     expect(all.some((r) => r.quorum == null) && all.some((r) => r.quorum != null)).toBe(true)
-    for (const sql of [PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_BALANCES]) {
+    for (const sql of [PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_STATE]) {
       for (const r of all) {
         const one = await queryRows(conn, sql, {governor: G, token: T, proposal: String(r.id)})
         expect(one).toEqual([r])

@@ -1,7 +1,8 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
-import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_BALANCES, PROPOSAL_SNAPSHOTS} from './inputs'
+import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_STATE, PROPOSAL_SNAPSHOTS} from './inputs'
+import {hasDerivedTable} from './routes'
 
 /**
  * The snapshot figures of a governor's proposals (quorum and total voting power at vote_start, see
@@ -31,8 +32,8 @@ export const PROPOSAL_SNAPSHOT_TABLES = ['proposal_snapshot', 'proposal_snapshot
 const withTables = new WeakSet<DuckDBConnection>()
 
 /**
- * Up to this many missing figures are computed one proposal at a time (PROPOSAL_SNAPSHOT_AT_FROM_BALANCES, or
- * PROPOSAL_SNAPSHOT_AT while balance_state leaves out an oversized transfer), above it in one PROPOSAL_SNAPSHOTS pass
+ * Up to this many missing figures are computed one proposal at a time (PROPOSAL_SNAPSHOT_AT_FROM_STATE, or
+ * PROPOSAL_SNAPSHOT_AT while the kept state leaves out an oversized amount), above it in one PROPOSAL_SNAPSHOTS pass
  * (one sort for all). A refresh at the head usually misses one: the proposal whose snapshot it has just passed. On the benchmark's
  * mirror (500,000 vote changes, 7.9 M transfers) one point query took a median of 190 ms, one pass 684 ms.
  */
@@ -89,7 +90,7 @@ export async function proposalSnapshotsAt(conn: DuckDBConnection, governor: stri
   if (wanted.length > POINT_QUERIES_UP_TO) {
     for (const r of await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor, token, block, after: through})) fresh.set(String(r.id), figuresOf(r))
   } else if (wanted.length > 0) {
-    const sql = (await balancesLeaveOutTransfers(conn)) ? PROPOSAL_SNAPSHOT_AT : PROPOSAL_SNAPSHOT_AT_FROM_BALANCES
+    const sql = (await stateLeavesOutAmounts(conn)) ? PROPOSAL_SNAPSHOT_AT : PROPOSAL_SNAPSHOT_AT_FROM_STATE
     for (const p of wanted) fresh.set(String(p.id), figuresOf(await queryOne(conn, sql, {governor, token, proposal: String(p.id)})))
   }
   if (extend) await extendCache(conn, governor, token, through, finalized, listed.filter((p) => !isCached(p) && Number(p.vote_start) <= finalized), fresh)
@@ -107,9 +108,16 @@ export async function proposalSnapshotsAt(conn: DuckDBConnection, governor: stri
   })
 }
 
-/** Whether balance_state leaves out a mirrored transfer (of any token): the rule routes.ts applies to BALANCES_AT. */
-async function balancesLeaveOutTransfers(conn: DuckDBConnection): Promise<boolean> {
-  const row = await queryOne(conn, `SELECT ${TRANSFERS_LEFT_OUT_OF_BALANCES} > 0 AS left_out`)
+/**
+ * Whether balance_state leaves out a mirrored transfer or delegate_power a vote change (of any token): the rules
+ * routes.ts applies to BALANCES_AT and VOTING_POWER_AT. A mirror last synced before delegate_power existed has none.
+ */
+async function stateLeavesOutAmounts(conn: DuckDBConnection): Promise<boolean> {
+  if (!(await hasDerivedTable(conn, 'delegate_power'))) return true
+  const row = await queryOne(
+    conn,
+    `SELECT ${TRANSFERS_LEFT_OUT_OF_BALANCES} > 0 OR (SELECT count(*) FROM oversized_amount WHERE table_name = 'votes_change') > 0 AS left_out`,
+  )
   return row.left_out === true
 }
 
