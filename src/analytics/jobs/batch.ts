@@ -3,6 +3,7 @@ import {queryOne, queryRows, type BoundValue} from '../metrics/sql-values'
 import type {InputParams} from '../store/inputs'
 import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeInput} from '../store/routes'
+import {keptGroupedDigests} from '../store/vote-digests'
 import {type Shape, SHAPES} from './batch-shapes'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
@@ -43,7 +44,7 @@ interface Batch {
 }
 
 /** Per-group row count and digest, exactly INPUT_DIGEST_SQL over each group's rows (groups without rows included). */
-const groupedDigestSql = (relation: string, columns: readonly string[]) => `
+export const groupedDigestSql = (relation: string, columns: readonly string[]) => `
 SELECT k.g, count(x.m) AS n, ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('x.m')})`, `sum(${MD5_LOWER('x.m')})`)} AS digest
 FROM group_keys k LEFT JOIN (SELECT g, md5_number(CAST(struct_pack(${columns.join(', ')}) AS VARCHAR)) AS m FROM ${relation}) x ON x.g = k.g
 GROUP BY k.g`
@@ -142,7 +143,10 @@ async function runBatch(
       }
       // By the fastest route to exactly its rows, as a single input (routes.ts).
       await materializeInput(conn, input.grouped.relation, input.grouped.sql, params)
-      const rows = await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns))
+      // The kept per-vote numbers when they stand for these rows (vote-digests.ts), else every row hashed.
+      const rows =
+        (await keptGroupedDigests(conn, input.grouped.sql, input.grouped.relation, params)) ??
+        (await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns)))
       const digests = new Map(rows.map((r) => [members[Number(r.g)]!.group, {n: Number(r.n), digest: String(r.digest)}]))
       grouped.set(input.grouped.relation, {key, digests})
       perInput.push({relation: input.relation, digests})

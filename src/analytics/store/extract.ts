@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {applyTransfersAbove} from './balances'
 import {refreshDelegatePowerAbove} from './delegate-power'
 import {addValidatedPairsAbove} from './validated-contributions'
+import {addVoteRowDigestsAbove} from './vote-digests'
 import {addVotesAbove} from './head-digests'
 import {addVoterTalliesAbove} from './voter-tallies'
 import {TYPED_TABLES, type TypedColumn, type TypedTable} from './schema'
@@ -60,5 +61,6 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
   await addVoterTalliesAbove(conn, cut, 1)
   await refreshDelegatePowerAbove(conn, cut, true)
   await addValidatedPairsAbove(conn, cut)
+  await addVoteRowDigestsAbove(conn, cut)
   return counts
 }

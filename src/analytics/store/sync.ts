@@ -6,6 +6,7 @@ import {readIndexStatus} from '../../processor/status'
 import {applyTransfersAbove} from './balances'
 import {initDelegatePower, refreshDelegatePowerAbove} from './delegate-power'
 import {dropValidatedPairsAbove, initValidatedPairs} from './validated-contributions'
+import {dropVoteRowDigestsAbove, initVoteRowDigests} from './vote-digests'
 import {extractTyped} from './extract'
 import {addVotesAbove, initHeadDigests} from './head-digests'
 import {dropProposalSnapshotsAbove} from './proposal-snapshots'
@@ -106,6 +107,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     await initVoterTallies(conn)
     await initDelegatePower(conn)
     await initValidatedPairs(conn)
+    await initVoteRowDigests(conn)
     // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the cut
     // is there too (a mirror of final blocks only), the rollback step has nothing to delete and is skipped.
     const droppedUnfinalized = prev !== undefined && prev.height <= cut ? 0 : await deleteAbove(conn, cut)
@@ -174,6 +176,7 @@ async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number>
   await addVoterTalliesAbove(conn, cut, -1)
   await refreshDelegatePowerAbove(conn, cut, false)
   await dropValidatedPairsAbove(conn, cut)
+  await dropVoteRowDigestsAbove(conn, cut)
   await dropProposalSnapshotsAbove(conn, cut)
   let dropped = 0
   for (const table of MIRROR_TABLES) {
