@@ -1,10 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {applyTransfersAbove} from './balances'
-import {refreshDelegatePowerAbove} from './delegate-power'
-import {addValidatedPairsAbove} from './validated-contributions'
-import {addVoteRowDigestsAbove} from './vote-digests'
-import {addVotesAbove} from './head-digests'
-import {addVoterTalliesAbove} from './voter-tallies'
+import {addDerivedStateAbove} from './derived-state'
 import {TYPED_TABLES, type TypedColumn, type TypedTable} from './schema'
 
 /**
@@ -55,12 +50,7 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
       if (Number(nulls.getRowObjectsJson()[0]?.n) > 0) await conn.run(insertOversizedSql(t, c), {cut})
     }
   }
-  // Derived state follows the typed rows it is derived from, in the same transaction (balances.ts).
-  await applyTransfersAbove(conn, cut, 1)
-  await addVotesAbove(conn, cut, 1)
-  await addVoterTalliesAbove(conn, cut, 1)
-  await refreshDelegatePowerAbove(conn, cut, true)
-  await addValidatedPairsAbove(conn, cut)
-  await addVoteRowDigestsAbove(conn, cut)
+  // Derived state follows the typed rows it is derived from, in the same transaction (derived-state.ts).
+  await addDerivedStateAbove(conn, cut)
   return counts
 }

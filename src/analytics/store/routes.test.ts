@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
+import type {AnalyticsDb} from '../duckdb'
 import {INPUT_DIGEST_SQL} from '../jobs/measurement'
 import {applyTransfersAbove} from './balances'
 import {mirrorDigest} from './digest'
@@ -11,8 +11,8 @@ import {
 } from './inputs'
 import {dropValidatedPairsAbove} from './validated-contributions'
 import {materializeInput} from './routes'
-import {ensureSchema, MIRROR_TABLES} from './schema'
-import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from './test-events'
+import {MIRROR_TABLES} from './schema'
+import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, rebuiltMirrorDigest} from './test-events'
 
 const U = '0x' + '2'.repeat(40)
 
@@ -76,20 +76,7 @@ describe('BALANCES_AT at the head from balance_state', () => {
     await extractTyped(conn, 20)
     await expectSameAsQuery(35)
 
-    const fresh = await openAnalyticsDb(':memory:')
-    try {
-      const c2 = await fresh.connect()
-      await ensureSchema(c2)
-      const events = (await conn.runAndReadAll(`SELECT block_number, contract, contract_kind, event_name, CAST(args AS VARCHAR) AS args, log_index FROM audit_event ORDER BY id`)).getRowObjectsJson()
-      await insertTestEvents(c2, events.map((e) => ({
-        block: Number(e.block_number), logIndex: Number(e.log_index), contract: String(e.contract), kind: String(e.contract_kind), name: String(e.event_name),
-        args: JSON.parse(String(e.args)) as Record<string, unknown>,
-      })))
-      await extractTyped(c2, -1)
-      expect((await mirrorDigest(conn)).balance_state).toEqual((await mirrorDigest(c2)).balance_state)
-    } finally {
-      fresh.close()
-    }
+    expect((await mirrorDigest(conn)).balance_state).toEqual((await rebuiltMirrorDigest(conn)).balance_state)
   })
 
   it('below the head, or with an amount that did not fit, the query itself runs (and raises its error)', async () => {
@@ -164,20 +151,7 @@ describe('VOTING_POWER_AT and TOP_HOLDERS_AT at the head from delegate_power', (
     await extractTyped(conn, 20)
     await expectSameAsQuery(35)
 
-    const fresh = await openAnalyticsDb(':memory:')
-    try {
-      const c2 = await fresh.connect()
-      await ensureSchema(c2)
-      const events = (await conn.runAndReadAll(`SELECT block_number, contract, contract_kind, event_name, CAST(args AS VARCHAR) AS args, log_index FROM audit_event ORDER BY id`)).getRowObjectsJson()
-      await insertTestEvents(c2, events.map((e) => ({
-        block: Number(e.block_number), logIndex: Number(e.log_index), contract: String(e.contract), kind: String(e.contract_kind), name: String(e.event_name),
-        args: JSON.parse(String(e.args)) as Record<string, unknown>,
-      })))
-      await extractTyped(c2, -1)
-      expect((await mirrorDigest(conn)).delegate_power).toEqual((await mirrorDigest(c2)).delegate_power)
-    } finally {
-      fresh.close()
-    }
+    expect((await mirrorDigest(conn)).delegate_power).toEqual((await rebuiltMirrorDigest(conn)).delegate_power)
     // The head route does read delegate_power: a changed row shows in it, not in the query.
     await conn.run(`UPDATE delegate_power SET new_votes = new_votes + 1 WHERE token = '${T}' AND new_votes > 0`)
     await materializeInput(conn, 'dist', VOTING_POWER_AT, {token: T, block: 35})
@@ -279,21 +253,7 @@ describe('contribution inputs at the head from validated_contribution', () => {
     const pair = await conn.runAndReadAll(`SELECT v_block, c_block, value::VARCHAR AS value FROM validated_contribution WHERE contributor = '${acct(6)}' AND validator = '${acct(4)}' AND v_block = 15`)
     expect(pair.getRowObjectsJson()).toEqual([{v_block: '15', c_block: '25', value: String(77 * 8000)}])
 
-    const fresh = await openAnalyticsDb(':memory:')
-    try {
-      const c2 = await fresh.connect()
-      await ensureSchema(c2)
-      const events = (await conn.runAndReadAll(`SELECT block_number, contract, contract_kind, event_name, CAST(args AS VARCHAR) AS args, log_index FROM audit_event ORDER BY id`)).getRowObjectsJson()
-      await insertTestEvents(c2, events.map((e) => ({
-        block: Number(e.block_number), logIndex: Number(e.log_index), contract: String(e.contract), kind: String(e.contract_kind), name: String(e.event_name),
-        args: JSON.parse(String(e.args)) as Record<string, unknown>,
-      })))
-      await extractTyped(c2, -1)
-      const kept = (await mirrorDigest(conn)).validated_contribution
-      expect(kept).toEqual((await mirrorDigest(c2)).validated_contribution)
-    } finally {
-      fresh.close()
-    }
+    expect((await mirrorDigest(conn)).validated_contribution).toEqual((await rebuiltMirrorDigest(conn)).validated_contribution)
     // The head route does read validated_contribution: a changed row shows in it, not in the query.
     await conn.run(`UPDATE validated_contribution SET value = value + 1 WHERE accepted`)
     await materializeInput(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 35})

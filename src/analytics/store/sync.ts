@@ -3,16 +3,10 @@ import os from 'node:os'
 import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {readIndexStatus} from '../../processor/status'
-import {applyTransfersAbove} from './balances'
-import {initDelegatePower, refreshDelegatePowerAbove} from './delegate-power'
-import {dropValidatedPairsAbove, initValidatedPairs} from './validated-contributions'
-import {dropVoteRowDigestsAbove, initVoteRowDigests} from './vote-digests'
+import {deleteAbove, initDerivedState} from './derived-state'
 import {extractTyped} from './extract'
-import {addVotesAbove, initHeadDigests} from './head-digests'
-import {dropProposalSnapshotsAbove} from './proposal-snapshots'
-import {addVoterTalliesAbove, initVoterTallies} from './voter-tallies'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
-import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, MIRROR_TABLES, SCHEMA_VERSION} from './schema'
+import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, SCHEMA_VERSION} from './schema'
 
 export type {PgSource} from './pg-source'
 
@@ -102,12 +96,8 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
       const pulled = await copyAuditEventsAbove(client, cut, file)
       return {status, cut, pulled}
     })
-    // Before the rollback step, which keeps the head digests in step from there (head-digests.ts).
-    await initHeadDigests(conn)
-    await initVoterTallies(conn)
-    await initDelegatePower(conn)
-    await initValidatedPairs(conn)
-    await initVoteRowDigests(conn)
+    // Before the rollback step, which keeps the derived state in step from there (derived-state.ts).
+    await initDerivedState(conn)
     // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the cut
     // is there too (a mirror of final blocks only), the rollback step has nothing to delete and is skipped.
     const droppedUnfinalized = prev !== undefined && prev.height <= cut ? 0 : await deleteAbove(conn, cut)
@@ -167,23 +157,6 @@ async function checkAnchor(conn: DuckDBConnection, cut: number, hashInPg: (id: s
         'Rebuild the mirror (rebuildFromScratch, or node lib/analytics/store/rebuild-cli.js).',
     )
   }
-}
-
-async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number> {
-  // Derived balances forget the transfers about to go (extractTyped adds the new ones back): balances.ts.
-  await applyTransfersAbove(conn, cut, -1)
-  await addVotesAbove(conn, cut, -1)
-  await addVoterTalliesAbove(conn, cut, -1)
-  await refreshDelegatePowerAbove(conn, cut, false)
-  await dropValidatedPairsAbove(conn, cut)
-  await dropVoteRowDigestsAbove(conn, cut)
-  await dropProposalSnapshotsAbove(conn, cut)
-  let dropped = 0
-  for (const table of MIRROR_TABLES) {
-    const res = await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
-    if (table === 'audit_event') dropped = Number(res.rowsChanged)
-  }
-  return dropped
 }
 
 /**

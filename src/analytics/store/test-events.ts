@@ -1,10 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
-import {applyTransfersAbove} from './balances'
+import {deleteAbove, initDerivedState} from './derived-state'
+import {mirrorDigest, type TableDigest} from './digest'
 import {extractTyped} from './extract'
-import {addVotesAbove, initHeadDigests} from './head-digests'
-import {ensureSchema, MIRROR_TABLES} from './schema'
-import {addVoterTalliesAbove, initVoterTallies} from './voter-tallies'
+import {ensureSchema} from './schema'
 
 /**
  * Test helper: audit rows written straight into the DuckDB mirror, shaped like the processor's (Subsquid log ids,
@@ -78,13 +77,30 @@ export async function openTestMirror(): Promise<{db: AnalyticsDb; conn: DuckDBCo
  */
 export async function applyTestSyncStep(conn: DuckDBConnection, cut: number, events: readonly TestEvent[]): Promise<void> {
   await conn.run('BEGIN TRANSACTION')
-  await initHeadDigests(conn)
-  await initVoterTallies(conn)
-  await applyTransfersAbove(conn, cut, -1)
-  await addVotesAbove(conn, cut, -1)
-  await addVoterTalliesAbove(conn, cut, -1)
-  for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
+  await initDerivedState(conn)
+  await deleteAbove(conn, cut)
   await insertTestEvents(conn, events)
   await extractTyped(conn, cut)
   await conn.run('COMMIT')
+}
+
+/**
+ * mirrorDigest (digest.ts) of a mirror rebuilt from scratch out of `conn`'s audit rows: what a mirror kept in steps,
+ * rollbacks included, must equal table by table.
+ */
+export async function rebuiltMirrorDigest(conn: DuckDBConnection): Promise<Record<string, TableDigest>> {
+  const events = (
+    await conn.runAndReadAll(`SELECT block_number, contract, contract_kind, event_name, CAST(args AS VARCHAR) AS args, log_index FROM audit_event ORDER BY id`)
+  ).getRowObjectsJson()
+  const {db, conn: fresh} = await openTestMirror()
+  try {
+    await insertTestEvents(fresh, events.map((e) => ({
+      block: Number(e.block_number), logIndex: Number(e.log_index), contract: String(e.contract), kind: String(e.contract_kind), name: String(e.event_name),
+      args: JSON.parse(String(e.args)) as Record<string, unknown>,
+    })))
+    await extractTyped(fresh, -1)
+    return await mirrorDigest(fresh)
+  } finally {
+    db.close()
+  }
 }

@@ -1,0 +1,52 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {applyTransfersAbove} from './balances'
+import {initDelegatePower, refreshDelegatePowerAbove} from './delegate-power'
+import {addVotesAbove, initHeadDigests} from './head-digests'
+import {dropProposalSnapshotsAbove} from './proposal-snapshots'
+import {MIRROR_TABLES} from './schema'
+import {addValidatedPairsAbove, dropValidatedPairsAbove, initValidatedPairs} from './validated-contributions'
+import {addVoteRowDigestsAbove, dropVoteRowDigestsAbove, initVoteRowDigests} from './vote-digests'
+import {addVoterTalliesAbove, initVoterTallies} from './voter-tallies'
+
+/**
+ * The steps of a sync that keep the derived state (schema.ts, DERIVED_TABLES) in step with the mirror's rows, in one
+ * place: sync.ts runs them in its transaction, and the unit tests' sync step (test-events.ts) runs the same ones.
+ * Each derived table follows the rows above a cut only: it forgets them before a rollback deletes them, and takes
+ * the new ones after they are extracted.
+ */
+
+/** Fills each derived table from scratch when it is empty while the mirror holds its rows (a rebuild, or a mirror made before the table existed). Before the rollback step. */
+export async function initDerivedState(conn: DuckDBConnection): Promise<void> {
+  await initHeadDigests(conn)
+  await initVoterTallies(conn)
+  await initDelegatePower(conn)
+  await initValidatedPairs(conn)
+  await initVoteRowDigests(conn)
+}
+
+/** The rollback above `cut`: the derived state forgets the rows about to go, then every mirror table loses them. Returns the audit rows deleted. */
+export async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number> {
+  await applyTransfersAbove(conn, cut, -1)
+  await addVotesAbove(conn, cut, -1)
+  await addVoterTalliesAbove(conn, cut, -1)
+  await refreshDelegatePowerAbove(conn, cut, false)
+  await dropValidatedPairsAbove(conn, cut)
+  await dropVoteRowDigestsAbove(conn, cut)
+  await dropProposalSnapshotsAbove(conn, cut)
+  let dropped = 0
+  for (const table of MIRROR_TABLES) {
+    const res = await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
+    if (table === 'audit_event') dropped = Number(res.rowsChanged)
+  }
+  return dropped
+}
+
+/** After the typed rows above `cut` were extracted (extract.ts): the derived state takes them. */
+export async function addDerivedStateAbove(conn: DuckDBConnection, cut: number): Promise<void> {
+  await applyTransfersAbove(conn, cut, 1)
+  await addVotesAbove(conn, cut, 1)
+  await addVoterTalliesAbove(conn, cut, 1)
+  await refreshDelegatePowerAbove(conn, cut, true)
+  await addValidatedPairsAbove(conn, cut)
+  await addVoteRowDigestsAbove(conn, cut)
+}
