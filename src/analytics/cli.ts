@@ -25,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const contracts = loadContractsConfig(config.CONTRACTS_FILE)
   const pg = new Pool({connectionString: config.DATABASE_URL, max: 2})
+  // A connection the server ends while idle: the pool drops it, and a query that needed it fails with its own error.
+  pg.on('error', () => undefined)
   const mirror = await openAnalyticsDb(config.ANALYTICS_DB)
   try {
     const duck = await mirror.connect()

@@ -39,6 +39,10 @@ export async function followAnalytics(opts: {
   const mirror = await openAnalyticsDb(opts.analyticsDb)
   const duck = await mirror.connect()
   const pg = new Pool({connectionString: opts.databaseUrl, max: 2})
+  // An idle client whose connection the server ends (a restart, an administrator's terminate, a shutdown ahead of
+  // ours) makes the pool emit 'error'; unheard, that ends the process. The pool has dropped the client by then: the
+  // next round connects again, and reports through its own catch below if the database is still away.
+  pg.on('error', () => undefined)
   let stopped = false
   let finished = false // the loop has ended (stopped, or ANALYTICS_INTERVAL_MS=0 after its one round)
   let wake: (() => void) | undefined
