@@ -229,8 +229,8 @@ const copyEscaped = (x: string) => `replace(replace(replace(replace(${x}, '\\', 
  * One row of the fairness table (alias j of `judged`) as a line of COPY text: the contributor (the id's last part),
  * then FAIRNESS_LINE_COLUMNS. The values are those of FAIRNESS_TABLE_SQL's row: a NULL share (no contributions, or
  * no rewards, in the scope) is stored as 0, a NULL ratio as \N (so is a ratio beyond DOUBLE, which Postgres' numeric
- * column could not take), the status as the stored verdict. DOUBLE leaves as
- * DuckDB's shortest round-trip text, which Postgres reads back as the same number (batch.test.ts checks each one).
+ * column could not take), the status as the stored verdict. DOUBLE leaves as DuckDB's shortest round-trip text, which
+ * Postgres reads back as the same number (batch.test.ts checks each one).
  * Built here because 200,000 rows converted to JavaScript values one by one cost ~0.9 s a suite.
  */
 const FAIRNESS_COPY_LINE = `concat_ws(chr(9), ${copyEscaped('j.entity')}, ${copyEscaped('j.entity')}, j.c::VARCHAR, coalesce(j.p, 0)::VARCHAR,

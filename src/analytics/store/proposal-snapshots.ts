@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
+import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_STATE, PROPOSAL_SNAPSHOTS} from './inputs'
 import {hasDerivedTable} from './routes'
 
@@ -116,7 +117,7 @@ async function stateLeavesOutAmounts(conn: DuckDBConnection): Promise<boolean> {
   if (!(await hasDerivedTable(conn, 'delegate_power'))) return true
   const row = await queryOne(
     conn,
-    `SELECT ${TRANSFERS_LEFT_OUT_OF_BALANCES} > 0 OR (SELECT count(*) FROM oversized_amount WHERE table_name = 'votes_change') > 0 AS left_out`,
+    `SELECT ${TRANSFERS_LEFT_OUT_OF_BALANCES} > 0 OR ${VOTE_CHANGES_LEFT_OUT_OF_POWER} > 0 AS left_out`,
   )
   return row.left_out === true
 }

@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
+import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {DIGEST_OF_SUMS} from './input-digest'
 import {HEAD_DIGEST_SQL} from './head-digests'
 import {
@@ -91,7 +92,7 @@ async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[strin
   if (!(await hasDerivedTable(conn, 'delegate_power'))) return false
   const r = await conn.runAndReadAll(
     `SELECT (SELECT max(block_number) FROM votes_change WHERE token = $token) AS last,
-            (SELECT count(*) FROM oversized_amount WHERE table_name = 'votes_change') AS oversized`,
+            ${VOTE_CHANGES_LEFT_OUT_OF_POWER} AS oversized`,
     {token},
   )
   const row = r.getRowObjectsJson()[0]
