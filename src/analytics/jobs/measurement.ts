@@ -9,8 +9,10 @@ import {materializeInputWithKeptDigest} from '../store/routes'
  * Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones.
  * 5: HHI, entropy and Theil are summed in fixed point (ORDER_FREE_SUM, concentration.ts) instead of fsum, so they are
  * the same doubles on every run; version 4's could differ from them in the last digit.
+ * 6: the fairness TVD is summed in fixed point too (ORDER_FREE_SUM) instead of an fsum in entity order; its last digit
+ * can differ from version 5's.
  */
-export const JOB_VERSION = 'deai-lens-analytics/5'
+export const JOB_VERSION = 'deai-lens-analytics/6'
 
 export type ScopeKind = 'token' | 'governor' | 'proposal' | 'model' | 'protocol'
 

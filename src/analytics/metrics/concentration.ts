@@ -104,7 +104,7 @@ const FIXED_POINT = `1267650600228229401496703205376::DOUBLE`
  * whose absolute values sum to at most 1, ln n and 2·ln n; with n < 2^63 every partial sum stays below 2^107, far
  * inside HUGEINT, and the rounding adds at most n·2^-101 (< 5e-25 for a million entities).
  */
-const ORDER_FREE_SUM = (term: string) => `(sum(CAST((${term}) * ${FIXED_POINT} AS HUGEINT))::VARCHAR::DOUBLE / ${FIXED_POINT})`
+export const ORDER_FREE_SUM = (term: string) => `(sum(CAST((${term}) * ${FIXED_POINT} AS HUGEINT))::VARCHAR::DOUBLE / ${FIXED_POINT})`
 
 /**
  * The aggregates of every concentration query over the ranked rows `r` (k, cum, s), totals `t` and quorum

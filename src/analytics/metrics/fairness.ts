@@ -41,8 +41,10 @@
  * decimal text), so the value does not depend on the order in which rows are aggregated: DuckDB's corr() gave
  * different last digits from run to run under parallel execution, this gives the same double every time, and a
  * reader can recompute it bit for bit (reference-fairness.ts: spearmanFromRankSums). TVD is a sum of DOUBLE terms
- * (fsum; relative error ~1e-16) added in entity order, so it too is the same double on every run (unordered, its
- * last digit changed between runs).
+ * |p − q| added exactly in fixed point (ORDER_FREE_SUM, concentration.ts: each term rounded to a multiple of 2^-100,
+ * the multiples added in HUGEINT), so it too is the same double on every run and in any row order. (Before job
+ * version 6 it was an fsum in entity order: as reproducible, but the ordered aggregate sorted every scope's entities
+ * by address, ~0.1 s of a refresh's per-model query; an unordered fsum changed its last digit between runs.)
  *
  * Two paths give the same integers and doubles, chosen per scope (per group in grouped-fairness.ts):
  *   narrow  2·max(n, 1)·C and 2·max(n, 1)·R fit in HUGEINT (any real amounts in wei): amounts are cast to HUGEINT
@@ -56,6 +58,7 @@
  * The two branches are UNION ALL parts of one query, only one of which has rows for a scope.
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { ORDER_FREE_SUM } from './concentration'
 import {
   queryOne, queryRows, readInt, readIntegerString, readNumberOrNull, readString, type Row,
 } from './sql-values'
@@ -133,7 +136,7 @@ ${FAIRNESS_STATUS}
  * terms gc/gr: HUGEINT columns _h on the narrow path, BIGNUM columns _w on the wide one) and the totals `t`: written
  * once, shared with the grouped query (grouped-fairness.ts).
  */
-export const FAIRNESS_AGGREGATES = `    0.5 * fsum(abs(x.p - x.q) ORDER BY x.entity) AS tvd,
+export const FAIRNESS_AGGREGATES = `    0.5 * ${ORDER_FREE_SUM('abs(x.p - x.q)')} AS tvd,
     coalesce(sum(x.gc_h)::BIGNUM, sum(x.gc_w)) - any_value(t.c_total) AS gini_c_numerator,
     coalesce(sum(x.gr_h)::BIGNUM, sum(x.gr_w)) - any_value(t.r_total) AS gini_r_numerator,
     count(x.entity) * sum(x.ac * x.ar) - sum(x.ac) * sum(x.ar) AS rank_cov,
