@@ -2,7 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, queryRows, type BoundValue} from '../metrics/sql-values'
 import type {InputParams} from '../store/inputs'
 import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
-import {materializeInput} from '../store/routes'
+import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
 import {keptGroupedDigests} from '../store/vote-digests'
 import {type Shape, SHAPES} from './batch-shapes'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
@@ -141,18 +141,19 @@ async function runBatch(
         perInput.push({relation: input.relation, digests: held.digests})
         continue
       }
-      // By the fastest route to exactly its rows, as a single input (routes.ts).
-      await materializeInput(conn, input.grouped.relation, input.grouped.sql, params)
-      // The kept per-vote numbers when they stand for these rows (vote-digests.ts), else every row hashed.
+      // By the fastest route to exactly its rows, as a single input (routes.ts), with the digests that route keeps.
+      const keptByRoute = await materializeGroupedInputWithKeptDigests(conn, input.grouped.relation, input.grouped.sql, params)
+      // Else the kept per-vote numbers when they stand for these rows (vote-digests.ts), else every row hashed.
       const rows =
+        keptByRoute ??
         (await keptGroupedDigests(conn, input.grouped.sql, input.grouped.relation, params)) ??
         (await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns)))
       const digests = new Map(rows.map((r) => [members[Number(r.g)]!.group, {n: Number(r.n), digest: String(r.digest)}]))
       grouped.set(input.grouped.relation, {key, digests})
       perInput.push({relation: input.relation, digests})
     } else {
-      await materializeInput(conn, input.relation, input.sql, params)
-      const row = await queryOne(conn, INPUT_DIGEST_SQL(input.relation))
+      const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, params)
+      const row = kept ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
       perInput.push({relation: input.relation, digests: new Map(), shared: {n: Number(row.n), digest: String(row.digest)}})
     }
   }

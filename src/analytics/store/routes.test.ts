@@ -1,7 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
+import {groupedDigestSql} from '../jobs/batch'
 import {INPUT_DIGEST_SQL} from '../jobs/measurement'
+import {queryOne, queryRows} from '../metrics/sql-values'
 import {applyTransfersAbove} from './balances'
 import {mirrorDigest} from './digest'
 import {extractTyped} from './extract'
@@ -9,8 +11,8 @@ import {refreshDelegatePowerAbove} from './delegate-power'
 import {
   BALANCES_AT, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL, VOTING_POWER_AT,
 } from './inputs'
-import {dropValidatedPairsAbove} from './validated-contributions'
-import {materializeInput} from './routes'
+import {dropValidatedPairsAbove, initValidatedPairs} from './validated-contributions'
+import {materializeGroupedInputWithKeptDigests, materializeInput, materializeInputWithKeptDigest} from './routes'
 import {MIRROR_TABLES} from './schema'
 import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, rebuiltMirrorDigest} from './test-events'
 
@@ -230,8 +232,21 @@ describe('contribution inputs at the head from validated_contribution', () => {
       expect(routedTypes).toEqual(await types(relation))
       expect(viaRoute).toBe(viaQuery)
       expect(viaQuery).toBeGreaterThan(0)
+      // The validations' digests from the kept m_validation equal the digests of the rows (here: the query's rows).
+      if (sql === VALIDATIONS) expect(await keptValidationsDigest(relation, params)).toEqual(await hashedDigest(relation))
+      if (sql === VALIDATIONS_BY_MODEL) {
+        const hashed = await queryRows(conn, groupedDigestSql(relation, ['validator', 'contributor']))
+        expect(await materializeGroupedInputWithKeptDigests(conn, relation, sql, params)).toEqual(hashed)
+      }
     }
   }
+
+  const hashedDigest = async (relation: string) => {
+    const row = await queryOne(conn, INPUT_DIGEST_SQL(relation))
+    return {n: Number(row.n), digest: String(row.digest)}
+  }
+  const keptValidationsDigest = async (relation: string, params: Record<string, string | number | null>) =>
+    (await materializeInputWithKeptDigest(conn, relation, VALIDATIONS, params)).kept
 
   it('equals the query after extraction, after a rollback and new blocks, and equals a rebuild', async () => {
     // A validation kept by the rollback below whose contribution only comes with the new blocks after it.
@@ -260,6 +275,21 @@ describe('contribution inputs at the head from validated_contribution', () => {
     const changed = await all('contrib')
     await materialize(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 35})
     expect(changed).not.toEqual(await all('contrib'))
+    // And the kept digest reads m_validation: a changed number shows in it, not in the rows' digest.
+    await conn.run(`UPDATE validated_contribution SET m_validation = m_validation + 1 WHERE model_id = '1'`)
+    const params = {registry: CR, model: null, block: 35}
+    expect(await keptValidationsDigest('validations', params)).not.toEqual(await hashedDigest('validations'))
+  })
+
+  it('a mirror made before m_validation gets the column, filled as a rebuild fills it', async () => {
+    await insertTestEvents(conn, contributions(1, 12, 4, 0))
+    await extractTyped(conn, -1)
+    const before = (await mirrorDigest(conn)).validated_contribution
+    await conn.run(`ALTER TABLE validated_contribution DROP COLUMN m_validation`)
+    expect((await mirrorDigest(conn)).validated_contribution).not.toEqual(before)
+    await initValidatedPairs(conn)
+    expect((await mirrorDigest(conn)).validated_contribution).toEqual(before)
+    expect(await keptValidationsDigest('validations', {registry: CR, model: null, block: null})).toEqual(await hashedDigest('validations'))
   })
 
   it('below the last validation, or with units that did not fit, the query itself runs (and raises its error)', async () => {

@@ -9,8 +9,10 @@ import {
   VOTES_ALL, VOTING_POWER_AT,
 } from './inputs'
 import {
-  pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_FROM_PAIRS, VALIDATIONS_FROM_PAIRS,
+  pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS,
+  VALIDATIONS_BY_MODEL_FROM_PAIRS, VALIDATIONS_DIGEST_FROM_PAIRS, VALIDATIONS_FROM_PAIRS,
 } from './validated-contributions'
+import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 
 /**
  * Faster routes to an input relation: where the mirror keeps derived state that yields exactly the rows of an
@@ -34,7 +36,24 @@ const TOP_HOLDERS_FROM_STATE = `SELECT entity FROM (${VOTING_POWER_FROM_STATE}) 
 
 /** Materializes `sql` with `params` as TEMP TABLE `relation`, by the fastest route that gives exactly its rows. */
 export async function materializeInput(conn: DuckDBConnection, relation: string, sql: string, params: InputParams): Promise<number> {
-  return materializeRouted(conn, relation, sql, params, sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block)))
+  return (await materializeRouted(conn, relation, sql, params, sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block)))).rows
+}
+
+/**
+ * materializeInput for a grouped input (rows carry the group_keys number g), and its per-group digest rows (g, n,
+ * digest) when the mirror keeps them for the rows just materialized: the validations per model, from
+ * validated_contribution's m_validation. Undefined otherwise (the caller hashes the rows).
+ */
+export async function materializeGroupedInputWithKeptDigests(
+  conn: DuckDBConnection,
+  relation: string,
+  sql: string,
+  params: InputParams,
+): Promise<Row[] | undefined> {
+  const {route} = await materializeRouted(conn, relation, sql, params, false)
+  if (route !== 'pairs' || sql !== VALIDATIONS_BY_MODEL) return undefined
+  const rows = await queryRows(conn, VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS, {registry: String(params.registry)})
+  return rows.every((r) => Number(r.missing) === 0) ? rows.map(({missing: _, ...r}) => r) : undefined
 }
 
 /**
@@ -48,9 +67,12 @@ export async function materializeInputWithKeptDigest(
   params: InputParams,
 ): Promise<{rows: number; kept: KeptDigest | undefined}> {
   const balancesCurrent = sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block))
-  const rows = await materializeRouted(conn, relation, sql, params, balancesCurrent)
-  return {rows, kept: await keptDigestOf(conn, sql, params, balancesCurrent)}
+  const {rows, route} = await materializeRouted(conn, relation, sql, params, balancesCurrent)
+  return {rows, kept: await keptDigestOf(conn, sql, params, route)}
 }
+
+/** Which route filled a relation: kept state (balance_state, validated_contribution, delegate_power) or the query. */
+type Route = 'balances' | 'pairs' | 'power' | 'query'
 
 /** The contribution inputs and their routes over validated_contribution. */
 const PAIR_ROUTES = new Map([
@@ -60,19 +82,27 @@ const PAIR_ROUTES = new Map([
   [VALIDATIONS_BY_MODEL, VALIDATIONS_BY_MODEL_FROM_PAIRS],
 ])
 
-async function materializeRouted(conn: DuckDBConnection, relation: string, sql: string, params: InputParams, balancesCurrent: boolean): Promise<number> {
+async function materializeRouted(
+  conn: DuckDBConnection,
+  relation: string,
+  sql: string,
+  params: InputParams,
+  balancesCurrent: boolean,
+): Promise<{rows: number; route: Route}> {
   const {token, limit, block, registry, ...rest} = params
-  if (balancesCurrent) return materialize(conn, relation, BALANCES_FROM_STATE, {token: token ?? null})
+  if (balancesCurrent) return {rows: await materialize(conn, relation, BALANCES_FROM_STATE, {token: token ?? null}), route: 'balances'}
   const pairs = PAIR_ROUTES.get(sql)
   if (pairs && typeof registry === 'string' && (await hasDerivedTable(conn, 'validated_contribution')) && (await pairsAreCurrentAt(conn, registry, block))) {
-    return materialize(conn, relation, pairs, {registry, ...rest})
+    return {rows: await materialize(conn, relation, pairs, {registry, ...rest}), route: 'pairs'}
   }
   if ((sql === VOTING_POWER_AT || sql === TOP_HOLDERS_AT) && (await powerIsCurrentAt(conn, token, block))) {
-    return sql === VOTING_POWER_AT
-      ? materialize(conn, relation, VOTING_POWER_FROM_STATE, {token: token ?? null})
-      : materialize(conn, relation, TOP_HOLDERS_FROM_STATE, {token: token ?? null, limit: limit ?? null})
+    const rows =
+      sql === VOTING_POWER_AT
+        ? await materialize(conn, relation, VOTING_POWER_FROM_STATE, {token: token ?? null})
+        : await materialize(conn, relation, TOP_HOLDERS_FROM_STATE, {token: token ?? null, limit: limit ?? null})
+    return {rows, route: 'power'}
   }
-  return materialize(conn, relation, sql, params)
+  return {rows: await materialize(conn, relation, sql, params), route: 'query'}
 }
 
 async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | number | bigint | null | undefined): Promise<boolean> {
@@ -108,7 +138,7 @@ async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[strin
  * A mirror last synced before head_digest existed has no such table yet: its digests are computed.
  */
 export async function keptInputDigest(conn: DuckDBConnection, sql: string, params: InputParams): Promise<KeptDigest | undefined> {
-  return keptDigestOf(conn, sql, params, sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block)))
+  return keptDigestOf(conn, sql, params, sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block)) ? 'balances' : 'query')
 }
 
 export interface KeptDigest {
@@ -132,10 +162,14 @@ export async function hasDerivedTable(conn: DuckDBConnection, name: string): Pro
 }
 const derivedTablesSeen = new WeakMap<DuckDBConnection, Set<string>>()
 
-async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputParams, balancesCurrent: boolean): Promise<KeptDigest | undefined> {
+async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputParams, route: Route): Promise<KeptDigest | undefined> {
+  if (route === 'pairs' && sql === VALIDATIONS) {
+    const row = await queryOne(conn, VALIDATIONS_DIGEST_FROM_PAIRS, {registry: String(params.registry), model: params.model == null ? null : String(params.model)})
+    return Number(row.missing) === 0 ? {n: Number(row.n), digest: String(row.digest)} : undefined
+  }
   let input: string
   let scope: unknown
-  if (balancesCurrent) {
+  if (route === 'balances') {
     ;[input, scope] = ['balances', params.token]
   } else if (sql === VOTES_ALL && (await votesAreAllAt(conn, String(params.governor), params.block))) {
     ;[input, scope] = ['votes_all', params.governor]
