@@ -9,8 +9,9 @@ import {materializeInputWithKeptDigest} from '../store/routes'
  * Bumped whenever a metric's SQL or an input's definition changes, so old values are told apart from new ones.
  * 5: HHI, entropy and Theil are summed in fixed point (ORDER_FREE_SUM, concentration.ts) instead of fsum, so they are
  * the same doubles on every run; version 4's could differ from them in the last digit.
- * 6: the fairness TVD is summed in fixed point too (ORDER_FREE_SUM) instead of an fsum in entity order; its last digit
- * can differ from version 5's.
+ * 6: the fairness TVD is summed in fixed point too (ORDER_FREE_SUM) instead of an fsum in entity order, and on the
+ * narrow path (judgedSql, fairness.ts) amounts are summed in HUGEINT and shares divide HUGEINT → DOUBLE casts instead
+ * of BIGNUM → DOUBLE ones; shares, TVD and the over/under counts can differ from version 5's in the last digit.
  */
 export const JOB_VERSION = 'deai-lens-analytics/6'
 

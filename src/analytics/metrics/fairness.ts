@@ -35,7 +35,8 @@
  *   spearman = (n Σab − Σa Σb) / √((n Σa² − (Σa)²)(n Σb² − (Σb)²)), Pearson's formula on the doubled ranks (the
  *       doubling cancels)
  *
- * Exactness. Amounts and the totals C, R are exact (BIGNUM sums); each share is one DOUBLE division of exact amounts;
+ * Exactness. Amounts and the totals C, R are exact (HUGEINT or BIGNUM sums, see the paths below); each share is one
+ * DOUBLE division of exact amounts, each converted to DOUBLE by DuckDB's cast from its type;
  * G_c and G_r are exact integers divided once in DOUBLE. The Spearman sums are exact integers (BIGINT products
  * summed in HUGEINT; n Σab ≤ 4n⁴ fits HUGEINT up to n ≈ 10^9), each rounded once to DOUBLE, correctly (through its
  * decimal text), so the value does not depend on the order in which rows are aggregated: DuckDB's corr() gave
@@ -46,15 +47,17 @@
  * version 6 it was an fsum in entity order: as reproducible, but the ordered aggregate sorted every scope's entities
  * by address, ~0.1 s of a refresh's per-model query; an unordered fsum changed its last digit between runs.)
  *
- * Two paths give the same integers and doubles, chosen per scope (per group in grouped-fairness.ts):
- *   narrow  2·max(n, 1)·C and 2·max(n, 1)·R fit in HUGEINT (any real amounts in wei): amounts are cast to HUGEINT
- *           (through VARCHAR: DuckDB 1.5's BIGNUM → HUGEINT cast fails), the rank windows sort HUGEINT, and every
- *           product c_i a_i ≤ 2n·C and every partial sum of the terms c_i a_i − C lies within ±2n·C, so the HUGEINT
- *           sums cannot overflow (plain sum() over HUGEINT is not relied on otherwise: in DuckDB 1.5 it can wrap
- *           around silently); the doubles are formed from the same BIGNUM values as on the wide path
- *   wide    otherwise: amounts stay BIGNUM and G_c = Σ_k (2 D_k − C) − C from BIGNUM window sums (BIGNUM
- *           multiplication returns DOUBLE in DuckDB 1.5, so c_i a_i cannot be formed there), as before the
- *           narrow path existed
+ * Two paths give the same integers, chosen per scope (per group in grouped-fairness.ts) from the input rows before
+ * anything is summed (judgedSql):
+ *   narrow  2·(rows + 1)·max(C, R) < 2^126 judged in DOUBLE (any real amounts in wei), which keeps 2·max(n, 1)·C and
+ *           2·max(n, 1)·R inside HUGEINT: amounts are summed in HUGEINT, the rank windows sort HUGEINT, and every
+ *           product c_i a_i ≤ 2n·C and every partial sum of the terms c_i a_i − C lies within ±2n·C, so no HUGEINT
+ *           sum can overflow (DuckDB 1.5 raises an error when one does); shares are HUGEINT → DOUBLE divisions
+ *   wide    otherwise: amounts are summed in BIGNUM and G_c = Σ_k (2 D_k − C) − C from BIGNUM window sums (BIGNUM
+ *           multiplication returns DOUBLE in DuckDB 1.5, so c_i a_i cannot be formed there); shares are BIGNUM →
+ *           DOUBLE divisions. (DuckDB's HUGEINT → DOUBLE and BIGNUM → DOUBLE casts are not correctly rounded, and
+ *           differ from each other in the last digit for a few values in a hundred above 2^53; a scope's data takes
+ *           one path, so its shares are the same doubles on every run.)
  * The two branches are UNION ALL parts of one query, only one of which has rows for a scope.
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
@@ -91,45 +94,84 @@ export interface FairnessRow {
 /** Over/under margin (see the module comment). */
 export const FAIRNESS_MARGIN = 1e-9
 
-/** An entity's status from its shares p, q and amounts c, r (alias s); the one place the 2× / ½× rule is written. */
-export const FAIRNESS_STATUS = `    CASE WHEN s.r > 0 AND (s.c = 0 OR s.q > 2 * s.p * (1 + $margin::DOUBLE)) THEN 'over'
-         WHEN s.c > 0 AND (s.r = 0 OR s.q < 0.5 * s.p * (1 - $margin::DOUBLE)) THEN 'under'
+/**
+ * An entity's status from its shares p, q and whether its amounts are positive, c_pos and r_pos (alias s; amounts are
+ * never negative); the one place the 2× / ½× rule is written.
+ */
+export const FAIRNESS_STATUS = `    CASE WHEN s.r_pos AND (NOT s.c_pos OR s.q > 2 * s.p * (1 + $margin::DOUBLE)) THEN 'over'
+         WHEN s.c_pos AND (NOT s.r_pos OR s.q < 0.5 * s.p * (1 - $margin::DOUBLE)) THEN 'under'
          ELSE 'fair' END AS status`
 
-/** HUGEINT's largest value, as a HUGEINT (concentration.ts's HUGEINT_MAX is the same number as a BIGNUM). */
-const HUGEINT_LIMIT = "'170141183460469231731687303715884105727'::HUGEINT"
-
 /**
- * The totals `tot` with their HUGEINT copies c_h, r_h (NULL beyond HUGEINT) and the path flag `narrow`: true when
- * 2·max(n, 1)·C and 2·max(n, 1)·R both fit in HUGEINT (see the module comment). Shared with grouped-fairness.ts.
+ * The rows every fairness query reads, per scope (with `grouped`, per group g of group_keys over group_contrib and
+ * group_reward; else over contrib and reward): `judged` (entity, c_h/r_h HUGEINT amounts on the narrow path, c_w/r_w
+ * BIGNUM on the wide one, the other pair NULL; c_pos, r_pos; shares p, q; narrow; the totals ct_h, rt_h in HUGEINT on
+ * the narrow path; status) and `tot` (n, c_total, r_total in BIGNUM).
+ *
+ * The path is chosen from the input rows before anything is summed: narrow when 2·(rows + 1)·max(C, R), with rows the
+ * positive contribution and reward rows (at least n) and C, R summed in DOUBLE (within a relative 1e-9 of the exact
+ * totals), is below 8.5e37 (2^126): then 2·max(n, 1)·C and 2·max(n, 1)·R fit in HUGEINT, and so does every sum below.
+ * The narrow path sums and ranks HUGEINT amounts; the wide path, BIGNUM ones. (Before job version 6 every amount was
+ * summed in BIGNUM and cast to HUGEINT through its decimal text on the narrow path: at the benchmark's size those
+ * BIGNUM sums, casts and conversions were half of a refresh's per-model fairness query.)
  */
-export const FAIRNESS_PATHS = `
-  SELECT t.*,
-    coalesce(t.c_h <= ${HUGEINT_LIMIT} // (2 * greatest(t.n, 1)) AND t.r_h <= ${HUGEINT_LIMIT} // (2 * greatest(t.n, 1)), false)
-      AS narrow
-  FROM (SELECT *, TRY_CAST(c_total::VARCHAR AS HUGEINT) AS c_h, TRY_CAST(r_total::VARCHAR AS HUGEINT) AS r_h FROM tot) t`
-
-const JUDGED = `
-WITH c AS (SELECT contributor AS entity, sum(value::BIGNUM) AS c FROM contrib WHERE value > 0 GROUP BY contributor),
-r AS (SELECT recipient AS entity, sum(amount::BIGNUM) AS r FROM reward WHERE amount > 0 GROUP BY recipient),
+export function judgedSql(grouped: boolean): string {
+  const [contrib, reward] = grouped ? ['group_contrib', 'group_reward'] : ['contrib', 'reward']
+  const g = grouped ? 'g, ' : ''
+  // Whether a row's scope takes the narrow path: a join on g per group, the one row of `bound` otherwise.
+  const narrowIf = (not: boolean) => (grouped ? `g IN (SELECT g FROM bound WHERE ${not ? 'NOT ' : ''}narrow)` : `${not ? 'NOT ' : ''}(SELECT narrow FROM bound)`)
+  const sums = (suffix: string, sum: (x: string) => string, not: boolean) => `
+c${suffix} AS (SELECT ${g}contributor AS entity, ${sum('value')} AS c FROM ${contrib} WHERE value > 0 AND ${narrowIf(not)} GROUP BY ${g}contributor),
+r${suffix} AS (SELECT ${g}recipient AS entity, ${sum('amount')} AS r FROM ${reward} WHERE amount > 0 AND ${narrowIf(not)} GROUP BY ${g}recipient),`
+  const gOf = grouped ? 'coalesce(c.g, r.g) AS g, ' : ''
+  const onG = grouped ? 'c.g = r.g AND ' : ''
+  const inputs = (table: string, amount: string) => `SELECT ${g}count(*) AS n, sum(${amount}::DOUBLE) AS a FROM ${table} WHERE ${amount} > 0${grouped ? ' GROUP BY g' : ''}`
+  const bound = grouped
+    ? `SELECT k.g, 2 * (coalesce(c.n, 0) + coalesce(r.n, 0) + 1) * greatest(coalesce(c.a, 0), coalesce(r.a, 0)) < 8.5e37 AS narrow
+  FROM group_keys k LEFT JOIN (${inputs(contrib, 'value')}) c ON c.g = k.g LEFT JOIN (${inputs(reward, 'amount')}) r ON r.g = k.g`
+    : `SELECT 2 * (c.n + r.n + 1) * greatest(coalesce(c.a, 0), coalesce(r.a, 0)) < 8.5e37 AS narrow
+  FROM (${inputs(contrib, 'value')}) c, (${inputs(reward, 'amount')}) r`
+  const tot = grouped
+    ? `SELECT k.g, count(u.entity) AS n, coalesce(sum(u.c_h)::BIGNUM, sum(u.c_w), 0::BIGNUM) AS c_total,
+    coalesce(sum(u.r_h)::BIGNUM, sum(u.r_w), 0::BIGNUM) AS r_total
+  FROM group_keys k LEFT JOIN u ON u.g = k.g GROUP BY k.g`
+    : `SELECT count(*) AS n, coalesce(sum(c_h)::BIGNUM, sum(c_w), 0::BIGNUM) AS c_total, coalesce(sum(r_h)::BIGNUM, sum(r_w), 0::BIGNUM) AS r_total FROM u`
+  return `
+WITH bound AS (
+  ${bound}
+),${sums('', (x) => `sum(${x})`, false)}${sums('_wide', (x) => `sum(${x}::BIGNUM)`, true)}
 u AS (
-  SELECT coalesce(c.entity, r.entity) AS entity, coalesce(c.c, 0::BIGNUM) AS c, coalesce(r.r, 0::BIGNUM) AS r
-  FROM c FULL OUTER JOIN r ON c.entity = r.entity
+  SELECT ${gOf}coalesce(c.entity, r.entity) AS entity, coalesce(c.c, 0::HUGEINT) AS c_h, coalesce(r.r, 0::HUGEINT) AS r_h,
+    NULL::BIGNUM AS c_w, NULL::BIGNUM AS r_w
+  FROM c FULL OUTER JOIN r ON ${onG}c.entity = r.entity
+  UNION ALL
+  SELECT ${gOf}coalesce(c.entity, r.entity), NULL, NULL, coalesce(c.c, 0::BIGNUM), coalesce(r.r, 0::BIGNUM)
+  FROM c_wide c FULL OUTER JOIN r_wide r ON ${onG}c.entity = r.entity
 ),
-tot AS (SELECT count(*) AS n, coalesce(sum(c), 0::BIGNUM) AS c_total, coalesce(sum(r), 0::BIGNUM) AS r_total FROM u),
-paths AS (${FAIRNESS_PATHS}
+tot AS (
+  ${tot}
+),
+paths AS (
+  SELECT t.*, b.narrow,
+    CASE WHEN b.narrow THEN TRY_CAST(t.c_total::VARCHAR AS HUGEINT) END AS ct_h,
+    CASE WHEN b.narrow THEN TRY_CAST(t.r_total::VARCHAR AS HUGEINT) END AS rt_h
+  FROM tot t ${grouped ? 'JOIN bound b ON b.g = t.g' : ', bound b'}
 ),
 shares AS (
-  SELECT u.entity, u.c, u.r, t.narrow, t.c_h, t.r_h,
-    CASE WHEN t.c_total > 0 THEN u.c::DOUBLE / t.c_total::DOUBLE END AS p,
-    CASE WHEN t.r_total > 0 THEN u.r::DOUBLE / t.r_total::DOUBLE END AS q
-  FROM u, paths t
+  SELECT ${grouped ? 'u.g, ' : ''}u.entity, u.c_h, u.r_h, u.c_w, u.r_w, t.narrow, t.ct_h, t.rt_h,
+    coalesce(u.c_h > 0, u.c_w > 0) AS c_pos, coalesce(u.r_h > 0, u.r_w > 0) AS r_pos,
+    CASE WHEN t.c_total > 0 THEN CASE WHEN t.narrow THEN u.c_h::DOUBLE / t.ct_h::DOUBLE ELSE u.c_w::DOUBLE / t.c_total::DOUBLE END END AS p,
+    CASE WHEN t.r_total > 0 THEN CASE WHEN t.narrow THEN u.r_h::DOUBLE / t.rt_h::DOUBLE ELSE u.r_w::DOUBLE / t.r_total::DOUBLE END END AS q
+  FROM u JOIN paths t ${grouped ? 'ON t.g = u.g' : 'ON true'}
 ),
 judged AS (
   SELECT s.*,
 ${FAIRNESS_STATUS}
   FROM shares s
 )`
+}
+
+const JUDGED = judgedSql(false)
 
 /**
  * The aggregates of the fairness summary over the ranked rows `x` (p, q, status, doubled ranks ac and ar, Gini
@@ -171,7 +213,7 @@ ranked AS (
   FROM (
     SELECT h.*, rank() OVER wc + count(*) OVER wc AS ac, rank() OVER wr + count(*) OVER wr AS ar
     FROM (
-      SELECT j.entity, j.p, j.q, j.status, j.c::VARCHAR::HUGEINT AS c, j.r::VARCHAR::HUGEINT AS r, j.c_h, j.r_h
+      SELECT j.entity, j.p, j.q, j.status, j.c_h AS c, j.r_h AS r, j.ct_h AS c_h, j.rt_h AS r_h
       FROM judged j WHERE j.narrow
     ) h
     WINDOW wc AS (ORDER BY h.c), wr AS (ORDER BY h.r)
@@ -182,11 +224,11 @@ ranked AS (
   FROM (
     SELECT j.entity, j.p, j.q, j.status, t.c_total, t.r_total,
       rank() OVER wc + count(*) OVER wc AS ac, rank() OVER wr + count(*) OVER wr AS ar,
-      sum(j.c) OVER dc AS dc, sum(j.r) OVER dr AS dr
+      sum(j.c_w) OVER dc AS dc, sum(j.r_w) OVER dr AS dr
     FROM judged j, tot t WHERE NOT j.narrow
-    WINDOW wc AS (ORDER BY j.c), wr AS (ORDER BY j.r),
-      dc AS (ORDER BY j.c DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-      dr AS (ORDER BY j.r DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    WINDOW wc AS (ORDER BY j.c_w), wr AS (ORDER BY j.r_w),
+      dc AS (ORDER BY j.c_w DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+      dr AS (ORDER BY j.r_w DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   ) x
 ),
 agg AS (
@@ -200,20 +242,26 @@ FROM tot t, agg a
 `
 
 /**
+ * The table's order, contribution DESC, reward DESC, entity ASC, over `judged` (alias prefix `a`): a scope's rows are
+ * all on one path, so one of the amount columns of each pair is NULL throughout and orders nothing.
+ */
+const TABLE_ORDER = (a: string) => `${a}c_h DESC, ${a}c_w DESC, ${a}r_h DESC, ${a}r_w DESC, ${a}entity ASC`
+
+/**
  * One row per entity, ordered by contribution DESC, reward DESC, entity ASC; parameters $margin
  * (FAIRNESS_MARGIN), $limit (>= 0) and $offset (>= 0).
  */
 export const FAIRNESS_TABLE_SQL = `${JUDGED}
 SELECT
   entity,
-  c::VARCHAR AS contribution,
-  r::VARCHAR AS reward,
+  coalesce(c_h::VARCHAR, c_w::VARCHAR) AS contribution,
+  coalesce(r_h::VARCHAR, r_w::VARCHAR) AS reward,
   p AS contribution_share,
   q AS reward_share,
   CASE WHEN p > 0 THEN q / p END AS reward_ratio,
   status
 FROM judged
-ORDER BY c DESC, r DESC, entity ASC
+ORDER BY ${TABLE_ORDER('')}
 LIMIT $limit OFFSET $offset
 `
 
@@ -236,8 +284,8 @@ const copyEscaped = (x: string) => `replace(replace(replace(replace(${x}, '\\', 
  * Postgres reads back as the same number (batch.test.ts checks each one).
  * Built here because 200,000 rows converted to JavaScript values one by one cost ~0.9 s a suite.
  */
-const FAIRNESS_COPY_LINE = `concat_ws(chr(9), ${copyEscaped('j.entity')}, ${copyEscaped('j.entity')}, j.c::VARCHAR, coalesce(j.p, 0)::VARCHAR,
-    j.r::VARCHAR, coalesce(j.q, 0)::VARCHAR, coalesce((CASE WHEN j.p > 0 AND isfinite(j.q / j.p) THEN j.q / j.p END)::VARCHAR, '\\N'),
+const FAIRNESS_COPY_LINE = `concat_ws(chr(9), ${copyEscaped('j.entity')}, ${copyEscaped('j.entity')}, coalesce(j.c_h::VARCHAR, j.c_w::VARCHAR),
+    coalesce(j.p, 0)::VARCHAR, coalesce(j.r_h::VARCHAR, j.r_w::VARCHAR), coalesce(j.q, 0)::VARCHAR, coalesce((CASE WHEN j.p > 0 AND isfinite(j.q / j.p) THEN j.q / j.p END)::VARCHAR, '\\N'),
     CASE j.status WHEN 'over' THEN 'over_rewarded' WHEN 'under' THEN 'under_rewarded' ELSE 'proportionate' END)`
 
 /**
@@ -248,7 +296,7 @@ const FAIRNESS_COPY_LINE = `concat_ws(chr(9), ${copyEscaped('j.entity')}, ${copy
 export const fairnessCopySql = (judged: string, grouped: boolean) => `${judged}
 SELECT ${grouped ? 'g, ' : ''}count(*) AS rows, string_agg(line, chr(10) ORDER BY k) AS lines
 FROM (
-  SELECT ${grouped ? 'j.g, ' : ''}row_number() OVER (${grouped ? 'PARTITION BY j.g ' : ''}ORDER BY j.c DESC, j.r DESC, j.entity ASC) AS k,
+  SELECT ${grouped ? 'j.g, ' : ''}row_number() OVER (${grouped ? 'PARTITION BY j.g ' : ''}ORDER BY ${TABLE_ORDER('j.')}) AS k,
     ${FAIRNESS_COPY_LINE} AS line
   FROM judged j
   QUALIFY k <= $limit

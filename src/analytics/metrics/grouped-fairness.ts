@@ -11,32 +11,9 @@
  *   top_holders(entity) (shared by every group), group_reward                  INSIDER_OVERLAP_BY_GROUP_SQL
  */
 import { concentrationByGroupSqlOver } from './grouped'
-import { FAIRNESS_AGGREGATES, FAIRNESS_COLUMNS, FAIRNESS_PATHS, FAIRNESS_STATUS, fairnessCopySql } from './fairness'
+import { FAIRNESS_AGGREGATES, FAIRNESS_COLUMNS, fairnessCopySql, judgedSql } from './fairness'
 
-const JUDGED_BY_GROUP = `
-WITH c AS (SELECT g, contributor AS entity, sum(value::BIGNUM) AS c FROM group_contrib WHERE value > 0 GROUP BY g, contributor),
-r AS (SELECT g, recipient AS entity, sum(amount::BIGNUM) AS r FROM group_reward WHERE amount > 0 GROUP BY g, recipient),
-u AS (
-  SELECT coalesce(c.g, r.g) AS g, coalesce(c.entity, r.entity) AS entity, coalesce(c.c, 0::BIGNUM) AS c, coalesce(r.r, 0::BIGNUM) AS r
-  FROM c FULL OUTER JOIN r ON c.g = r.g AND c.entity = r.entity
-),
-tot AS (
-  SELECT k.g, count(u.entity) AS n, coalesce(sum(u.c), 0::BIGNUM) AS c_total, coalesce(sum(u.r), 0::BIGNUM) AS r_total
-  FROM group_keys k LEFT JOIN u ON u.g = k.g GROUP BY k.g
-),
-paths AS (${FAIRNESS_PATHS}
-),
-shares AS (
-  SELECT u.g, u.entity, u.c, u.r, t.narrow, t.c_h, t.r_h,
-    CASE WHEN t.c_total > 0 THEN u.c::DOUBLE / t.c_total::DOUBLE END AS p,
-    CASE WHEN t.r_total > 0 THEN u.r::DOUBLE / t.r_total::DOUBLE END AS q
-  FROM u JOIN paths t ON t.g = u.g
-),
-judged AS (
-  SELECT s.*,
-${FAIRNESS_STATUS}
-  FROM shares s
-)`
+const JUDGED_BY_GROUP = judgedSql(true)
 
 /** FAIRNESS_SQL per group, each group on its own path (narrow or wide, see fairness.ts). Parameter: $margin. */
 export const FAIRNESS_BY_GROUP_SQL = `${JUDGED_BY_GROUP},
@@ -46,7 +23,7 @@ ranked AS (
   FROM (
     SELECT h.*, rank() OVER wc + count(*) OVER wc AS ac, rank() OVER wr + count(*) OVER wr AS ar
     FROM (
-      SELECT j.g, j.entity, j.p, j.q, j.status, j.c::VARCHAR::HUGEINT AS c, j.r::VARCHAR::HUGEINT AS r, j.c_h, j.r_h
+      SELECT j.g, j.entity, j.p, j.q, j.status, j.c_h AS c, j.r_h AS r, j.ct_h AS c_h, j.rt_h AS r_h
       FROM judged j WHERE j.narrow
     ) h
     WINDOW wc AS (PARTITION BY h.g ORDER BY h.c), wr AS (PARTITION BY h.g ORDER BY h.r)
@@ -56,11 +33,11 @@ ranked AS (
   FROM (
     SELECT j.g, j.entity, j.p, j.q, j.status, t.c_total, t.r_total,
       rank() OVER wc + count(*) OVER wc AS ac, rank() OVER wr + count(*) OVER wr AS ar,
-      sum(j.c) OVER dc AS dc, sum(j.r) OVER dr AS dr
+      sum(j.c_w) OVER dc AS dc, sum(j.r_w) OVER dr AS dr
     FROM judged j JOIN tot t ON t.g = j.g WHERE NOT j.narrow
-    WINDOW wc AS (PARTITION BY j.g ORDER BY j.c), wr AS (PARTITION BY j.g ORDER BY j.r),
-      dc AS (PARTITION BY j.g ORDER BY j.c DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-      dr AS (PARTITION BY j.g ORDER BY j.r DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    WINDOW wc AS (PARTITION BY j.g ORDER BY j.c_w), wr AS (PARTITION BY j.g ORDER BY j.r_w),
+      dc AS (PARTITION BY j.g ORDER BY j.c_w DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+      dr AS (PARTITION BY j.g ORDER BY j.r_w DESC, j.entity ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   ) x
 ),
 agg AS (
