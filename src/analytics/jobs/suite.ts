@@ -1,12 +1,17 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {FAIRNESS_COPY_SQL, FAIRNESS_MARGIN} from '../metrics/fairness'
-import {CONCENTRATION_SQL, CONCENTRATION_WITH_LORENZ_SQL, type LorenzPoint, readLorenzOfConcentration, runLorenz} from '../metrics/concentration'
+import {
+  CONCENTRATION_SQL, CONCENTRATION_WITH_LORENZ_SQL, concentrationSqlOver, type LorenzPoint, readLorenzOfConcentration, runLorenz,
+} from '../metrics/concentration'
 import {queryOne} from '../metrics/sql-values'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {runFromVoterTallies} from './from-tallies'
-import {type InputCache, type InputProvenance, type MetricRecord, prepareInputs, runMeasurement, type Measurement, toRecords} from './measurement'
+import {balancesInPlaceAt} from '../store/routes'
+import {
+  combineInputs, type InputCache, type InputProvenance, type MetricRecord, prepareInputs, runMeasurement, type Measurement, toRecords,
+} from './measurement'
 import {planSuite, type PlanOptions} from './plan'
 import type {FairnessTable, LorenzRecord, SuiteResults} from './results'
 
@@ -77,10 +82,32 @@ async function concentrationWithLorenz(
 ): Promise<{records: MetricRecord[]; provenance: InputProvenance; curve: LorenzPoint[]}> {
   const q = m.queries[0]
   if (m.queries.length !== 1 || q?.sql !== CONCENTRATION_SQL) throw new Error(`token measurement ${m.distribution} is not one concentration query`)
+  // The balances at the head are read where the sync keeps them, with their kept digest, not copied into `dist`.
+  const input = m.inputs[0]
+  const inPlace = m.inputs.length === 1 && input ? await balancesInPlaceAt(conn, input.sql, input.params) : undefined
+  if (inPlace && input) {
+    const provenance = combineInputs([{relation: input.relation, ...inPlace.kept}])
+    const row = await queryOne(conn, concentrationWithLorenzOver(inPlace.select), {...q.params, ...inPlace.params, max_points: LORENZ_POINTS})
+    let curve = readLorenzOfConcentration(row)
+    if (curve === undefined) {
+      // The BIGNUM path (a total beyond HUGEINT): LORENZ_SQL reads the rows from `dist`.
+      await prepareInputs(conn, m, cache)
+      curve = await runLorenz(conn, LORENZ_POINTS)
+    }
+    return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance, curve}
+  }
   const provenance = await prepareInputs(conn, m, cache)
   const row = await queryOne(conn, CONCENTRATION_WITH_LORENZ_SQL, {...q.params, max_points: LORENZ_POINTS})
   const curve = readLorenzOfConcentration(row) ?? (await runLorenz(conn, LORENZ_POINTS))
   return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance, curve}
+}
+
+/** CONCENTRATION_WITH_LORENZ_SQL's text over a constant SELECT instead of `dist`, built once per SELECT. */
+const withLorenzOver = new Map<string, string>()
+function concentrationWithLorenzOver(select: string): string {
+  let sql = withLorenzOver.get(select)
+  if (sql === undefined) withLorenzOver.set(select, (sql = concentrationSqlOver(select, {lorenz: true})))
+  return sql
 }
 
 /** The digest ties the curve to the inputs it was computed from. */

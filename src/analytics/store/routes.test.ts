@@ -3,6 +3,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {groupedDigestSql} from '../jobs/batch'
 import {INPUT_DIGEST_SQL} from '../jobs/measurement'
+import {CONCENTRATION_WITH_LORENZ_SQL, concentrationSqlOver} from '../metrics/concentration'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {applyTransfersAbove} from './balances'
 import {mirrorDigest} from './digest'
@@ -12,7 +13,7 @@ import {
   BALANCES_AT, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL, VOTING_POWER_AT,
 } from './inputs'
 import {dropValidatedPairsAbove, initValidatedPairs} from './validated-contributions'
-import {materializeGroupedInputWithKeptDigests, materializeInput, materializeInputWithKeptDigest} from './routes'
+import {balancesInPlaceAt, materializeGroupedInputWithKeptDigests, materializeInput, materializeInputWithKeptDigest} from './routes'
 import {MIRROR_TABLES} from './schema'
 import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, rebuiltMirrorDigest} from './test-events'
 
@@ -79,13 +80,31 @@ describe('BALANCES_AT at the head from balance_state', () => {
     await expectSameAsQuery(35)
 
     expect((await mirrorDigest(conn)).balance_state).toEqual((await rebuiltMirrorDigest(conn)).balance_state)
+    await expectInPlaceAsQuery(35)
   })
+
+  /** The suite's token concentration over balance_state in place: the row and digest it gives over BALANCES_AT's rows. */
+  async function expectInPlaceAsQuery(block: number): Promise<void> {
+    for (const token of [T, U]) {
+      const inPlace = await balancesInPlaceAt(conn, BALANCES_AT, {token, block})
+      if (!inPlace) throw new Error('balance_state should stand for BALANCES_AT at the head')
+      const params = {quorum_wad: '40000000000000000', max_points: 5}
+      const row = await queryOne(conn, concentrationSqlOver(inPlace.select, {lorenz: true}), {...params, ...inPlace.params})
+      await materialize(conn, 'dist', BALANCES_AT, {token, block})
+      expect(row).toEqual(await queryOne(conn, CONCENTRATION_WITH_LORENZ_SQL, params))
+      const hashed = await queryOne(conn, INPUT_DIGEST_SQL('dist'))
+      expect(inPlace.kept).toEqual({n: Number(hashed.n), digest: String(hashed.digest)})
+      expect(Number(row.count)).toBeGreaterThan(0)
+    }
+  }
 
   it('below the head, or with an amount that did not fit, the query itself runs (and raises its error)', async () => {
     await insertTestEvents(conn, transfers(1, 10, 3))
     await insertTestEvents(conn, [{block: 11, logIndex: 999, contract: T, kind: 'token', name: 'Transfer', args: {from: Z, to: acct(1), value: String(2n ** 200n)}}])
     await extractTyped(conn, -1)
     await expect(materializeInput(conn, 'dist', BALANCES_AT, {token: T, block: 11})).rejects.toThrow(/beyond HUGEINT/)
+    expect(await balancesInPlaceAt(conn, BALANCES_AT, {token: T, block: 11})).toBeUndefined()
+    expect(await balancesInPlaceAt(conn, BALANCES_AT, {token: U, block: 5})).toBeUndefined()
     await expectSameAsQueryBelow(5)
   })
 

@@ -74,6 +74,22 @@ export async function materializeInputWithKeptDigest(
 /** Which route filled a relation: kept state (balance_state, validated_contribution, delegate_power) or the query. */
 type Route = 'balances' | 'pairs' | 'power' | 'query'
 
+/**
+ * BALANCES_AT at `params` as a SELECT over balance_state to read in place, with its kept count and digest, when
+ * balance_state stands for it (as materializeInput decides) and the digest is kept; undefined otherwise. For a
+ * measurement whose query reads the balances once: materializing a million balances into a temp table first cost
+ * ~55 ms of every refresh. Parameters of `select`: $token.
+ */
+export async function balancesInPlaceAt(
+  conn: DuckDBConnection,
+  sql: string,
+  params: InputParams,
+): Promise<{select: string; params: {token: string}; kept: KeptDigest} | undefined> {
+  if (sql !== BALANCES_AT || typeof params.token !== 'string' || !(await balancesAreCurrentAt(conn, params.block))) return undefined
+  const kept = await keptDigestOf(conn, sql, params, 'balances')
+  return kept === undefined ? undefined : {select: BALANCES_FROM_STATE, params: {token: params.token}, kept}
+}
+
 /** The contribution inputs and their routes over validated_contribution. */
 const PAIR_ROUTES = new Map([
   [VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_FROM_PAIRS],
