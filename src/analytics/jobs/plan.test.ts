@@ -96,6 +96,30 @@ describe('PROPOSAL_SNAPSHOTS', () => {
   })
 })
 
+it('PROPOSAL_SNAPSHOT_AT_FROM_STATE sums balances beyond the HUGEINT bound in BIGNUM (a HUGEINT sum could overflow there)', async () => {
+  // Supply 2^126 + 5, but |balances| sum to 3·2^126 + 5: one account is at -2^126 (the mirror does not police ERC-20).
+  const big = String(2n ** 126n)
+  const tok = (block: number, from: string, to: string, value: string): TestEvent => ({block, contract: T, kind: 'token', name: 'Transfer', args: {from, to, value}})
+  const {db, conn} = await openTestMirror()
+  try {
+    await insertTestEvents(conn, [
+      tok(1, Z, acct(1), big), tok(1, acct(2), acct(3), big), tok(2, Z, acct(4), '5'),
+      {block: 2, contract: G, kind: 'governor', name: 'QuorumNumeratorUpdated', args: {oldQuorumNumerator: '0', newQuorumNumerator: '0'}},
+      {block: 3, contract: G, kind: 'governor', name: 'ProposalCreated', args: {
+        proposalId: '7', proposer: acct(0), targets: [], values: [], signatures: [], calldatas: [], voteStart: '2', voteEnd: '9', description: 'p'}},
+      tok(4, Z, acct(5), '11'),
+    ])
+    await extractTyped(conn, -1)
+    await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 4, 4, 4, now())`)
+    const id = String((await queryOne(conn, `SELECT id FROM proposal`)).id)
+    const fromState = await queryRows(conn, PROPOSAL_SNAPSHOT_AT_FROM_STATE, {governor: G, token: T, proposal: id})
+    expect(fromState).toEqual(await queryRows(conn, PROPOSAL_SNAPSHOT_AT, {governor: G, token: T, proposal: id}))
+    expect(fromState.map((r) => String(r.quorum))).toEqual(['0'])
+  } finally {
+    db.close()
+  }
+})
+
 describe('proposalSnapshotsAt (the cache of final snapshot figures)', () => {
   let db: AnalyticsDb
   let conn: DuckDBConnection

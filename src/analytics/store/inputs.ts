@@ -351,6 +351,21 @@ const POWER_AT_SNAPSHOT = `
 export const PROPOSAL_SNAPSHOT_AT = proposalSnapshotAtSql(mintedMinusBurned('t.block_number <= (SELECT snapshot_block FROM p)'), POWER_AT_SNAPSHOT)
 
 /**
+ * The sum of $token's balances in balance_state (the zero address left out), exact, as BIGNUM: summed in HUGEINT when
+ * Σ |balance| (in DOUBLE, within a relative 1e-9) is below 8.5e37 = 2^126, so no partial sum can overflow, and in
+ * BIGNUM only otherwise (a BIGNUM sum over a million balances cost ~70 ms of every refresh that passes a snapshot).
+ * DuckDB raises an error on a HUGEINT sum overflow: the HUGEINT sum sees no row beyond the bound (its FILTER), and the
+ * BIGNUM one none below it (its WHERE, which also spares the casts). Balances can be negative (the mirror does not
+ * police ERC-20), hence |balance|.
+ */
+const BALANCE_STATE_SUM = `
+  WITH a AS (SELECT sum(abs(b.balance::DOUBLE)) AS a FROM balance_state b WHERE b.token = $token AND b.account <> ${ZERO})
+  SELECT coalesce(
+    (SELECT sum(b.balance) FILTER (WHERE (SELECT a FROM a) < 8.5e37) FROM balance_state b WHERE b.token = $token AND b.account <> ${ZERO})::BIGNUM,
+    (SELECT sum(b.balance::BIGNUM) FROM balance_state b WHERE b.token = $token AND b.account <> ${ZERO} AND (SELECT a FROM a) >= 8.5e37),
+    0::BIGNUM)`
+
+/**
  * PROPOSAL_SNAPSHOT_AT from the state the sync keeps, for a recent snapshot:
  * - supply from balance_state: the sum of every non-zero account's balance is every mint minus every burn mirrored (a
  *   transfer between accounts adds and takes the same amount), so supply at vote_start is that sum minus the mints and
@@ -364,7 +379,7 @@ export const PROPOSAL_SNAPSHOT_AT = proposalSnapshotAtSql(mintedMinusBurned('t.b
  */
 export const PROPOSAL_SNAPSHOT_AT_FROM_STATE = proposalSnapshotAtSql(
   `
-  (SELECT coalesce(sum(b.balance::BIGNUM), 0::BIGNUM) FROM balance_state b WHERE b.token = $token AND b.account <> ${ZERO}) -
+  (${BALANCE_STATE_SUM}) -
   (${mintedMinusBurned('t.block_number > (SELECT snapshot_block FROM p)')})`,
   `
     WITH moved AS (SELECT DISTINCT v.delegate FROM votes_change v, p WHERE v.token = $token AND v.block_number > p.snapshot_block)
