@@ -44,7 +44,8 @@ export async function addValidatedPairsAbove(conn: DuckDBConnection, cut: number
      SELECT ${PAIR_COLUMNS} FROM ${PAIR_JOIN} WHERE v.block_number <= $cut AND c.block_number > $cut`,
     {cut},
   )
-  await addNewPairValues(conn, cut)
+  await touchValuesAbove(conn, cut)
+  await recomputeTouchedValues(conn)
 }
 
 /** Before a rollback deletes the rows above `cut`: the pairs that have one of them. */
@@ -62,46 +63,14 @@ export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: numbe
  * contribution_value(registry, model_id, contributor, value, m) has a row per (registry, model, contributor) with an
  * accepted pair: value is the exact sum of their values, NULL when one of them is NULL or the sum does not fit HUGEINT
  * (the routes are not taken then: the inputs raise their errors), and m the md5 number of (contributor, value) as a row
- * of VALIDATED_CONTRIBUTION_BY_MODEL renders. The pairs a sync step adds touch a few hundred keys, whose sums take
- * the new pairs' values (values are never negative, so a sum that did not fit never fits again, and a NULL stays
- * NULL: exactly what a rebuild computes); before a rollback drops pairs, the keys they touch are recomputed from the
- * pairs that stay. So the table always equals a rebuild's (a derived table of mirrorDigest: the sync tests compare
- * the two). Recomputing on every step too cost ~50 ms a sync (it reads every pair).
+ * of VALIDATED_CONTRIBUTION_BY_MODEL renders. The pairs a sync step adds or drops touch a few hundred keys; those keys'
+ * rows are recomputed from their pairs, so the table is always what a rebuild computes (a derived table of
+ * mirrorDigest: the sync tests compare the two).
  */
 export const CONTRIBUTION_VALUE_DDL = `CREATE TABLE IF NOT EXISTS contribution_value (registry VARCHAR NOT NULL, model_id VARCHAR NOT NULL,
   contributor VARCHAR NOT NULL, value HUGEINT, m UHUGEINT)`
 
-/** After new pairs were added above `cut`: their values are added to their keys' sums (new keys get a row). */
-async function addNewPairValues(conn: DuckDBConnection, cut: number): Promise<void> {
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE value_delta AS
-     SELECT registry, model_id, contributor, count(*) = count(value) AS fits, TRY_CAST(sum(value::BIGNUM)::VARCHAR AS HUGEINT) AS d
-     FROM validated_contribution WHERE (v_block > $cut OR c_block > $cut) AND accepted GROUP BY registry, model_id, contributor`,
-    {cut},
-  )
-  if (await hasRows(conn, 'value_delta')) {
-    const key = (a: string, b: string) => `${a}.registry = ${b}.registry AND ${a}.model_id = ${b}.model_id AND ${a}.contributor = ${b}.contributor`
-    await conn.run(
-      `UPDATE contribution_value SET value = x.value, m = ${VALUE_ROW_MD5('x.contributor', 'x.value')}
-       FROM (
-         SELECT d.registry, d.model_id, d.contributor, CASE WHEN d.fits THEN TRY(v.value + d.d) END AS value
-         FROM value_delta d JOIN contribution_value v ON ${key('v', 'd')}
-       ) x
-       WHERE ${key('contribution_value', 'x')}`,
-    )
-    await conn.run(
-      `INSERT INTO contribution_value
-       SELECT d.registry, d.model_id, d.contributor, CASE WHEN d.fits THEN d.d END, ${VALUE_ROW_MD5('d.contributor', 'CASE WHEN d.fits THEN d.d END')}
-       FROM value_delta d WHERE NOT EXISTS (SELECT 1 FROM contribution_value v WHERE ${key('v', 'd')})`,
-    )
-  }
-  await conn.run(`DROP TABLE value_delta`)
-}
-
-/** The md5 number of (contributor, value) as a row of VALIDATED_CONTRIBUTION_BY_MODEL renders. */
-const VALUE_ROW_MD5 = (contributor: string, value: string) => `md5_number(CAST(struct_pack(contributor := ${contributor}, value := ${value}) AS VARCHAR))`
-
-/** The keys of the accepted pairs with a row above `cut`, before they are dropped. */
+/** The keys of the accepted pairs with a row above `cut` (before they are dropped, or after they were added). */
 async function touchValuesAbove(conn: DuckDBConnection, cut: number): Promise<void> {
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE value_touched AS
@@ -125,7 +94,7 @@ async function recomputeTouchedValues(conn: DuckDBConnection): Promise<void> {
  * one beyond HUGEINT gives NULL instead of an error that would stop the sync.
  */
 const CONTRIBUTION_VALUES_OF = (pairs: string) => `
-SELECT registry, model_id, contributor, value, ${VALUE_ROW_MD5('contributor', 'value')} AS m
+SELECT registry, model_id, contributor, value, md5_number(CAST(struct_pack(contributor := contributor, value := value) AS VARCHAR)) AS m
 FROM (
   SELECT p.registry, p.model_id, p.contributor,
     CASE WHEN count(p.value) = count(*) THEN TRY_CAST(sum(p.value::BIGNUM)::VARCHAR AS HUGEINT) END AS value
