@@ -9,8 +9,7 @@ import {
   VOTES_ALL, VOTING_POWER_AT,
 } from './inputs'
 import {
-  pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_DIGESTS, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS,
-  VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS,
+  pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS,
   VALIDATIONS_BY_MODEL_FROM_PAIRS, VALIDATIONS_DIGEST_FROM_PAIRS, VALIDATIONS_FROM_PAIRS,
 } from './validated-contributions'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
@@ -27,9 +26,8 @@ import {queryOne, queryRows, type Row} from '../metrics/sql-values'
  * - VOTING_POWER_AT and TOP_HOLDERS_AT at a block at or above every mirrored vote change of the token: each
  *   delegate's newest row is the one delegate_power holds (delegate-power.ts). Not when a vote change did not fit.
  * - VALIDATED_CONTRIBUTION, VALIDATIONS and their per-model twins at a block at or above every mirrored validation of
- *   the registry: the join of validations to contributions is the one validated_contribution holds, and the
- *   contributions' sums per model and contributor the ones contribution_value holds (validated-contributions.ts). Not
- *   when an amount or a sum did not fit.
+ *   the registry: the join of validations to contributions is the one validated_contribution holds
+ *   (validated-contributions.ts). Not when an amount did not fit.
  */
 const BALANCES_FROM_STATE = `SELECT account AS entity, balance AS w FROM balance_state WHERE token = $token AND account <> '${ZERO_ADDRESS}' AND balance > 0`
 const VOTING_POWER_FROM_STATE = `SELECT delegate AS entity, new_votes AS w FROM delegate_power WHERE token = $token AND new_votes > 0`
@@ -43,9 +41,8 @@ export async function materializeInput(conn: DuckDBConnection, relation: string,
 
 /**
  * materializeInput for a grouped input (rows carry the group_keys number g), and its per-group digest rows (g, n,
- * digest) when the mirror keeps them for the rows just materialized: the validations and the contributions per model,
- * from validated_contribution's m_validation and contribution_value's m. Undefined otherwise (the caller hashes the
- * rows).
+ * digest) when the mirror keeps them for the rows just materialized: the validations per model, from
+ * validated_contribution's m_validation. Undefined otherwise (the caller hashes the rows).
  */
 export async function materializeGroupedInputWithKeptDigests(
   conn: DuckDBConnection,
@@ -54,9 +51,8 @@ export async function materializeGroupedInputWithKeptDigests(
   params: InputParams,
 ): Promise<Row[] | undefined> {
   const {route} = await materializeRouted(conn, relation, sql, params, false)
-  const digests = route !== 'pairs' ? undefined : KEPT_GROUPED_DIGESTS.get(sql)
-  if (digests === undefined) return undefined
-  const rows = await queryRows(conn, digests, {registry: String(params.registry)})
+  if (route !== 'pairs' || sql !== VALIDATIONS_BY_MODEL) return undefined
+  const rows = await queryRows(conn, VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS, {registry: String(params.registry)})
   return rows.every((r) => Number(r.missing) === 0) ? rows.map(({missing: _, ...r}) => r) : undefined
 }
 
@@ -93,12 +89,6 @@ export async function balancesInPlaceAt(
   const kept = await keptDigestOf(conn, sql, params, 'balances')
   return kept === undefined ? undefined : {select: BALANCES_FROM_STATE, params: {token: params.token}, kept}
 }
-
-/** The grouped inputs whose per-group digests the pairs route keeps. */
-const KEPT_GROUPED_DIGESTS = new Map([
-  [VALIDATIONS_BY_MODEL, VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS],
-  [VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATED_CONTRIBUTION_BY_MODEL_DIGESTS],
-])
 
 /** The contribution inputs and their routes over validated_contribution. */
 const PAIR_ROUTES = new Map([

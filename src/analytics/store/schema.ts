@@ -1,7 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
 import {DELEGATE_POWER_DDL} from './delegate-power'
-import {CONTRIBUTION_VALUE_DDL, VALIDATED_CONTRIBUTION_DDL} from './validated-contributions'
+import {VALIDATED_CONTRIBUTION_DDL} from './validated-contributions'
 import {VOTE_ROW_DIGEST_DDL} from './vote-digests'
 import {HEAD_DIGEST_DDL} from './head-digests'
 import {PROPOSAL_SNAPSHOT_DDL, PROPOSAL_SNAPSHOT_TABLES} from './proposal-snapshots'
@@ -162,7 +162,7 @@ export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.
  * voter-tallies.ts, delegate-power.ts, validated-contributions.ts, vote-digests.ts).
  */
 export const DERIVED_TABLES: readonly string[] = [
-  'balance_state', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power', 'validated_contribution', 'contribution_value', 'vote_row_digest',
+  'balance_state', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power', 'validated_contribution', 'vote_row_digest',
 ]
 
 /**
@@ -181,7 +181,6 @@ export const SCHEMA_DDL: readonly string[] = [
   ...VOTER_TALLY_DDL,
   DELEGATE_POWER_DDL,
   VALIDATED_CONTRIBUTION_DDL,
-  CONTRIBUTION_VALUE_DDL,
   VOTE_ROW_DIGEST_DDL,
   ...PROPOSAL_SNAPSHOT_DDL,
 ]

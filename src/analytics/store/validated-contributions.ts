@@ -44,62 +44,12 @@ export async function addValidatedPairsAbove(conn: DuckDBConnection, cut: number
      SELECT ${PAIR_COLUMNS} FROM ${PAIR_JOIN} WHERE v.block_number <= $cut AND c.block_number > $cut`,
     {cut},
   )
-  await touchValuesAbove(conn, cut)
-  await recomputeTouchedValues(conn)
 }
 
 /** Before a rollback deletes the rows above `cut`: the pairs that have one of them. */
 export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
-  await touchValuesAbove(conn, cut)
   await conn.run(`DELETE FROM validated_contribution WHERE v_block > $cut OR c_block > $cut`, {cut})
-  await recomputeTouchedValues(conn)
 }
-
-/**
- * Each contributor's validated contribution per model, kept with the pairs, so that the contribution inputs at the head
- * read ~140,000 sums instead of summing 200,000 pairs twice a refresh, and their per-model digests add kept numbers
- * (~135 ms a refresh at the benchmark's size, materializations and digests together).
- *
- * contribution_value(registry, model_id, contributor, value, m) has a row per (registry, model, contributor) with an
- * accepted pair: value is the exact sum of their values, NULL when one of them is NULL or the sum does not fit HUGEINT
- * (the routes are not taken then: the inputs raise their errors), and m the md5 number of (contributor, value) as a row
- * of VALIDATED_CONTRIBUTION_BY_MODEL renders. The pairs a sync step adds or drops touch a few hundred keys; those keys'
- * rows are recomputed from their pairs, so the table is always what a rebuild computes (a derived table of
- * mirrorDigest: the sync tests compare the two).
- */
-export const CONTRIBUTION_VALUE_DDL = `CREATE TABLE IF NOT EXISTS contribution_value (registry VARCHAR NOT NULL, model_id VARCHAR NOT NULL,
-  contributor VARCHAR NOT NULL, value HUGEINT, m UHUGEINT)`
-
-/** The keys of the accepted pairs with a row above `cut` (before they are dropped, or after they were added). */
-async function touchValuesAbove(conn: DuckDBConnection, cut: number): Promise<void> {
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE value_touched AS
-     SELECT DISTINCT registry, model_id, contributor FROM validated_contribution WHERE (v_block > $cut OR c_block > $cut) AND accepted`,
-    {cut},
-  )
-}
-
-/** The touched keys' rows, recomputed from their pairs as they now are. */
-async function recomputeTouchedValues(conn: DuckDBConnection): Promise<void> {
-  if (await hasRows(conn, 'value_touched')) {
-    const key = (a: string, b: string) => `${a}.registry = ${b}.registry AND ${a}.model_id = ${b}.model_id AND ${a}.contributor = ${b}.contributor`
-    await conn.run(`DELETE FROM contribution_value v USING value_touched t WHERE ${key('v', 't')}`)
-    await conn.run(`INSERT INTO contribution_value ${CONTRIBUTION_VALUES_OF(`validated_contribution p SEMI JOIN value_touched t ON ${key('p', 't')}`)}`)
-  }
-  await conn.run(`DROP TABLE value_touched`)
-}
-
-/**
- * contribution_value's rows over the pairs of `pairs` (a FROM item with alias p). The sum is taken in BIGNUM so that
- * one beyond HUGEINT gives NULL instead of an error that would stop the sync.
- */
-const CONTRIBUTION_VALUES_OF = (pairs: string) => `
-SELECT registry, model_id, contributor, value, md5_number(CAST(struct_pack(contributor := contributor, value := value) AS VARCHAR)) AS m
-FROM (
-  SELECT p.registry, p.model_id, p.contributor,
-    CASE WHEN count(p.value) = count(*) THEN TRY_CAST(sum(p.value::BIGNUM)::VARCHAR AS HUGEINT) END AS value
-  FROM ${pairs} WHERE p.accepted GROUP BY p.registry, p.model_id, p.contributor
-)`
 
 /**
  * Fills the table from scratch when it holds nothing while the mirror holds validations (a rebuild, or a mirror made
@@ -107,11 +57,8 @@ FROM (
  */
 export async function initValidatedPairs(conn: DuckDBConnection): Promise<void> {
   await addValidationDigestColumn(conn)
-  if (!(await hasRows(conn, 'validated_contribution')) && (await hasRows(conn, 'validation'))) await addValidatedPairsAbove(conn, -1)
-  // A mirror made before contribution_value existed (its pairs are there, their sums not yet).
-  if (!(await hasRows(conn, 'contribution_value')) && (await hasRows(conn, 'validated_contribution'))) {
-    await conn.run(`INSERT INTO contribution_value ${CONTRIBUTION_VALUES_OF('validated_contribution p')}`)
-  }
+  if ((await hasRows(conn, 'validated_contribution')) || !(await hasRows(conn, 'validation'))) return
+  await addValidatedPairsAbove(conn, -1)
 }
 
 /** A mirror whose validated_contribution predates m_validation: the column is added and filled once. */
@@ -133,14 +80,18 @@ const IN_SCOPE = `p.registry = $registry AND (${MODEL} IS NULL OR p.model_id = $
  */
 export const VALIDATED_CONTRIBUTION_FROM_PAIRS = `
 SELECT contributor, value FROM (
-  SELECT p.contributor, CAST(sum(p.value) AS HUGEINT) AS value FROM contribution_value p
-  WHERE ${IN_SCOPE} GROUP BY p.contributor
+  SELECT p.contributor, CAST(sum(p.value) AS HUGEINT) AS value FROM validated_contribution p
+  WHERE ${IN_SCOPE} AND p.accepted GROUP BY p.contributor
 ) WHERE value > 0`
 
 export const VALIDATIONS_FROM_PAIRS = `SELECT p.validator, p.contributor FROM validated_contribution p WHERE ${IN_SCOPE}`
 
 export const VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS = `
-SELECT k.g, p.contributor, p.value FROM contribution_value p JOIN group_keys k ON k.id = p.model_id WHERE p.registry = $registry AND p.value > 0`
+SELECT g, contributor, value FROM (
+  SELECT k.g, p.contributor, CAST(sum(p.value) AS HUGEINT) AS value
+  FROM validated_contribution p JOIN group_keys k ON k.id = p.model_id
+  WHERE p.registry = $registry AND p.accepted GROUP BY k.g, p.contributor
+) WHERE value > 0`
 
 export const VALIDATIONS_BY_MODEL_FROM_PAIRS = `
 SELECT k.g, p.validator, p.contributor FROM validated_contribution p JOIN group_keys k ON k.id = p.model_id WHERE p.registry = $registry`
@@ -157,15 +108,6 @@ SELECT count(*) AS n, count(*) - count(p.m_validation) AS missing,
   ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('p.m_validation')})`, `sum(${MD5_LOWER('p.m_validation')})`)} AS digest
 FROM validated_contribution p WHERE ${IN_SCOPE}`
 
-/** The per-model digests of VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS from the kept m (g, n, missing, digest). $registry. */
-export const VALIDATED_CONTRIBUTION_BY_MODEL_DIGESTS = `
-SELECT k.g, count(x.g) AS n, count(x.g) - count(x.m) AS missing,
-  ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('x.m')})`, `sum(${MD5_LOWER('x.m')})`)} AS digest
-FROM group_keys k LEFT JOIN (
-  SELECT k2.g, p.m FROM contribution_value p JOIN group_keys k2 ON k2.id = p.model_id WHERE p.registry = $registry AND p.value > 0
-) x ON x.g = k.g
-GROUP BY k.g`
-
 export const VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS = `
 SELECT k.g, count(x.g) AS n, count(x.g) - count(x.m) AS missing,
   ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('x.m')})`, `sum(${MD5_LOWER('x.m')})`)} AS digest
@@ -178,11 +120,7 @@ GROUP BY k.g`
 export async function pairsAreCurrentAt(conn: DuckDBConnection, registry: string, block: string | number | bigint | null | undefined): Promise<boolean> {
   const r = await conn.runAndReadAll(
     `SELECT (SELECT max(block_number) FROM validation WHERE registry = $registry) AS last,
-            EXISTS (SELECT 1 FROM validated_contribution WHERE registry = $registry AND value IS NULL)
-              OR EXISTS (SELECT 1 FROM contribution_value WHERE registry = $registry AND value IS NULL)
-              -- a mirror opened by this version but not yet synced by it: its sums are not there yet
-              OR (EXISTS (SELECT 1 FROM validated_contribution WHERE registry = $registry AND accepted)
-                  AND NOT EXISTS (SELECT 1 FROM contribution_value WHERE registry = $registry)) AS unfit`,
+            EXISTS (SELECT 1 FROM validated_contribution WHERE registry = $registry AND value IS NULL) AS unfit`,
     {registry},
   )
   const row = r.getRowObjectsJson()[0]
