@@ -351,7 +351,8 @@ const POWER_AT_SNAPSHOT = `
 export const PROPOSAL_SNAPSHOT_AT = proposalSnapshotAtSql(mintedMinusBurned('t.block_number <= (SELECT snapshot_block FROM p)'), POWER_AT_SNAPSHOT)
 
 /**
- * The sum of $token's balances in balance_state (the zero address left out), exact, as BIGNUM: summed in HUGEINT when
+ * The sum of $token's balances in balance_state (which never holds the zero address, see balances.ts), exact, as
+ * BIGNUM: summed in HUGEINT when
  * Σ |balance| (in DOUBLE, within a relative 1e-9) is below 8.5e37 = 2^126, so no partial sum can overflow, and in
  * BIGNUM only otherwise (a BIGNUM sum over a million balances cost ~70 ms of every refresh that passes a snapshot).
  * DuckDB raises an error on a HUGEINT sum overflow: the HUGEINT sum sees no row beyond the bound (its FILTER), and the
@@ -359,10 +360,10 @@ export const PROPOSAL_SNAPSHOT_AT = proposalSnapshotAtSql(mintedMinusBurned('t.b
  * police ERC-20), hence |balance|.
  */
 const BALANCE_STATE_SUM = `
-  WITH a AS (SELECT sum(abs(b.balance::DOUBLE)) AS a FROM balance_state b WHERE b.token = $token AND b.account <> ${ZERO})
+  WITH a AS (SELECT sum(abs(b.balance::DOUBLE)) AS a FROM balance_state b WHERE b.token = $token)
   SELECT coalesce(
-    (SELECT sum(b.balance) FILTER (WHERE (SELECT a FROM a) < 8.5e37) FROM balance_state b WHERE b.token = $token AND b.account <> ${ZERO})::BIGNUM,
-    (SELECT sum(b.balance::BIGNUM) FROM balance_state b WHERE b.token = $token AND b.account <> ${ZERO} AND (SELECT a FROM a) >= 8.5e37),
+    (SELECT sum(b.balance) FILTER (WHERE (SELECT a FROM a) < 8.5e37) FROM balance_state b WHERE b.token = $token)::BIGNUM,
+    (SELECT sum(b.balance::BIGNUM) FROM balance_state b WHERE b.token = $token AND (SELECT a FROM a) >= 8.5e37),
     0::BIGNUM)`
 
 /**

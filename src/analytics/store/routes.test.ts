@@ -81,6 +81,12 @@ describe('BALANCES_AT at the head from balance_state', () => {
 
     expect((await mirrorDigest(conn)).balance_state).toEqual((await rebuiltMirrorDigest(conn)).balance_state)
     await expectInPlaceAsQuery(35)
+    // The readers of balance_state do not filter out the zero address: mints, burns and even a transfer from the zero
+    // address to itself never give it a row.
+    await insertTestEvents(conn, [{block: 36, logIndex: 5000, contract: T, kind: 'token', name: 'Transfer', args: {from: Z, to: Z, value: '9'}}])
+    await extractTyped(conn, 35)
+    expect(Number((await queryOne(conn, `SELECT count(*) AS n FROM balance_state WHERE account = $z`, {z: Z})).n)).toBe(0)
+    expect(Number((await queryOne(conn, `SELECT count(*) AS n FROM token_transfer WHERE from_addr = $z OR to_addr = $z`, {z: Z})).n)).toBeGreaterThan(10)
   })
 
   /** The suite's token concentration over balance_state in place: the row and digest it gives over BALANCES_AT's rows. */
