@@ -352,12 +352,11 @@ export const PROPOSAL_SNAPSHOT_AT = proposalSnapshotAtSql(mintedMinusBurned('t.b
 
 /**
  * The sum of $token's balances in balance_state (which never holds the zero address, see balances.ts), exact, as
- * BIGNUM: summed in HUGEINT when
- * Σ |balance| (in DOUBLE, within a relative 1e-9) is below 8.5e37 = 2^126, so no partial sum can overflow, and in
- * BIGNUM only otherwise (a BIGNUM sum over a million balances cost ~70 ms of every refresh that passes a snapshot).
- * DuckDB raises an error on a HUGEINT sum overflow: the HUGEINT sum sees no row beyond the bound (its FILTER), and the
- * BIGNUM one none below it (its WHERE, which also spares the casts). Balances can be negative (the mirror does not
- * police ERC-20), hence |balance|.
+ * BIGNUM. Summed in HUGEINT when Σ |balance| (in DOUBLE, within a relative 1e-9) is below 8.5e37 = 2^126, so that no
+ * partial sum can overflow, and in BIGNUM only otherwise: a BIGNUM sum over a million balances cost ~70 ms of every
+ * refresh that passes a snapshot. DuckDB raises an error on a HUGEINT sum overflow, so the HUGEINT sum sees no row
+ * beyond the bound (its FILTER), and the BIGNUM one none below it (its WHERE, which also spares the casts). Balances
+ * can be negative (the mirror does not police ERC-20), hence |balance|.
  */
 const BALANCE_STATE_SUM = `
   WITH a AS (SELECT sum(abs(b.balance::DOUBLE)) AS a FROM balance_state b WHERE b.token = $token)

@@ -1,4 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {DIGEST_OF_SUMS} from './input-digest'
@@ -11,7 +12,6 @@ import {
   pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS,
   VALIDATIONS_BY_MODEL_FROM_PAIRS, VALIDATIONS_DIGEST_FROM_PAIRS, VALIDATIONS_FROM_PAIRS,
 } from './validated-contributions'
-import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 
 /**
  * Faster routes to an input relation: where the mirror keeps derived state that yields exactly the rows of an
@@ -21,7 +21,8 @@ import {queryOne, queryRows, type Row} from '../metrics/sql-values'
  *
  * - BALANCES_AT at a block at or above every mirrored transfer (the head, the case of every refresh): the
  *   balances are the sums balance_state holds (balances.ts), filtered as BALANCES_AT filters (w > 0; the zero
- *   address has no row there, so it needs no filter). Not when a transfer amount did not fit: BALANCES_AT raises its error then.
+ *   address has no row there, so it needs no filter). Not when a transfer amount did not fit: BALANCES_AT raises its
+ *   error then.
  * - VOTING_POWER_AT and TOP_HOLDERS_AT at a block at or above every mirrored vote change of the token: each
  *   delegate's newest row is the one delegate_power holds (delegate-power.ts). Not when a vote change did not fit.
  * - VALIDATED_CONTRIBUTION, VALIDATIONS and their per-model twins at a block at or above every mirrored validation of
@@ -153,6 +154,8 @@ async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[strin
  * - BALANCES_AT where balance_state stands for it (as materializeInput decides);
  * - VOTES_ALL at a block at or above the governor's last mirrored vote, or with no block bound.
  * A mirror last synced before head_digest existed has no such table yet: its digests are computed.
+ * (materializeInputWithKeptDigest also gives VALIDATIONS' digest when validated_contribution filled it, from the
+ * pairs' kept md5 numbers, validated-contributions.ts.)
  */
 export async function keptInputDigest(conn: DuckDBConnection, sql: string, params: InputParams): Promise<KeptDigest | undefined> {
   return keptDigestOf(conn, sql, params, sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block)) ? 'balances' : 'query')
