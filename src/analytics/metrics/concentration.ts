@@ -49,6 +49,7 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import {
   queryOne, queryRows, readBoolean, readInt, readIntOrNull, readIntegerString, readNumberOrNull, shareToWad, type Row,
 } from './sql-values'
+import {EXACT_SUM} from './exact-sum'
 
 export interface ConcentrationResult {
   count: number
@@ -164,24 +165,14 @@ const BIGNUM_TOTAL = `tot AS (
 ),`
 
 /**
- * The same totals, W summed in HUGEINT when that cannot overflow and in BIGNUM only otherwise: a BIGNUM sum over a
- * million balances cost ~70 ms of every refresh, a HUGEINT sum ~20 ms. Every w is > 0, so no partial sum exceeds W,
- * and the DOUBLE sum `approx` is within a relative 1e-9 of W (n < 10^7 terms): below 8.5e37 (2^127 / 2) W and every
- * partial sum fit in HUGEINT. DuckDB 1.5 raises an error on a HUGEINT sum overflow, so the HUGEINT sum must not run
- * at all beyond that bound (its FILTER sees no row then), and the BIGNUM sum runs only beyond it (its WHERE keeps no
- * row otherwise; an aggregate's argument is computed for every row before a FILTER drops it, a WHERE comes first).
- * The total is the same BIGNUM either way, so everything computed from it is too. concentration.test.ts covers both
- * sides of the bound, and a W beyond HUGEINT (with the bound moved past it, that test fails with the overflow error).
+ * The same totals, W summed in HUGEINT when that cannot overflow and in BIGNUM only otherwise (EXACT_SUM): the BIGNUM
+ * sum over a million balances cost ~70 ms of every refresh. Every w here is > 0. The total is the same BIGNUM either
+ * way, so everything computed from it is too. concentration.test.ts covers both sides of the bound, and a W beyond
+ * HUGEINT (with the bound moved past it, that test fails with the overflow error).
  */
-const GUARDED_TOTAL = `approx AS (SELECT sum(w::DOUBLE) AS a FROM d),
-tot AS (
+const GUARDED_TOTAL = `tot AS (
   SELECT n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
-  FROM (
-    SELECT count(*) AS n,
-      coalesce(sum(w) FILTER (WHERE (SELECT a FROM approx) < 8.5e37)::BIGNUM,
-        (SELECT sum(w::BIGNUM) FROM d WHERE (SELECT a FROM approx) >= 8.5e37), 0::BIGNUM) AS total
-    FROM d
-  ) x
+  FROM (SELECT (SELECT count(*) FROM d) AS n, ${EXACT_SUM('w', 'd', 'true')} AS total) x
 ),`
 
 export function concentrationSqlOver(distSelect?: string, options: {lorenz?: boolean} = {}): string {

@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
+import {EXACT_SUM} from '../metrics/exact-sum'
 
 /**
  * The input relations of the metric jobs, as-of a block, over the mirror's typed tables. Each constant is one
@@ -352,18 +353,10 @@ export const PROPOSAL_SNAPSHOT_AT = proposalSnapshotAtSql(mintedMinusBurned('t.b
 
 /**
  * The sum of $token's balances in balance_state (which never holds the zero address, see balances.ts), exact, as
- * BIGNUM. Summed in HUGEINT when Σ |balance| (in DOUBLE, within a relative 1e-9) is below 8.5e37 = 2^126, so that no
- * partial sum can overflow, and in BIGNUM only otherwise: a BIGNUM sum over a million balances cost ~70 ms of every
- * refresh that passes a snapshot. DuckDB raises an error on a HUGEINT sum overflow, so the HUGEINT sum sees no row
- * beyond the bound (its FILTER), and the BIGNUM one none below it (its WHERE, which also spares the casts). Balances
- * can be negative (the mirror does not police ERC-20), hence |balance|.
+ * BIGNUM, in HUGEINT whenever that is safe (EXACT_SUM; balances can be negative, the mirror does not police ERC-20):
+ * a BIGNUM sum over a million balances cost ~70 ms of every refresh that passes a snapshot.
  */
-const BALANCE_STATE_SUM = `
-  WITH a AS (SELECT sum(abs(b.balance::DOUBLE)) AS a FROM balance_state b WHERE b.token = $token)
-  SELECT coalesce(
-    (SELECT sum(b.balance) FILTER (WHERE (SELECT a FROM a) < 8.5e37) FROM balance_state b WHERE b.token = $token)::BIGNUM,
-    (SELECT sum(b.balance::BIGNUM) FROM balance_state b WHERE b.token = $token AND (SELECT a FROM a) >= 8.5e37),
-    0::BIGNUM)`
+const BALANCE_STATE_SUM = EXACT_SUM('b.balance', 'balance_state b', 'b.token = $token')
 
 /**
  * PROPOSAL_SNAPSHOT_AT from the state the sync keeps, for a recent snapshot:
@@ -379,7 +372,7 @@ const BALANCE_STATE_SUM = `
  */
 export const PROPOSAL_SNAPSHOT_AT_FROM_STATE = proposalSnapshotAtSql(
   `
-  (${BALANCE_STATE_SUM}) -
+  ${BALANCE_STATE_SUM} -
   (${mintedMinusBurned('t.block_number > (SELECT snapshot_block FROM p)')})`,
   `
     WITH moved AS (SELECT DISTINCT v.delegate FROM votes_change v, p WHERE v.token = $token AND v.block_number > p.snapshot_block)
