@@ -1,9 +1,10 @@
 /**
  * The exact sum of a HUGEINT column as a BIGNUM scalar subquery, summed in HUGEINT whenever that is safe.
  *
- * A BIGNUM sum over a million rows costs ~70 ms, a HUGEINT one ~20 ms; but a HUGEINT sum must not overflow (DuckDB 1.5
- * raised an error in every case tried here; concentration.ts records a case where it wrapped around). Σ |x| in DOUBLE (within a relative 1e-9 of the exact value for up to 10^7 rows) below 8.5e37 = 2^126
- * means no partial sum can reach 2^127, so the HUGEINT sum runs only then (it sees no row otherwise: its FILTER), and
+ * A BIGNUM sum over a million rows costs ~70 ms, a HUGEINT one ~20 ms; but a HUGEINT sum must not overflow (DuckDB
+ * 1.5 raised an error in every case tried here; concentration.ts records a case where it wrapped around). Σ |x| in
+ * DOUBLE (within a relative 1e-9 of the exact value for up to 10^7 rows) below 8.5e37 = 2^126 means no partial sum
+ * can reach 2^127, so the HUGEINT sum runs only then (it sees no row otherwise: its FILTER), and
  * the BIGNUM sum only beyond (its WHERE keeps no row otherwise, which also spares the casts; a FILTER would not, DuckDB
  * computes an aggregate's argument for every row before the FILTER drops it). Either way the result is the same exact
  * BIGNUM; 0 over no row. `value`, `from` and `where` are constant SQL text (a column, a FROM item, a condition), never

@@ -119,13 +119,15 @@ export function judgedSql(grouped: boolean): string {
   const [contrib, reward] = grouped ? ['group_contrib', 'group_reward'] : ['contrib', 'reward']
   const g = grouped ? 'g, ' : ''
   // Whether a row's scope takes the narrow path: a join on g per group, the one row of `bound` otherwise.
-  const narrowIf = (not: boolean) => (grouped ? `g IN (SELECT g FROM bound WHERE ${not ? 'NOT ' : ''}narrow)` : `${not ? 'NOT ' : ''}(SELECT narrow FROM bound)`)
+  const narrowIf = (not: boolean) =>
+    grouped ? `g IN (SELECT g FROM bound WHERE ${not ? 'NOT ' : ''}narrow)` : `${not ? 'NOT ' : ''}(SELECT narrow FROM bound)`
   const sums = (suffix: string, sum: (x: string) => string, not: boolean) => `
 c${suffix} AS (SELECT ${g}contributor AS entity, ${sum('value')} AS c FROM ${contrib} WHERE value > 0 AND ${narrowIf(not)} GROUP BY ${g}contributor),
 r${suffix} AS (SELECT ${g}recipient AS entity, ${sum('amount')} AS r FROM ${reward} WHERE amount > 0 AND ${narrowIf(not)} GROUP BY ${g}recipient),`
   const gOf = grouped ? 'coalesce(c.g, r.g) AS g, ' : ''
   const onG = grouped ? 'c.g = r.g AND ' : ''
-  const inputs = (table: string, amount: string) => `SELECT ${g}count(*) AS n, sum(${amount}::DOUBLE) AS a FROM ${table} WHERE ${amount} > 0${grouped ? ' GROUP BY g' : ''}`
+  const inputs = (table: string, amount: string) =>
+    `SELECT ${g}count(*) AS n, sum(${amount}::DOUBLE) AS a FROM ${table} WHERE ${amount} > 0${grouped ? ' GROUP BY g' : ''}`
   const bound = grouped
     ? `SELECT k.g, 2 * (coalesce(c.n, 0) + coalesce(r.n, 0) + 1) * greatest(coalesce(c.a, 0), coalesce(r.a, 0)) < 8.5e37 AS narrow
   FROM group_keys k LEFT JOIN (${inputs(contrib, 'value')}) c ON c.g = k.g LEFT JOIN (${inputs(reward, 'amount')}) r ON r.g = k.g`
@@ -135,7 +137,8 @@ r${suffix} AS (SELECT ${g}recipient AS entity, ${sum('amount')} AS r FROM ${rewa
     ? `SELECT k.g, count(u.entity) AS n, coalesce(sum(u.c_h)::BIGNUM, sum(u.c_w), 0::BIGNUM) AS c_total,
     coalesce(sum(u.r_h)::BIGNUM, sum(u.r_w), 0::BIGNUM) AS r_total
   FROM group_keys k LEFT JOIN u ON u.g = k.g GROUP BY k.g`
-    : `SELECT count(*) AS n, coalesce(sum(c_h)::BIGNUM, sum(c_w), 0::BIGNUM) AS c_total, coalesce(sum(r_h)::BIGNUM, sum(r_w), 0::BIGNUM) AS r_total FROM u`
+    : `SELECT count(*) AS n, coalesce(sum(c_h)::BIGNUM, sum(c_w), 0::BIGNUM) AS c_total,
+    coalesce(sum(r_h)::BIGNUM, sum(r_w), 0::BIGNUM) AS r_total FROM u`
   return `
 WITH bound AS (
   ${bound}
@@ -285,7 +288,8 @@ const copyEscaped = (x: string) => `replace(replace(replace(replace(${x}, '\\', 
  * Built here because 200,000 rows converted to JavaScript values one by one cost ~0.9 s a suite.
  */
 const FAIRNESS_COPY_LINE = `concat_ws(chr(9), ${copyEscaped('j.entity')}, ${copyEscaped('j.entity')}, coalesce(j.c_h::VARCHAR, j.c_w::VARCHAR),
-    coalesce(j.p, 0)::VARCHAR, coalesce(j.r_h::VARCHAR, j.r_w::VARCHAR), coalesce(j.q, 0)::VARCHAR, coalesce((CASE WHEN j.p > 0 AND isfinite(j.q / j.p) THEN j.q / j.p END)::VARCHAR, '\\N'),
+    coalesce(j.p, 0)::VARCHAR, coalesce(j.r_h::VARCHAR, j.r_w::VARCHAR), coalesce(j.q, 0)::VARCHAR,
+    coalesce((CASE WHEN j.p > 0 AND isfinite(j.q / j.p) THEN j.q / j.p END)::VARCHAR, '\\N'),
     CASE j.status WHEN 'over' THEN 'over_rewarded' WHEN 'under' THEN 'under_rewarded' ELSE 'proportionate' END)`
 
 /**

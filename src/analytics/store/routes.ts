@@ -184,7 +184,8 @@ const derivedTablesSeen = new WeakMap<DuckDBConnection, Set<string>>()
 
 async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputParams, route: Route): Promise<KeptDigest | undefined> {
   if (route === 'pairs' && sql === VALIDATIONS) {
-    const row = await queryOne(conn, VALIDATIONS_DIGEST_FROM_PAIRS, {registry: String(params.registry), model: params.model == null ? null : String(params.model)})
+    const model = params.model == null ? null : String(params.model)
+    const row = await queryOne(conn, VALIDATIONS_DIGEST_FROM_PAIRS, {registry: String(params.registry), model})
     return Number(row.missing) === 0 ? {n: Number(row.n), digest: String(row.digest)} : undefined
   }
   let input: string

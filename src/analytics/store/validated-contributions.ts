@@ -64,7 +64,8 @@ export async function initValidatedPairs(conn: DuckDBConnection): Promise<void> 
 /** A mirror whose validated_contribution predates m_validation: the column is added and filled once. */
 async function addValidationDigestColumn(conn: DuckDBConnection): Promise<void> {
   const r = await conn.runAndReadAll(
-    `SELECT count(*) AS n FROM duckdb_columns() WHERE table_name = 'validated_contribution' AND column_name = 'm_validation' AND database_name = current_database()`,
+    `SELECT count(*) AS n FROM duckdb_columns()
+     WHERE table_name = 'validated_contribution' AND column_name = 'm_validation' AND database_name = current_database()`,
   )
   if (Number(r.getRowObjectsJson()[0]?.n) > 0) return
   await conn.run(`ALTER TABLE validated_contribution ADD COLUMN m_validation UHUGEINT`)
