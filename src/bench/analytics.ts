@@ -7,11 +7,11 @@ import {openAnalyticsDb, type AnalyticsDb} from '../analytics/duckdb'
 import {runFairnessTable} from '../analytics/metrics/fairness'
 import {CONCENTRATION_WITH_LORENZ_SQL, readLorenzOfConcentration, runLorenz} from '../analytics/metrics/concentration'
 import {queryOne, queryRows} from '../analytics/metrics/sql-values'
-import {INPUT_DIGEST_SQL, type Measurement} from '../analytics/jobs/measurement'
+import {INPUT_DIGEST_SQL, JOB_VERSION, type Measurement} from '../analytics/jobs/measurement'
 import {runBatched} from '../analytics/jobs/batch'
 import {runFromVoterTallies} from '../analytics/jobs/from-tallies'
 import {planSuite} from '../analytics/jobs/plan'
-import {writeResults, type SuiteResults} from '../analytics/jobs/results'
+import {latestStoredBlocks, writeResults, type SuiteResults} from '../analytics/jobs/results'
 import {refreshAnalytics} from '../analytics/jobs/run'
 import {computeSuite} from '../analytics/jobs/suite'
 import {materializeInputWithKeptDigest} from '../analytics/store/routes'
@@ -37,6 +37,8 @@ import {postgresForBench} from './postgres'
  *    With `--profile`, every DuckDB statement of the last round that writes no fairness table is timed, and the
  *    slowest are printed by total time.
  * 5. Peak RSS of this process (DuckDB runs in-process) and DuckDB's own memory accounting.
+ * 6. The stored history: metric_value grown by ~1M rows (the full suite's values copied to 200 earlier blocks), and the read
+ *    every refresh makes of it (the latest stored block per series) timed, with the GROUP BY it replaced beside it.
  *
  * Knobs (argv): --events N (default 10000000), --accounts N (default 1000000), --per-block N (default 500),
  * --runs N (default 3), --rounds N (default 5: with 20 blocks per round and ANALYTICS_TABLES_REFRESH_BLOCKS 100, the 5th round
@@ -593,6 +595,47 @@ async function duckMemory(conn: DuckDBConnection): Promise<string> {
   )
 }
 
+/**
+ * Copies the full suite's stored metric values (every series, at `block`) to `copies` earlier blocks, as the history a
+ * follower accumulates (a few hundred rows per refresh), then times latestStoredBlocks, which every refresh runs,
+ * against the GROUP BY it replaced.
+ */
+async function storedHistoryReads(gen: Client, pool: Pool, block: number, copies = 200): Promise<string> {
+  const t0 = performance.now()
+  const added = await gen.query(
+    `INSERT INTO metric_value
+     SELECT id || '/h' || i, metric, distribution, scope_kind, scope_id, as_of_block - 20 * i, value, value_exact, input_from_block,
+       as_of_block - 20 * i, input_row_count, input_digest, sql_digest, job_version, computed_at
+     FROM metric_value, generate_series(1, $2::int) i WHERE as_of_block = $1`,
+    [block, copies],
+  )
+  await gen.query('ANALYZE metric_value')
+  const insertMs = performance.now() - t0
+  const total = Number((await gen.query<{n: string}>('SELECT count(*) AS n FROM metric_value')).rows[0]?.n)
+  const timed = async (read: () => Promise<unknown>) => {
+    const ms: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now()
+      await read()
+      ms.push(performance.now() - t)
+    }
+    return median(ms)
+  }
+  const indexed = await timed(() => latestStoredBlocks(pool))
+  const grouped = await timed(() =>
+    pool.query(
+      `SELECT distribution, scope_kind, scope_id, max(as_of_block) AS b FROM metric_value
+       WHERE scope_kind IN ('proposal', 'model', 'protocol') AND job_version = $1 GROUP BY distribution, scope_kind, scope_id`,
+      [JOB_VERSION],
+    ),
+  )
+  return (
+    `stored history: ${fmtInt(total)} metric values after adding ${fmtInt(added.rowCount ?? 0)} (the full suite's, copied to ${copies} earlier blocks) ` +
+    `(${fmtMs(insertMs)}); the latest stored block per series, read by every refresh: ${grouped.toFixed(0)} ms as a GROUP BY, ` +
+    `${indexed.toFixed(1)} ms as the loose index scan (latestStoredBlocks), median of 3`
+  )
+}
+
 /** The development loop of --mirror: the full suite (and its profile) on an existing mirror file. */
 async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: ContractsConfig, runs: number, cleanup: (() => Promise<void>)[]): Promise<void> {
   const pool = new Pool({connectionString: pgUrl, max: 4})
@@ -722,6 +765,7 @@ async function main(): Promise<void> {
     console.log(`full suite median of ${runs}: ${fmtMs(suiteMedian)} (target < ${fmtMs(TARGET_SUITE_MS)}); writeResults median ${fmtMs(writeMedian)}`)
     if (suiteMedian > TARGET_SUITE_MS || flag('profile')) await profileSuite(duck, contracts, head)
 
+    const fullSuiteBlock = head
     // 4. Incremental refresh after +increment events.
     const state: IncrementState = {nextProposal: plan.proposals, nextContribution: plan.contributions + 1, lastEpoch: plan.epochs}
     const refreshMs: number[] = []
@@ -758,6 +802,9 @@ async function main(): Promise<void> {
 
     // 5. Memory.
     const rssMiB = peakRssMiB()
+    // 6. A refresh's read of the stored series once metric_value holds a long history (it is never pruned).
+    const history = await storedHistoryReads(gen, pool, fullSuiteBlock)
+    console.log(history)
     console.log(`peak RSS (VmHWM of this process, DuckDB in-process): ${rssMiB.toFixed(0)} MiB (target < ${TARGET_RSS_MIB} MiB); ${await duckMemory(duck)}`)
     const ok = (b: boolean) => (b ? 'ok' : 'MISSED')
     console.log(

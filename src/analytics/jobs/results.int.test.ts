@@ -2,9 +2,11 @@ import {Pool} from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type TestDatabase, withTestDatabase} from '../../test-support/pg'
 import {
-  dropResultsAbove, type FairnessTable, fairnessScopeKey, latestFairnessTables, type LorenzRecord, type SuiteResults, type TableRetention, writeResults,
+  dropResultsAbove, type FairnessTable, fairnessScopeKey, latestFairnessTables, latestStoredBlocks, type LorenzRecord, type SuiteResults,
+  type TableRetention, writeResults,
 } from './results'
-import {JOB_VERSION} from './measurement'
+import {JOB_VERSION, type MetricRecord} from './measurement'
+import {storedKey} from './plan'
 
 /**
  * Retention of the per-entity tables (results.ts, pruneSupersededTables) against a real Postgres: which fairness
@@ -113,5 +115,35 @@ describe('retention of fairness tables and Lorenz curves', () => {
     const expected = new Map(plain.rows.map((r) => [fairnessScopeKey(r.k, r.i), Number(r.b)]))
     expect(expected.size).toBe(7)
     expect(await latestFairnessTables(pool)).toEqual(expected)
+  })
+
+  it('latestStoredBlocks (a loose index scan) equals a GROUP BY over this version\'s proposal, model and protocol series', async () => {
+    const metric = (distribution: string, scopeKind: MetricRecord['scopeKind'], scopeId: string, asOfBlock: number, name: string): MetricRecord => ({
+      metric: name, value: 1, distribution, scopeKind, scopeId, asOfBlock, inputFromBlock: 0, inputToBlock: asOfBlock, inputRowCount: 1,
+      inputDigest: 'd', sqlDigest: 's',
+    })
+    const series: [string, MetricRecord['scopeKind'], string][] = [
+      ['weight_cast', 'proposal', '0xgov-1'], ['votes', 'proposal', '0xgov-1'], ['weight_cast', 'proposal', '0xgov-2'],
+      ['contributions_vs_rewards', 'model', '0xregistry-1'], ['validations', 'protocol', 'protocol'], ['balances', 'token', '0xtoken'],
+    ]
+    // Several metrics per series, and series whose latest blocks differ; the token series is not skippable (left out).
+    for (const [i, block] of [200, 210, 220].entries()) {
+      const metrics = series.slice(0, series.length - i).flatMap(([d, k, id]) => ['a.x', 'b.y'].map((m) => metric(d, k, id, block, m)))
+      await writeResults(pool, {metrics, lorenz: [], fairness: []})
+    }
+    // A later value of another job version does not count.
+    await pool.query(`UPDATE metric_value SET as_of_block = 230, id = id || '-old', job_version = 'older' WHERE as_of_block = 200 AND scope_id = '0xgov-2'`)
+    const plain = await pool.query<{d: string; k: string; i: string; b: number}>(
+      `SELECT distribution AS d, scope_kind AS k, scope_id AS i, max(as_of_block) AS b FROM metric_value
+       WHERE job_version = $1 AND scope_kind IN ('proposal', 'model', 'protocol') GROUP BY 1, 2, 3`,
+      [JOB_VERSION],
+    )
+    const expected = new Map(plain.rows.map((r) => [storedKey(r.d, r.k, r.i), Number(r.b)]))
+    expect(expected.get(storedKey('weight_cast', 'proposal', '0xgov-1'))).toBe(220)
+    expect(expected.get(storedKey('contributions_vs_rewards', 'model', '0xregistry-1'))).toBe(220)
+    expect(expected.get(storedKey('validations', 'protocol', 'protocol'))).toBe(210)
+    expect(expected.get(storedKey('weight_cast', 'proposal', '0xgov-2'))).toBe(220)
+    expect(expected.size).toBe(5)
+    expect(await latestStoredBlocks(pool)).toEqual(expected)
   })
 })

@@ -2,9 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import type {Pool} from 'pg'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import {syncFromPostgres, type SyncResult} from '../store/sync'
-import {JOB_VERSION} from './measurement'
-import {storedKey} from './plan'
-import {dropResultsAbove, fairnessScopeKey, latestFairnessTables, writeResults} from './results'
+import {dropResultsAbove, fairnessScopeKey, latestFairnessTables, latestStoredBlocks, writeResults} from './results'
 import {computeSuite} from './suite'
 
 export interface AnalyticsRun {
@@ -101,14 +99,4 @@ async function missingBackfillBlocks(pg: Pool, from: number, finalized: number, 
   const out: number[] = []
   for (let b = Math.ceil(from / every) * every; b <= finalized; b += every) if (!done.has(b)) out.push(b)
   return out
-}
-
-/** Latest stored block per skippable series (proposal and fairness scopes), of this JOB_VERSION; see plan.ts. */
-async function latestStoredBlocks(pg: Pool): Promise<Map<string, number>> {
-  const rows = await pg.query<{distribution: string; scope_kind: string; scope_id: string; b: number}>(
-    `SELECT distribution, scope_kind, scope_id, max(as_of_block) AS b FROM metric_value
-     WHERE scope_kind IN ('proposal', 'model', 'protocol') AND job_version = $1 GROUP BY distribution, scope_kind, scope_id`,
-    [JOB_VERSION],
-  )
-  return new Map(rows.rows.map((r) => [storedKey(r.distribution, r.scope_kind, r.scope_id), Number(r.b)]))
 }

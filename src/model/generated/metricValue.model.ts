@@ -4,6 +4,7 @@ import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, I
  * One metric value at one block for one scope, with what is needed to reproduce it.
  */
 @Index_(["scopeKind", "scopeId", "metric", "distribution", "asOfBlock"], {unique: true})
+@Index_(["jobVersion", "scopeKind", "scopeId", "distribution", "asOfBlock"], {unique: false})
 @Entity_()
 export class MetricValue {
     constructor(props?: Partial<MetricValue>) {
