@@ -12,7 +12,7 @@ import {runBatched} from '../analytics/jobs/batch'
 import {runFromVoterTallies} from '../analytics/jobs/from-tallies'
 import {planSuite} from '../analytics/jobs/plan'
 import {latestStoredBlocks, writeResults, type SuiteResults} from '../analytics/jobs/results'
-import {refreshAnalytics} from '../analytics/jobs/run'
+import {missingBackfillBlocks, refreshAnalytics} from '../analytics/jobs/run'
 import {computeSuite} from '../analytics/jobs/suite'
 import {materializeInputWithKeptDigest} from '../analytics/store/routes'
 import {syncFromPostgres} from '../analytics/store/sync'
@@ -37,8 +37,9 @@ import {postgresForBench} from './postgres'
  *    With `--profile`, every DuckDB statement of the last round that writes no fairness table is timed, and the
  *    slowest are printed by total time.
  * 5. Peak RSS of this process (DuckDB runs in-process) and DuckDB's own memory accounting.
- * 6. The stored history: metric_value grown by ~1M rows (the full suite's values copied to 200 earlier blocks), and the read
- *    every refresh makes of it (the latest stored block per series) timed, with the GROUP BY it replaced beside it.
+ * 6. The stored history: metric_value grown by ~1M rows (the full suite's values copied to 200 earlier blocks), and the
+ *    reads a refresh makes of it (the latest stored block per series; the backfill's missing blocks) timed, each with
+ *    the query it replaced beside it.
  *
  * Knobs (argv): --events N (default 10000000), --accounts N (default 1000000), --per-block N (default 500),
  * --runs N (default 3), --rounds N (default 5: with 20 blocks per round and ANALYTICS_TABLES_REFRESH_BLOCKS 100, the 5th round
@@ -629,10 +630,15 @@ async function storedHistoryReads(gen: Client, pool: Pool, block: number, copies
       [JOB_VERSION],
     ),
   )
+  // The backfill's read (ANALYTICS_BACKFILL_EVERY, 10 by default in production; the bench's refreshes run without it).
+  const backfillProbes = await timed(() => missingBackfillBlocks(pool, 0, block, 10))
+  const backfillDistinct = await timed(() => pool.query('SELECT DISTINCT as_of_block AS b FROM metric_value'))
   return (
     `stored history: ${fmtInt(total)} metric values after adding ${fmtInt(added.rowCount ?? 0)} (the full suite's, copied to ${copies} earlier blocks) ` +
     `(${fmtMs(insertMs)}); the latest stored block per series, read by every refresh: ${grouped.toFixed(0)} ms as a GROUP BY, ` +
-    `${indexed.toFixed(1)} ms as the loose index scan (latestStoredBlocks), median of 3`
+    `${indexed.toFixed(1)} ms as the loose index scan (latestStoredBlocks); the backfill's missing blocks (every 10 up to ${block}): ` +
+    `${backfillDistinct.toFixed(0)} ms as a DISTINCT over the stored values, ${backfillProbes.toFixed(1)} ms as index probes ` +
+    `(missingBackfillBlocks); medians of 3`
   )
 }
 

@@ -7,6 +7,7 @@ import {
 } from './results'
 import {JOB_VERSION, type MetricRecord} from './measurement'
 import {storedKey} from './plan'
+import {missingBackfillBlocks} from './run'
 
 /**
  * Retention of the per-entity tables (results.ts, pruneSupersededTables) against a real Postgres: which fairness
@@ -145,5 +146,20 @@ describe('retention of fairness tables and Lorenz curves', () => {
     expect(expected.get(storedKey('weight_cast', 'proposal', '0xgov-2'))).toBe(220)
     expect(expected.size).toBe(5)
     expect(await latestStoredBlocks(pool)).toEqual(expected)
+  })
+
+  it('missingBackfillBlocks: the multiples of every in [from, finalized] without a stored value', async () => {
+    const stored = new Set((await pool.query<{b: number}>('SELECT DISTINCT as_of_block AS b FROM metric_value')).rows.map((r) => Number(r.b)))
+    expect(stored.has(200) && stored.has(210) && stored.has(220)).toBe(true)
+    const reference = (from: number, finalized: number, every: number) => {
+      const out: number[] = []
+      for (let b = Math.ceil(from / every) * every; b <= finalized; b += every) if (!stored.has(b)) out.push(b)
+      return out
+    }
+    for (const [from, finalized, every] of [[0, 250, 10], [195, 221, 10], [201, 219, 10], [0, 230, 20], [5, 4, 10], [0, -1, 10], [3, 230, 7]] as const) {
+      expect(await missingBackfillBlocks(pool, from, finalized, every)).toEqual(reference(from, finalized, every))
+    }
+    expect(await missingBackfillBlocks(pool, 195, 221, 10)).toEqual([])
+    expect(await missingBackfillBlocks(pool, 0, 30, 10)).toEqual([0, 10, 20, 30])
   })
 })

@@ -91,12 +91,19 @@ export function fairnessTableRule(r: {block: number; latest: number | undefined;
   return r.block - r.latest >= r.refreshBlocks
 }
 
-/** Multiples of `every` in [from, finalized] with no stored value yet: a backfill resumes where it stopped. */
-async function missingBackfillBlocks(pg: Pool, from: number, finalized: number, every: number): Promise<number[]> {
-  const done = new Set(
-    (await pg.query<{b: number}>(`SELECT DISTINCT as_of_block AS b FROM metric_value`)).rows.map((r) => Number(r.b)),
+/**
+ * Multiples of `every` in [from, finalized] with no stored value yet: a backfill resumes where it stopped. Each
+ * candidate block is probed through metric_value's as_of_block index: the cost follows the number of candidates
+ * (finalized / every), not the stored history, which every refresh of a chain whose head is final adds to (a
+ * DISTINCT over metric_value, as this was before, took ~0.3 s at 1.8 million stored values).
+ */
+export async function missingBackfillBlocks(pg: Pool, from: number, finalized: number, every: number): Promise<number[]> {
+  const first = Math.ceil(from / every) * every
+  if (first > finalized) return []
+  const rows = await pg.query<{b: number}>(
+    `SELECT b FROM generate_series($1::int, $2::int, $3::int) b
+     WHERE NOT EXISTS (SELECT 1 FROM metric_value m WHERE m.as_of_block = b) ORDER BY b`,
+    [first, finalized, every],
   )
-  const out: number[] = []
-  for (let b = Math.ceil(from / every) * every; b <= finalized; b += every) if (!done.has(b)) out.push(b)
-  return out
+  return rows.rows.map((r) => Number(r.b))
 }
