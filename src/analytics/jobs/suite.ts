@@ -8,6 +8,7 @@ import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {runFromVoterTallies} from './from-tallies'
+import {headBalancesRow} from '../store/head-balances'
 import {balancesInPlaceAt} from '../store/routes'
 import {
   combineInputs, type InputCache, type InputProvenance, type MetricRecord, prepareInputs, runMeasurement, type Measurement, toRecords,
@@ -87,7 +88,11 @@ async function concentrationWithLorenz(
   const inPlace = m.inputs.length === 1 && input ? await balancesInPlaceAt(conn, input.sql, input.params) : undefined
   if (inPlace && input) {
     const provenance = combineInputs([{relation: input.relation, ...inPlace.kept}])
-    const row = await queryOne(conn, concentrationWithLorenzOver(inPlace.select), {...q.params, ...inPlace.params, max_points: LORENZ_POINTS})
+    // The same row from the balances kept sorted in the process when it can (head-balances.ts), else by the query.
+    const quorumWad = typeof q.params.quorum_wad === 'string' ? q.params.quorum_wad : null
+    const row =
+      (await headBalancesRow(conn, inPlace.params.token, quorumWad, LORENZ_POINTS)) ??
+      (await queryOne(conn, concentrationWithLorenzOver(inPlace.select), {...q.params, ...inPlace.params, max_points: LORENZ_POINTS}))
     let curve = readLorenzOfConcentration(row)
     if (curve === undefined) {
       // The BIGNUM path (a total beyond HUGEINT): LORENZ_SQL reads the rows from `dist`.

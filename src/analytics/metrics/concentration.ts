@@ -251,7 +251,7 @@ const LORENZ_KEPT = `r.k < t.n AND ($max_points::BIGINT IS NULL OR t.n + 1 <= $m
 const LORENZ_INNER_RANKS = `    list(r.k ORDER BY r.k DESC) FILTER (WHERE ${LORENZ_KEPT}) AS lorenz_k,
     list(r.cum ORDER BY r.k DESC) FILTER (WHERE ${LORENZ_KEPT}) AS lorenz_cum`
 /** The kept points from the ranks and cumulative sums of LORENZ_INNER_RANKS (NULL on the BIGNUM path). */
-const LORENZ_INNER_POINTS = `  list_transform(list_zip(a.lorenz_k, a.lorenz_cum),
+export const LORENZ_INNER_POINTS = `  list_transform(list_zip(a.lorenz_k, a.lorenz_cum),
     p -> struct_pack(x := (t.n - p[1])::DOUBLE / t.n, y := (t.th - p[2])::VARCHAR::DOUBLE / t.total::DOUBLE)) AS lorenz_inner`
 
 /** All concentration metrics of the caller's `dist(entity, w)` in one row. Parameter: $quorum_wad (VARCHAR|NULL). */

@@ -57,6 +57,7 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
        FROM balance_delta d LEFT JOIN balance_state b ON b.token = d.token AND b.account = d.account`,
     )
     await addBalanceChanges(conn)
+    await logBalanceChanges(conn)
     // Row ids stay valid within the transaction: the delete only marks rows, the update writes in place.
     await conn.run(`DELETE FROM balance_state WHERE rowid IN (SELECT rid FROM balance_touch WHERE rid IS NOT NULL AND new = 0)`)
     await conn.run(`UPDATE balance_state SET balance = t.new FROM balance_touch t WHERE balance_state.rowid = t.rid AND t.new <> 0`)
@@ -64,4 +65,17 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
     await conn.run(`DROP TABLE balance_touch`)
   }
   await conn.run(`DROP TABLE balance_delta`)
+}
+
+/**
+ * Every change applied to balance_state on this connection, for the balances kept sorted in the process
+ * (head-balances.ts), which takes them at the next suite: a TEMP table, so it belongs to the connection that synced,
+ * and it is transactional, so a sync that fails takes its changes back with it. (One process owns a mirror file, and
+ * the analytics follower syncs and computes on one connection.)
+ */
+export const BALANCE_CHANGES_DDL = `CREATE TEMP TABLE IF NOT EXISTS balance_changes (token VARCHAR NOT NULL, old HUGEINT, new HUGEINT NOT NULL)`
+
+async function logBalanceChanges(conn: DuckDBConnection): Promise<void> {
+  await conn.run(BALANCE_CHANGES_DDL)
+  await conn.run(`INSERT INTO balance_changes SELECT token, old, new FROM balance_touch`)
 }

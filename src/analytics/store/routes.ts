@@ -31,7 +31,7 @@ import {
  */
 // No filter on the zero address: balance_state never holds it (balances.ts leaves it out of every delta; tested), and
 // comparing a million account strings cost ~10 ms per scan, four scans per concentration query.
-const BALANCES_FROM_STATE = `SELECT account AS entity, balance AS w FROM balance_state WHERE token = $token AND balance > 0`
+export const BALANCES_FROM_STATE = `SELECT account AS entity, balance AS w FROM balance_state WHERE token = $token AND balance > 0`
 const VOTING_POWER_FROM_STATE = `SELECT delegate AS entity, new_votes AS w FROM delegate_power WHERE token = $token AND new_votes > 0`
 /** TOP_HOLDERS_AT's ranking over VOTING_POWER_FROM_STATE. */
 const TOP_HOLDERS_FROM_STATE = `SELECT entity FROM (${VOTING_POWER_FROM_STATE}) ORDER BY w DESC, entity LIMIT CAST($limit AS BIGINT)`
