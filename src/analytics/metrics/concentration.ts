@@ -105,7 +105,10 @@ const FIXED_POINT = `1267650600228229401496703205376::DOUBLE`
  * whose absolute values sum to at most 1, ln n and 2·ln n; with n < 2^63 every partial sum stays below 2^107, far
  * inside HUGEINT, and the rounding adds at most n·2^-101 (< 5e-25 for a million entities).
  */
-export const ORDER_FREE_SUM = (term: string) => `(sum(CAST((${term}) * ${FIXED_POINT} AS HUGEINT))::VARCHAR::DOUBLE / ${FIXED_POINT})`
+export const ORDER_FREE_SUM = (term: string) => FROM_FIXED_POINT(`sum(${FIXED_POINT_TERM(term)})`)
+/** ORDER_FREE_SUM's parts: one term as a multiple of 2^-100 (HUGEINT), and the exact sum of such multiples as the DOUBLE. */
+export const FIXED_POINT_TERM = (term: string) => `CAST((${term}) * ${FIXED_POINT} AS HUGEINT)`
+export const FROM_FIXED_POINT = (sum: string) => `(${sum}::VARCHAR::DOUBLE / ${FIXED_POINT})`
 
 /**
  * The aggregates of every concentration query over the ranked rows `r` (k, cum, s), totals `t` and quorum

@@ -4,7 +4,7 @@ import type {AnalyticsDb} from '../duckdb'
 import {concentrationSqlOver} from '../metrics/concentration'
 import {queryOne} from '../metrics/sql-values'
 import {deleteAbove} from './derived-state'
-import {headBalanceBuilds, headBalancesRow} from './head-balances'
+import {headBalanceBuilds, headBalancesRow, headBalanceTermScans} from './head-balances'
 import {BALANCES_FROM_STATE} from './routes'
 import {
   applyTestSyncStep, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent, openTestMirror,
@@ -108,5 +108,28 @@ describe('the token concentration at the head from the balances kept in the proc
     await applyTestSyncStep(conn, -1, [{block: 1, contract: T, kind: 'token', name: 'Transfer', args: {from: Z, to: acct(1), value: String(2n ** 104n)}}])
     expect(await headBalancesRow(conn, T, null, 101)).toBeUndefined()
     expect(await headBalancesRow(conn, U, null, 101)).toBeUndefined()
+  })
+
+  it('keeps the HHI, entropy and Theil sums through transfers that keep the total and the holders, rollbacks included', async () => {
+    await applyTestSyncStep(conn, -1, mints(1))
+    await expectQueryRow()
+    const scans = headBalanceTermScans()
+    // Transfers of 1 token between holders of T (each holds at least 123 tokens): no mint, no burn, no balance
+    // emptied, no new holder.
+    const holders = [...Array(120).keys()].filter((i) => i % 3 !== 0).map(acct)
+    const rnd = testMulberry(5)
+    const plain = (from: number, to: number): TestEvent[] =>
+      [...Array(to - from + 1).keys()].flatMap((b) => [0, 1, 2].map(() => ({
+        block: from + b, contract: T, kind: 'token', name: 'Transfer',
+        args: {from: holders[rnd(holders.length)], to: holders[rnd(holders.length)], value: String(BigInt(1 + rnd(1000)) * 10n ** 15n)},
+      })))
+    let head = 1
+    for (let step = 0; step < 6; step++) {
+      const cut = step % 2 === 1 ? head - 2 : head
+      await applyTestSyncStep(conn, cut, plain(cut + 1, cut + 3))
+      head = cut + 3
+      await expectQueryRow()
+    }
+    expect(headBalanceTermScans()).toBe(scans)
   })
 })

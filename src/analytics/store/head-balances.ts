@@ -1,26 +1,34 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {CONCENTRATION_COLUMNS, FAST_PATH, LORENZ_INNER_POINTS, ORDER_FREE_SUM} from '../metrics/concentration'
-import {queryOne, queryRows, type Row} from '../metrics/sql-values'
+import {CONCENTRATION_COLUMNS, FAST_PATH, FIXED_POINT_TERM, FROM_FIXED_POINT, LORENZ_INNER_POINTS} from '../metrics/concentration'
+import {queryOne, type Row} from '../metrics/sql-values'
 import {BALANCE_CHANGES_DDL} from './balances'
-import {type BalanceChange, OrderedBalances} from './ordered-balances'
+import {type ChangeLimbs, OrderedBalances} from './ordered-balances'
 import {BALANCES_FROM_STATE} from './routes'
 
 /**
- * The token concentration row at the head (CONCENTRATION_WITH_LORENZ_SQL's columns over balance_state) from the
- * balances kept sorted in the process (ordered-balances.ts) plus one scan in DuckDB, instead of a sort of every
- * balance: the order statistics come from the sorted balances as exact integers, and one query over balance_state
- * sums the order-free terms (HHI, entropy, Theil, with the same expressions as the query) and forms every DOUBLE of
- * the row with the query's own column expressions (CONCENTRATION_COLUMNS, LORENZ_INNER_POINTS) from those integers.
- * So the row is the query's row, value for value; head-balances.test.ts compares them over random histories.
+ * The token concentration row at the head (CONCENTRATION_WITH_LORENZ_SQL's columns over balance_state) from state
+ * kept in the process instead of a sort of every balance; head-balances.test.ts compares it with the query's row,
+ * value for value, over histories with rollbacks.
  *
- * Keeping the sorted balances current: per connection and token, the structure takes the changes the sync logged on
- * that connection (balance_changes, balances.ts) since it last looked. It is rebuilt from balance_state (a sort in
- * DuckDB, once) when the connection has none yet, when the changes are many (a first load, a rebuild: see
- * REBUILD_ABOVE_CHANGES), or when they do not fit it. Every use checks it against balance_state in the same scan
- * that sums the terms: the count, the exact total and an exact sum of squared residues (Σ (w mod 2^31)²) must be
- * equal, or the structure is rebuilt and the row computed again. balance_state has one writer, applyTransfersAbove,
- * which logs what it changes in the same transaction; the check is there against a future writer that does not (a
- * transfer that bypassed the log keeps the total but changes that sum, unless its amount is a multiple of 2^31).
+ * - The order statistics (Gini numerator, Nakamoto counts, top-k sums, the Lorenz curve's kept points) come from the
+ *   balances kept sorted (ordered-balances.ts), as exact integers.
+ * - HHI, entropy and Theil are the query's order-free sums (ORDER_FREE_SUM: each balance's DOUBLE term rounded to a
+ *   multiple of 2^-100, the multiples added exactly). Each term depends on the balance, the total W and the count n
+ *   only, so while W and n stay what they were, the kept exact sums follow the changes: the terms of the balances
+ *   that leave are subtracted and those of the balances that come are added, computed by DuckDB with the query's
+ *   expressions. When W or n changed (a mint, a burn, a holder who came or went), one scan of balance_state sums the
+ *   terms afresh, and they are kept from there.
+ * - One query then forms every DOUBLE of the row with the query's own column expressions (CONCENTRATION_COLUMNS,
+ *   LORENZ_INNER_POINTS) from those integers, so the row is the query's row.
+ *
+ * Keeping the state current: per connection and token, it takes the balance changes the sync logged on that
+ * connection (balance_changes, balances.ts) since it last looked. It is rebuilt from balance_state (a sort in DuckDB,
+ * once) when the connection has none yet, when the changes are many (a first load, a rebuild: see
+ * REBUILD_ABOVE_CHANGES), or when they do not fit it. Every use checks it against balance_state with one scan: the
+ * count, the exact total and an exact sum of squared residues (Σ (w mod 2^31)²) must be equal, or the state is
+ * rebuilt and the row computed again. balance_state has one writer, applyTransfersAbove, which logs what it changes
+ * in the same transaction; the check is there against a future writer that does not (a transfer that bypassed the
+ * log keeps the total but changes that sum, unless its amount is a multiple of 2^31).
  *
  * Undefined (the caller runs the query) when the token has no positive balance, or a balance or the total reaches
  * 2^104, or the distribution is not on the query's HUGEINT path (FAST_PATH).
@@ -37,7 +45,9 @@ export async function headBalancesRow(
     const figures = kept.ordered.figures(maxPoints, quorumWad === null ? null : BigInt(quorumWad))
     // FAST_PATH with a margin: the query below checks the exact condition too.
     if (!figures || Number(figures.total) * (figures.n + 1) >= 4.0e37) return undefined
-    const row = await queryOne(conn, HEAD_BALANCES_SQL, {
+    const terms = kept.terms?.total === figures.total && kept.terms.n === figures.n ? kept.terms : undefined
+    if (!terms) termScans++
+    const row = await queryOne(conn, terms ? HEAD_BALANCES_KEPT_TERMS_SQL : HEAD_BALANCES_SQL, {
       token,
       n: figures.n,
       total: figures.total.toString(),
@@ -49,9 +59,13 @@ export async function headBalancesRow(
       top1pct: figures.top1pct?.toString() ?? null,
       lorenz_k: figures.lorenzK.length > 0 ? figures.lorenzK.join(',') : null,
       lorenz_cum: figures.lorenzCum.length > 0 ? figures.lorenzCum.join(',') : null,
+      ...(terms ? {f_hhi: terms.hhi.toString(), f_entropy: terms.entropy.toString(), f_theil: terms.theil.toString()} : {}),
     })
-    const {n_check, w_check, m2_check, ...concentration} = row
+    const {n_check, w_check, m2_check, f_hhi, f_entropy, f_theil, ...concentration} = row
     if (Number(n_check) === figures.n && String(w_check) === figures.total.toString() && String(m2_check) === kept.m2.toString()) {
+      if (!terms) {
+        kept.terms = {total: figures.total, n: figures.n, hhi: BigInt(String(f_hhi)), entropy: BigInt(String(f_entropy)), theil: BigInt(String(f_theil))}
+      }
       return concentration.lorenz_fast === true ? concentration : undefined
     }
   }
@@ -62,54 +76,99 @@ export async function headBalancesRow(
  * The check sum's term: the square of a balance's low 31 bits. (A remainder modulo a prime would see every bit, but
  * a HUGEINT remainder cost ~0.45 s over a million balances, a mask ~5 ms.)
  */
-const LOW31 = 2147483647n
-const residueSquare = (w: bigint) => (w & LOW31) * (w & LOW31)
-const RESIDUE_SQUARE_SQL = (w: string) => `(${w} & ${LOW31})::BIGINT * (${w} & ${LOW31})::BIGINT`
+const RESIDUE_SQUARE_SQL = (w: string) => `(${w} & 2147483647)::BIGINT * (${w} & 2147483647)::BIGINT`
 
 interface Kept {
   ordered: OrderedBalances
   /** Σ (w mod 2^31)² over the balances: the check against balance_state. */
   m2: bigint
+  /** The exact fixed-point sums of the HHI, entropy and Theil terms, valid for this total and count only. */
+  terms?: {total: bigint; n: number; hhi: bigint; entropy: bigint; theil: bigint}
 }
 
 /**
  * Changes beyond this many, and beyond a quarter of the balances, rebuild instead (a first load, a rebuild of the
- * mirror: sorting afresh in DuckDB is then cheaper than a million BigInt changes).
+ * mirror: sorting afresh in DuckDB is then cheaper than a million changes).
  */
 const REBUILD_ABOVE_CHANGES = 10_000
 
 const keptByConnection = new WeakMap<DuckDBConnection, Map<string, Kept>>()
 
-/** The token's kept balances, brought up to the logged changes or rebuilt (see headBalancesRow). */
+/** The token's kept state, brought up to the logged changes or rebuilt (see headBalancesRow). */
 async function keptBalances(conn: DuckDBConnection, token: string, rebuild: boolean): Promise<Kept | undefined> {
   let byToken = keptByConnection.get(conn)
   if (!byToken) keptByConnection.set(conn, (byToken = new Map()))
-  const changes = await takeLoggedChanges(conn, token)
+  await conn.run(BALANCE_CHANGES_DDL)
   const kept = byToken.get(token)
-  if (kept && !rebuild && changes.length <= Math.max(REBUILD_ABOVE_CHANGES, kept.ordered.count / 4) && kept.ordered.apply(changes)) {
-    for (const c of changes) {
-      if (c.old !== null && c.old > 0n) kept.m2 -= residueSquare(c.old)
-      if (c.new > 0n) kept.m2 += residueSquare(c.new)
+  const changes = await readLoggedChanges(conn, token)
+  const count = changes.oldHi.length
+  if (kept && !rebuild && (count === 0 || (count <= Math.max(REBUILD_ABOVE_CHANGES, kept.ordered.count / 4) && kept.ordered.applyLimbs(changes)))) {
+    if (count > 0) {
+      // The terms follow the changes while the total and the count stay those they were summed for.
+      const terms = kept.terms?.total === kept.ordered.sum && kept.terms.n === kept.ordered.count ? kept.terms : undefined
+      const d = terms
+        ? await queryOne(conn, CHANGE_SUMS_SQL, {token, total: terms.total.toString(), n: terms.n})
+        : await queryOne(conn, CHANGE_CHECK_SUM_SQL, {token})
+      kept.m2 += BigInt(String(d.m2))
+      if (terms) {
+        terms.hhi += BigInt(String(d.hhi))
+        terms.entropy += BigInt(String(d.entropy))
+        terms.theil += BigInt(String(d.theil))
+      } else kept.terms = undefined
+      await conn.run(`DELETE FROM balance_changes WHERE token = $token`, {token})
     }
     return kept
   }
+  if (count > 0) await conn.run(`DELETE FROM balance_changes WHERE token = $token`, {token})
   byToken.delete(token)
   const built = await buildFromState(conn, token)
   if (built) byToken.set(token, built)
   return built
 }
 
-/** The changes logged for `token` on this connection since the last call, removed from the log. */
-async function takeLoggedChanges(conn: DuckDBConnection, token: string): Promise<BalanceChange[]> {
-  await conn.run(BALANCE_CHANGES_DDL)
-  const rows = await queryRows(conn, `SELECT old::VARCHAR AS old, new::VARCHAR AS new FROM balance_changes WHERE token = $token`, {token})
-  if (rows.length > 0) await conn.run(`DELETE FROM balance_changes WHERE token = $token`, {token})
-  return rows.map((r) => ({old: r.old === null ? null : BigInt(String(r.old)), new: BigInt(String(r.new))}))
+/** A balance as two exact DOUBLE limbs (ordered-balances.ts), hi −1 when there is none (NULL or not positive). */
+const LIMBS_SQL = (w: string) =>
+  `CASE WHEN ${w} > 0 THEN (${w} >> 52)::DOUBLE ELSE -1 END AS ${w}_hi, CASE WHEN ${w} > 0 THEN (${w} & 4503599627370495)::DOUBLE ELSE 0 END AS ${w}_lo`
+
+/** The changes logged for `token` on this connection since it was last brought up to them, as limbs. */
+async function readLoggedChanges(conn: DuckDBConnection, token: string): Promise<ChangeLimbs> {
+  const reader = await conn.runAndReadAll(`SELECT ${LIMBS_SQL('old')}, ${LIMBS_SQL('new')} FROM balance_changes WHERE token = $token`, {token})
+  const [oldHi, oldLo, newHi, newLo] = (reader.getColumnsJS() as number[][]).map((c) => Float64Array.from(c))
+  const none = new Float64Array(0)
+  return {oldHi: oldHi ?? none, oldLo: oldLo ?? none, newHi: newHi ?? none, newLo: newLo ?? none}
 }
 
+/**
+ * The logged changes' sums, exactly: of the check sum's terms and, with `terms`, of the HHI, entropy and Theil terms
+ * (the query's expressions, with s = w / W for the given W and n): each new balance's term minus each old one's.
+ * $token, and with `terms` $total and $n.
+ */
+const changeSumsSql = (terms: boolean) => `
+WITH ${terms ? 't AS (SELECT $n::BIGINT AS n, $total::BIGNUM AS total)' : 't AS (SELECT 1 AS n, 1 AS total)'},
+c AS (
+  SELECT w, sign${terms ? ', w::DOUBLE / t.total::DOUBLE AS s' : ''} FROM (
+    SELECT old AS w, -1 AS sign FROM balance_changes WHERE token = $token AND old > 0
+    UNION ALL
+    SELECT new, 1 FROM balance_changes WHERE token = $token AND new > 0
+  ), t
+)
+SELECT
+  coalesce(sum(sign * ${RESIDUE_SQUARE_SQL('c.w')}), 0)::VARCHAR AS m2${terms ? `,
+  coalesce(sum(sign * ${FIXED_POINT_TERM('c.s * c.s')}), 0)::VARCHAR AS hhi,
+  coalesce(sum(sign * ${FIXED_POINT_TERM('c.s * ln(c.s)')}), 0)::VARCHAR AS entropy,
+  coalesce(sum(sign * ${FIXED_POINT_TERM('c.s * ln(c.s * t.n)')}), 0)::VARCHAR AS theil` : ''}
+FROM c, t`
+const CHANGE_SUMS_SQL = changeSumsSql(true)
+const CHANGE_CHECK_SUM_SQL = changeSumsSql(false)
+
 let builds = 0
-/** How many times this process built kept balances from balance_state (the tests check that changes need none). */
+let termScans = 0
+/**
+ * How many times this process built kept balances from balance_state, and summed the terms over all of it: the tests
+ * check that changes need neither (the terms: while the total and the count stay).
+ */
 export const headBalanceBuilds = (): number => builds
+export const headBalanceTermScans = (): number => termScans
 
 /** The positive balances sorted in DuckDB and read as two exact DOUBLE limbs, and their check sum. */
 async function buildFromState(conn: DuckDBConnection, token: string): Promise<Kept | undefined> {
@@ -126,32 +185,57 @@ async function buildFromState(conn: DuckDBConnection, token: string): Promise<Ke
   return {ordered, m2: BigInt(String(m2.m2))}
 }
 
+/** The check of every use: count, total and check sum of balance_state's positive balances. */
+const CHECK_SUMS = (w: string) =>
+  `count(*) AS n_check, coalesce(sum(${w}), 0)::VARCHAR AS w_check, coalesce(sum(${RESIDUE_SQUARE_SQL(w)}), 0)::VARCHAR AS m2_check`
+
+/** The order statistics' parameters as the columns of the query's aggregates `a` (concentration.ts). */
+const ORDER_COLUMNS = `$gini_numerator::VARCHAR AS gini_numerator, $nakamoto_50::BIGINT AS nakamoto_50, $nakamoto_quorum::BIGINT AS nakamoto_quorum,
+    $top1::VARCHAR AS top1, $top10::VARCHAR AS top10, $top1pct::VARCHAR AS top1pct,
+    CAST(string_split($lorenz_k, ',') AS BIGINT[]) AS lorenz_k, CAST(string_split($lorenz_cum, ',') AS HUGEINT[]) AS lorenz_cum`
+
+const ROW_COLUMNS = `${CONCENTRATION_COLUMNS},
+  ${FAST_PATH('t')} AS lorenz_fast,
+${LORENZ_INNER_POINTS},
+  t.th::VARCHAR::DOUBLE / t.total::DOUBLE AS lorenz_last_y`
+
 /**
- * The row from the order statistics (parameters) and one scan of balance_state: the terms with the query's
- * expressions over the same s = w / W, the columns with the query's expressions, and the checks.
+ * The row from the order statistics (parameters) and one scan of balance_state that sums the terms afresh (with the
+ * query's expressions over the same s = w / W), returning their exact sums to keep, and the checks.
  */
 const HEAD_BALANCES_SQL = `
 WITH d AS NOT MATERIALIZED (${BALANCES_FROM_STATE}),
 t AS (SELECT $n::BIGINT AS n, $total::BIGNUM AS total, $total::HUGEINT AS th),
 terms AS (
-  SELECT count(*) AS n_check, coalesce(sum(r.w), 0)::VARCHAR AS w_check,
-    coalesce(sum(${RESIDUE_SQUARE_SQL('r.w')}), 0)::VARCHAR AS m2_check,
-    ${ORDER_FREE_SUM('r.s * r.s')} AS hhi,
-    -${ORDER_FREE_SUM('r.s * ln(r.s)')} AS entropy,
-    ${ORDER_FREE_SUM('r.s * ln(r.s * t.n)')} AS theil
+  SELECT ${CHECK_SUMS('r.w')},
+    sum(${FIXED_POINT_TERM('r.s * r.s')}) AS f_hhi,
+    sum(${FIXED_POINT_TERM('r.s * ln(r.s)')}) AS f_entropy,
+    sum(${FIXED_POINT_TERM('r.s * ln(r.s * t.n)')}) AS f_theil
   FROM (SELECT d.w, d.w::DOUBLE / t.total::DOUBLE AS s FROM d, t) r, t
 ),
 a AS (
-  SELECT $gini_numerator::VARCHAR AS gini_numerator, $nakamoto_50::BIGINT AS nakamoto_50, $nakamoto_quorum::BIGINT AS nakamoto_quorum,
-    terms.hhi, terms.entropy, terms.theil, $top1::VARCHAR AS top1, $top10::VARCHAR AS top10, $top1pct::VARCHAR AS top1pct,
-    CAST(string_split($lorenz_k, ',') AS BIGINT[]) AS lorenz_k, CAST(string_split($lorenz_cum, ',') AS HUGEINT[]) AS lorenz_cum
+  SELECT ${ORDER_COLUMNS},
+    ${FROM_FIXED_POINT('terms.f_hhi')} AS hhi, -${FROM_FIXED_POINT('terms.f_entropy')} AS entropy, ${FROM_FIXED_POINT('terms.f_theil')} AS theil
   FROM terms
 )
 SELECT
-${CONCENTRATION_COLUMNS},
-  ${FAST_PATH('t')} AS lorenz_fast,
-${LORENZ_INNER_POINTS},
-  t.th::VARCHAR::DOUBLE / t.total::DOUBLE AS lorenz_last_y,
-  terms.n_check, terms.w_check, terms.m2_check
+${ROW_COLUMNS},
+  terms.n_check, terms.w_check, terms.m2_check,
+  terms.f_hhi::VARCHAR AS f_hhi, terms.f_entropy::VARCHAR AS f_entropy, terms.f_theil::VARCHAR AS f_theil
 FROM t, a, terms
+`
+
+/** The same row with the terms' exact sums kept ($f_hhi, $f_entropy, $f_theil): the scan only checks. */
+const HEAD_BALANCES_KEPT_TERMS_SQL = `
+WITH t AS (SELECT $n::BIGINT AS n, $total::BIGNUM AS total, $total::HUGEINT AS th),
+checks AS (SELECT ${CHECK_SUMS('w')} FROM (${BALANCES_FROM_STATE})),
+a AS (
+  SELECT ${ORDER_COLUMNS},
+    ${FROM_FIXED_POINT('$f_hhi::HUGEINT')} AS hhi, -${FROM_FIXED_POINT('$f_entropy::HUGEINT')} AS entropy,
+    ${FROM_FIXED_POINT('$f_theil::HUGEINT')} AS theil
+)
+SELECT
+${ROW_COLUMNS},
+  checks.n_check, checks.w_check, checks.m2_check
+FROM t, a, checks
 `

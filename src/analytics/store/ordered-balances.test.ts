@@ -107,4 +107,13 @@ describe('OrderedBalances', () => {
     expect(f.lorenzK).toEqual([3, 2, 1])
     expect(f.lorenzCum).toEqual([20n, 15n, 10n])
   })
+
+  it('keeps the Lorenz ranks of the rule for every size (1 … 400) and point count', () => {
+    for (const maxPoints of [2, 3, 5, 17, 101]) {
+      for (let n = 1; n <= 400; n++) {
+        const values = Array.from({length: n}, (_, i) => BigInt(i + 1))
+        expect(OrderedBalances.fromValues(values)!.figures(maxPoints, null)!.lorenzK).toEqual(reference(values, maxPoints, null)!.lorenzK)
+      }
+    }
+  })
 })

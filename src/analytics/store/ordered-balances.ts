@@ -112,75 +112,103 @@ export class OrderedBalances {
     return OrderedBalances.fromSortedLimbs(hi, lo)
   }
 
+  /** apply() of changes given as BigInts (tests, small batches): converted to limbs. */
+  apply(changes: readonly BalanceChange[]): boolean {
+    const limbs = {oldHi: new Float64Array(changes.length), oldLo: new Float64Array(changes.length), newHi: new Float64Array(changes.length), newLo: new Float64Array(changes.length)}
+    changes.forEach((c, i) => {
+      ;[limbs.oldHi[i], limbs.oldLo[i]] = c.old !== null && c.old > 0n ? (c.old >= LIMIT ? [BASE, 0] : toLimbs(c.old)) : [-1, 0]
+      ;[limbs.newHi[i], limbs.newLo[i]] = c.new > 0n ? (c.new >= LIMIT ? [BASE, 0] : toLimbs(c.new)) : [-1, 0]
+    })
+    return this.applyLimbs(limbs)
+  }
+
   /**
    * Applies the changes of one or more sync steps, in any order: every positive old balance leaves the multiset,
    * every positive new balance enters it (a value that leaves in a later step after entering in an earlier one
-   * cancels out). Returns false, changing nothing, when a leaving value is not there (the structure does not stand
-   * for the state the changes were made to) or a value or the total would reach LIMIT: the caller rebuilds.
+   * cancels out). A change's balances come as limbs, hi −1 for none (no row, or not positive). Returns false,
+   * changing nothing, when a leaving value is not there (the structure does not stand for the state the changes were
+   * made to) or a value or the total would reach LIMIT: the caller rebuilds.
    */
-  apply(changes: readonly BalanceChange[]): boolean {
-    const out: bigint[] = []
-    const into: bigint[] = []
-    let total = this.total
-    for (const c of changes) {
-      if (c.old !== null && c.old > 0n) {
-        out.push(c.old)
-        total -= c.old
-      }
-      if (c.new > 0n) {
-        into.push(c.new)
-        total += c.new
-      }
-    }
-    if (total >= LIMIT || into.some((w) => w >= LIMIT)) return false
-    const cmp = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0)
-    out.sort(cmp)
-    into.sort(cmp)
-    // Cancel the values that both leave and enter (two sorted lists, as multisets).
-    const leaving: bigint[] = []
-    const entering: bigint[] = []
-    let i = 0
-    let j = 0
-    while (i < out.length || j < into.length) {
-      if (j >= into.length || (i < out.length && out[i]! < into[j]!)) leaving.push(out[i++]!)
-      else if (i >= out.length || into[j]! < out[i]!) entering.push(into[j++]!)
-      else {
+  applyLimbs(changes: ChangeLimbs): boolean {
+    const out = sortedLimbs(changes.oldHi, changes.oldLo)
+    const into = sortedLimbs(changes.newHi, changes.newLo)
+    if (into.hi.some((h) => h >= BASE)) return false
+    // Cancel the values that both leave and enter (two sorted lists, as multisets): what remains has no value in both.
+    const lh = new Float64Array(out.hi.length)
+    const ll = new Float64Array(out.hi.length)
+    const eh = new Float64Array(into.hi.length)
+    const el = new Float64Array(into.hi.length)
+    let leavingCount = 0
+    let enteringCount = 0
+    for (let i = 0, j = 0; i < out.hi.length || j < into.hi.length; ) {
+      if (j >= into.hi.length || (i < out.hi.length && less(out.hi[i]!, out.lo[i]!, into.hi[j]!, into.lo[j]!))) {
+        lh[leavingCount] = out.hi[i]!
+        ll[leavingCount++] = out.lo[i++]!
+      } else if (i >= out.hi.length || less(into.hi[j]!, into.lo[j]!, out.hi[i]!, out.lo[i]!)) {
+        eh[enteringCount] = into.hi[j]!
+        el[enteringCount++] = into.lo[j++]!
+      } else {
         i++
         j++
       }
     }
-    const n = this.hi.length - leaving.length + entering.length
+    const old = this.hi.length
+    const n = old - leavingCount + enteringCount
     if (n < 0) return false
+    // The new total, exactly: the old one minus the leaving values plus the entering ones.
+    const total = this.total - limbSum(lh, ll, leavingCount) + limbSum(eh, el, enteringCount)
+    if (total >= LIMIT) return false
     const hi = new Float64Array(n)
     const lo = new Float64Array(n)
-    const [lh, ll] = [leaving.map((w) => toLimbs(w)[0]), leaving.map((w) => toLimbs(w)[1])]
-    const [eh, el] = [entering.map((w) => toLimbs(w)[0]), entering.map((w) => toLimbs(w)[1])]
-    // One merge pass: old values in order, skipping one occurrence per leaving value, entering values merged in.
-    let a = 0 // old
-    let l = 0 // leaving
-    let e = 0 // entering
-    let k = 0 // out
-    const old = this.hi.length
-    while (a < old || e < entering.length) {
-      if (a < old && l < leaving.length && this.hi[a] === lh[l] && this.lo[a] === ll[l]) {
+    // The changes in ascending order, each placed by binary search in the old values; the runs of old values between
+    // them are copied whole.
+    let a = 0 // next old value to copy
+    let k = 0 // next slot of the result
+    const [oldHi, oldLo] = [this.hi, this.lo]
+    const copyUpTo = (p: number): boolean => {
+      if (k + p - a > n) return false // more old values stay than the changes allow: one of them was not there
+      // An element loop: the runs are short (~30 values at a million balances and 15,000 changes), where set() of a
+      // subarray cost three times as much.
+      for (; a < p; a++, k++) {
+        hi[k] = oldHi[a]!
+        lo[k] = oldLo[a]!
+      }
+      return true
+    }
+    for (let l = 0, e = 0; l < leavingCount || e < enteringCount; ) {
+      if (e >= enteringCount || (l < leavingCount && less(lh[l]!, ll[l]!, eh[e]!, el[e]!))) {
+        const vh = lh[l]!
+        const vl = ll[l]!
+        if (!copyUpTo(this.lowerBound(vh, vl, a))) return false
+        if (a >= old || oldHi[a] !== vh || oldLo[a] !== vl) return false // not there
         a++
         l++
-        continue
-      }
-      if (a < old && l < leaving.length && less(lh[l]!, ll[l]!, this.hi[a]!, this.lo[a]!)) return false // not there
-      if (e < entering.length && (a >= old || less(eh[e]!, el[e]!, this.hi[a]!, this.lo[a]!))) {
-        hi[k] = eh[e]!
-        lo[k++] = el[e++]!
       } else {
-        hi[k] = this.hi[a]!
-        lo[k++] = this.lo[a++]!
+        const vh = eh[e]!
+        const vl = el[e]!
+        if (!copyUpTo(this.lowerBound(vh, vl, a)) || k >= n) return false
+        hi[k] = vh
+        lo[k++] = vl
+        e++
       }
     }
-    if (l < leaving.length || k !== n) return false
+    if (!copyUpTo(old) || k !== n) return false
     this.hi = hi
     this.lo = lo
     this.total = total
     return true
+  }
+
+  /** The first index at or after `from` whose value is not below (vh, vl). */
+  private lowerBound(vh: number, vl: number, from: number): number {
+    let lo = from
+    let hi = this.hi.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (less(this.hi[mid]!, this.lo[mid]!, vh, vl)) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
 
   /**
@@ -196,8 +224,8 @@ export class OrderedBalances {
     const [qh, ql] = quorum === null ? [0, 0] : quorum >= LIMIT ? [BASE, 0] : toLimbs(quorum)
     const top1pctK = Math.floor((n + 99) / 100)
     const top10K = Math.min(10, n)
-    const m = maxPoints
-    const keepAll = n + 1 <= m
+    const kept = keptLorenzRanks(n, maxPoints)
+    let next = 0
     let dh = 0
     let dl = 0
     // Σ_k D_k in three limbs: g0 + g1·2^52 + g2·2^104.
@@ -211,14 +239,23 @@ export class OrderedBalances {
     let top1pct: bigint | null = null
     const lorenzK: number[] = []
     const lorenzCum: bigint[] = []
+    // The ranks where something is read off D_k, in order; the loop checks only the next one (and the Nakamoto
+    // thresholds until each is passed): a million ranks per refresh.
+    const events = [...new Set([1, top10K, top1pctK, ...kept])].sort((a, b) => a - b)
+    let event = 0
+    let nextEvent = events[0]!
+    let pending50 = true
+    let pendingQuorum = quorum !== null
+    const hiA = this.hi
+    const loA = this.lo
     for (let k = 1; k <= n; k++) {
       const i = n - k
-      dl += this.lo[i]!
+      dl += loA[i]!
       if (dl >= BASE) {
         dl -= BASE
         dh += 1
       }
-      dh += this.hi[i]!
+      dh += hiA[i]!
       g0 += dl
       if (g0 >= BASE) {
         g0 -= BASE
@@ -229,19 +266,30 @@ export class OrderedBalances {
         g1 -= BASE
         g2 += 1
       }
-      if (nakamoto50 === null) {
+      if (pending50) {
         // 2·D_k > W, with 2·D_k = (2·dh + carry, 2·dl mod 2^52)
         const twiceLo = dl * 2
         const twiceHi = dh * 2 + (twiceLo >= BASE ? 1 : 0)
-        if (less(wh, wl, twiceHi, twiceLo >= BASE ? twiceLo - BASE : twiceLo)) nakamoto50 = k
+        if (less(wh, wl, twiceHi, twiceLo >= BASE ? twiceLo - BASE : twiceLo)) {
+          nakamoto50 = k
+          pending50 = false
+        }
       }
-      if (quorum !== null && nakamotoQuorum === null && less(qh, ql, dh, dl)) nakamotoQuorum = k
-      if (k === 1) top1 = fromLimbs(dh, dl)
-      if (k === top10K) top10 = fromLimbs(dh, dl)
-      if (k === top1pctK) top1pct = fromLimbs(dh, dl)
-      if (k < n && (keepAll || Math.floor(((n - k) * (m - 1)) / n) !== Math.floor(((n - k - 1) * (m - 1)) / n))) {
-        lorenzK.push(k)
-        lorenzCum.push(fromLimbs(dh, dl))
+      if (pendingQuorum && less(qh, ql, dh, dl)) {
+        nakamotoQuorum = k
+        pendingQuorum = false
+      }
+      if (k === nextEvent) {
+        const d = fromLimbs(dh, dl)
+        if (k === 1) top1 = d
+        if (k === top10K) top10 = d
+        if (k === top1pctK) top1pct = d
+        if (k === kept[next]) {
+          next++
+          lorenzK.push(k)
+          lorenzCum.push(d)
+        }
+        nextEvent = events[++event] ?? 0
       }
     }
     if (fromLimbs(dh, dl) !== W) throw new Error('OrderedBalances: the sum of the balances differs from the kept total')
@@ -261,4 +309,50 @@ export class OrderedBalances {
       lorenzCum,
     }
   }
+}
+
+/** Changes as limbs (OrderedBalances.applyLimbs): per change, the old and the new balance; hi −1 for none. */
+export interface ChangeLimbs {
+  oldHi: Float64Array
+  oldLo: Float64Array
+  newHi: Float64Array
+  newLo: Float64Array
+}
+
+/** The present values (hi >= 0) among limb pairs, sorted ascending. */
+function sortedLimbs(hi: Float64Array, lo: Float64Array): {hi: Float64Array; lo: Float64Array} {
+  const index: number[] = []
+  for (let i = 0; i < hi.length; i++) if (hi[i]! >= 0) index.push(i)
+  index.sort((x, y) => hi[x]! - hi[y]! || lo[x]! - lo[y]!)
+  return {hi: Float64Array.from(index, (i) => hi[i]!), lo: Float64Array.from(index, (i) => lo[i]!)}
+}
+
+/**
+ * The ranks k (from the largest, ascending) whose Lorenz point the query keeps (LORENZ_KEPT, concentration.ts):
+ * k < n, and with n + 1 > maxPoints only where floor(i·(m − 1) / n) steps, i = n − k. Those steps lie at
+ * i = ceil(j·n / (m − 1)) for j = 1 … m − 2; each is checked against the rule itself.
+ */
+function keptLorenzRanks(n: number, maxPoints: number): number[] {
+  const m = maxPoints
+  const keep = (k: number) => k >= 1 && k < n && (n + 1 <= m || Math.floor(((n - k) * (m - 1)) / n) !== Math.floor(((n - k - 1) * (m - 1)) / n))
+  const ks = new Set<number>()
+  if (n + 1 <= m) for (let k = 1; k < n; k++) ks.add(k)
+  else for (let j = 1; j < m - 1; j++) for (const i of [Math.ceil((j * n) / (m - 1)), Math.floor((j * n) / (m - 1))]) if (keep(n - i)) ks.add(n - i)
+  return [...ks].sort((a, b) => a - b)
+}
+
+/** Σ of the first `count` limb pairs, exactly. */
+function limbSum(hi: Float64Array, lo: Float64Array, count: number): bigint {
+  let sh = 0n
+  let sl = 0
+  for (let i = 0; i < count; i++) {
+    sl += lo[i]!
+    // Flushed before it could pass 2^53 (each term is below 2^52).
+    if (sl >= BASE) {
+      sh += 1n
+      sl -= BASE
+    }
+    sh += BigInt(hi[i]!)
+  }
+  return sh * BASE_N + BigInt(sl)
 }
