@@ -68,14 +68,29 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
 }
 
 /**
- * Every change applied to balance_state on this connection, for the balances kept sorted in the process
- * (head-balances.ts), which takes them at the next suite: a TEMP table, so it belongs to the connection that synced,
- * and it is transactional, so a sync that fails takes its changes back with it. (One process owns a mirror file, and
- * the analytics follower syncs and computes on one connection.)
+ * The changes applied to balance_state on this connection, for the balances kept in the process (head-balances.ts),
+ * which takes them at the next suite. Only the tokens it keeps are logged (balance_log_tokens, which it fills when it
+ * builds a token's state), so a first load or a token it does not keep logs nothing. TEMP tables: they belong to the
+ * connection that synced, and are transactional, so a sync that fails takes its changes back with it. (One process
+ * owns a mirror file, and the analytics follower syncs and computes on one connection.)
  */
-export const BALANCE_CHANGES_DDL = `CREATE TEMP TABLE IF NOT EXISTS balance_changes (token VARCHAR NOT NULL, old HUGEINT, new HUGEINT NOT NULL)`
+export const BALANCE_CHANGES_DDL = [
+  `CREATE TEMP TABLE IF NOT EXISTS balance_changes (token VARCHAR NOT NULL, old HUGEINT, new HUGEINT NOT NULL)`,
+  `CREATE TEMP TABLE IF NOT EXISTS balance_log_tokens (token VARCHAR NOT NULL PRIMARY KEY)`,
+]
+
+/**
+ * A token whose log grows past this many changes without being taken (its measurement stopped using the kept state,
+ * e.g. an oversized amount sends it to the query) is no longer logged: the log stays bounded, and the kept state,
+ * finding its token unregistered, is rebuilt if it is used again.
+ */
+const MAX_LOGGED_CHANGES = 1_000_000
 
 async function logBalanceChanges(conn: DuckDBConnection): Promise<void> {
-  await conn.run(BALANCE_CHANGES_DDL)
-  await conn.run(`INSERT INTO balance_changes SELECT token, old, new FROM balance_touch`)
+  for (const ddl of BALANCE_CHANGES_DDL) await conn.run(ddl)
+  await conn.run(`INSERT INTO balance_changes SELECT t.token, t.old, t.new FROM balance_touch t SEMI JOIN balance_log_tokens k ON k.token = t.token`)
+  await conn.run(
+    `DELETE FROM balance_log_tokens WHERE token IN (SELECT token FROM balance_changes GROUP BY token HAVING count(*) > ${MAX_LOGGED_CHANGES})`,
+  )
+  await conn.run(`DELETE FROM balance_changes WHERE token NOT IN (SELECT token FROM balance_log_tokens)`)
 }

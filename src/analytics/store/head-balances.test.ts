@@ -85,8 +85,12 @@ describe('the token concentration at the head from the balances kept in the proc
     expect(headBalanceBuilds()).toBe(builds)
   })
 
+  const logged = async () => Number((await queryOne(conn, `SELECT count(*) AS n FROM balance_changes`)).n)
+
   it('rebuilds when balance_state changed without its changes logged, and a failed sync logs nothing', async () => {
     await applyTestSyncStep(conn, -1, mints(1))
+    // Nothing kept yet: the sync logged nothing (a first load of a million balances does not fill the log).
+    expect(await logged()).toBe(0)
     await expectQueryRow()
     const builds = headBalanceBuilds()
     // A sync step that fails is rolled back with its logged changes.
@@ -102,6 +106,12 @@ describe('the token concentration at the head from the balances kept in the proc
     expect(Number(updated.rowsChanged)).toBe(1)
     await expectQueryRow()
     expect(headBalanceBuilds()).toBe(builds + 1)
+    // A token the sync stopped logging (its log grew too long untaken): its kept state is not trusted again.
+    await conn.run(`DELETE FROM balance_log_tokens WHERE token = $t`, {t: T})
+    await applyTestSyncStep(conn, 4, await transfers(5, 6, 8, held))
+    await expectQueryRow()
+    expect(headBalanceBuilds()).toBe(builds + 2)
+    expect(await logged()).toBe(0)
   })
 
   it('leaves a token with no balance, or a balance beyond the limit, to the query', async () => {
