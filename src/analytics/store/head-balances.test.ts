@@ -142,4 +142,25 @@ describe('the token concentration at the head from the balances kept in the proc
     }
     expect(headBalanceTermScans()).toBe(scans)
   })
+
+  it('trusts nothing kept after a failure between taking the changes and summing them', async () => {
+    await applyTestSyncStep(conn, -1, mints(1))
+    await expectQueryRow()
+    await applyTestSyncStep(conn, 1, await transfers(2, 3, 9, held))
+    // The query that sums the logged changes fails once (a DuckDB error, an interrupted connection).
+    const original = conn.runAndReadAll.bind(conn)
+    let failed = false
+    conn.runAndReadAll = (async (...args: Parameters<DuckDBConnection['runAndReadAll']>) => {
+      if (!failed && args[0].includes('FROM balance_changes WHERE token = $token AND old > 0')) {
+        failed = true
+        throw new Error('injected')
+      }
+      return original(...args)
+    }) as DuckDBConnection['runAndReadAll']
+    await expect(headBalancesRow(conn, T, null, 101)).rejects.toThrow('injected')
+    conn.runAndReadAll = original
+    const builds = headBalanceBuilds()
+    await expectQueryRow()
+    expect(headBalanceBuilds()).toBe(builds + 1)
+  })
 })

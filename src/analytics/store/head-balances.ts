@@ -106,18 +106,24 @@ async function keptBalances(conn: DuckDBConnection, token: string, rebuild: bool
   const count = changes.oldHi.length
   if (kept && !rebuild && (count === 0 || (count <= Math.max(REBUILD_ABOVE_CHANGES, kept.ordered.count / 4) && kept.ordered.applyLimbs(changes)))) {
     if (count > 0) {
-      // The terms follow the changes while the total and the count stay those they were summed for.
-      const terms = kept.terms?.total === kept.ordered.sum && kept.terms.n === kept.ordered.count ? kept.terms : undefined
-      const d = terms
-        ? await queryOne(conn, CHANGE_SUMS_SQL, {token, total: terms.total.toString(), n: terms.n})
-        : await queryOne(conn, CHANGE_CHECK_SUM_SQL, {token})
-      kept.m2 += BigInt(String(d.m2))
-      if (terms) {
-        terms.hhi += BigInt(String(d.hhi))
-        terms.entropy += BigInt(String(d.entropy))
-        terms.theil += BigInt(String(d.theil))
-      } else kept.terms = undefined
-      await conn.run(`DELETE FROM balance_changes WHERE token = $token`, {token})
+      try {
+        // The terms follow the changes while the total and the count stay those they were summed for.
+        const terms = kept.terms?.total === kept.ordered.sum && kept.terms.n === kept.ordered.count ? kept.terms : undefined
+        const d = terms
+          ? await queryOne(conn, CHANGE_SUMS_SQL, {token, total: terms.total.toString(), n: terms.n})
+          : await queryOne(conn, CHANGE_CHECK_SUM_SQL, {token})
+        kept.m2 += BigInt(String(d.m2))
+        if (terms) {
+          terms.hhi += BigInt(String(d.hhi))
+          terms.entropy += BigInt(String(d.entropy))
+          terms.theil += BigInt(String(d.theil))
+        } else kept.terms = undefined
+        await conn.run(`DELETE FROM balance_changes WHERE token = $token`, {token})
+      } catch (e) {
+        // The sorted balances took the changes but the sums may not have: nothing kept is trusted after this.
+        byToken.delete(token)
+        throw e
+      }
     }
     return kept
   }
