@@ -6,6 +6,7 @@ import {queryOne} from '../metrics/sql-values'
 import {deleteAbove} from './derived-state'
 import {headBalanceBuilds, headBalancesRow, headBalanceTermScans} from './head-balances'
 import {BALANCES_FROM_STATE} from './routes'
+import {dropSchema, ensureSchema} from './schema'
 import {
   applyTestSyncStep, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent, openTestMirror,
 } from './test-events'
@@ -162,5 +163,22 @@ describe('the token concentration at the head from the balances kept in the proc
     const builds = headBalanceBuilds()
     await expectQueryRow()
     expect(headBalanceBuilds()).toBe(builds + 1)
+  })
+
+  it('after a rebuild of the mirror on the same connection, builds the kept state again', async () => {
+    await applyTestSyncStep(conn, -1, mints(1))
+    await applyTestSyncStep(conn, 1, await transfers(2, 4, 11, held))
+    await expectQueryRow()
+    const builds = headBalanceBuilds()
+    // What rebuildFromScratch does in its transaction: every table dropped, then everything loaded again (here a
+    // different history, of the same size).
+    await dropSchema(conn)
+    // The log goes with it: the load below logs nothing, and the kept state is rebuilt, not patched, at its next use.
+    expect(Number((await queryOne(conn, `SELECT count(*) AS n FROM duckdb_tables() WHERE table_name IN ('balance_changes', 'balance_log_tokens')`)).n)).toBe(0)
+    await ensureSchema(conn)
+    await applyTestSyncStep(conn, -1, mints(2))
+    await applyTestSyncStep(conn, 2, await transfers(3, 5, 12, held))
+    await expectQueryRow()
+    expect(headBalanceBuilds()).toBe(builds + 2)
   })
 })

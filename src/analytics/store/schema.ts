@@ -191,4 +191,7 @@ export async function ensureSchema(conn: DuckDBConnection): Promise<void> {
 
 export async function dropSchema(conn: DuckDBConnection): Promise<void> {
   for (const name of [...MIRROR_TABLES, ...DERIVED_TABLES, ...CACHE_TABLES, 'sync_state']) await conn.run(`DROP TABLE IF EXISTS ${name}`)
+  // The connection's balance change log (balances.ts): a rebuild replaces every balance, so nothing kept in the
+  // process from before stands; without its token registered, the kept state is rebuilt at its next use.
+  for (const name of ['balance_changes', 'balance_log_tokens']) await conn.run(`DROP TABLE IF EXISTS temp.${name}`)
 }
