@@ -89,8 +89,8 @@ const MAX_LOGGED_CHANGES = 1_000_000
 async function logBalanceChanges(conn: DuckDBConnection): Promise<void> {
   for (const ddl of BALANCE_CHANGES_DDL) await conn.run(ddl)
   await conn.run(`INSERT INTO balance_changes SELECT t.token, t.old, t.new FROM balance_touch t SEMI JOIN balance_log_tokens k ON k.token = t.token`)
-  await conn.run(
+  const overgrown = await conn.run(
     `DELETE FROM balance_log_tokens WHERE token IN (SELECT token FROM balance_changes GROUP BY token HAVING count(*) > ${MAX_LOGGED_CHANGES})`,
   )
-  await conn.run(`DELETE FROM balance_changes WHERE token NOT IN (SELECT token FROM balance_log_tokens)`)
+  if (Number(overgrown.rowsChanged) > 0) await conn.run(`DELETE FROM balance_changes WHERE token NOT IN (SELECT token FROM balance_log_tokens)`)
 }
