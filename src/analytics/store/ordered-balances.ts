@@ -77,9 +77,6 @@ export class OrderedBalances {
    */
   static fromSortedLimbs(hi: Float64Array, lo: Float64Array): OrderedBalances | undefined {
     if (hi.length !== lo.length) throw new Error('fromSortedLimbs: hi and lo differ in length')
-    // The total in two limbs with carries, as figures() sums: exact below 2^104.
-    let th = 0
-    let tl = 0
     for (let i = 0; i < hi.length; i++) {
       const h = hi[i]!
       const l = lo[i]!
@@ -88,16 +85,9 @@ export class OrderedBalances {
         throw new Error(`fromSortedLimbs: not a positive balance in limbs at ${i}: ${h}, ${l}`)
       }
       if (i > 0 && less(h, l, hi[i - 1]!, lo[i - 1]!)) throw new Error(`fromSortedLimbs: not sorted at ${i}`)
-      tl += l
-      if (tl >= BASE) {
-        tl -= BASE
-        th += 1
-      }
-      th += h
-      if (th >= BASE) return undefined
     }
-    const total = fromLimbs(th, tl)
-    if (total >= LIMIT) return undefined
+    const total = limbTotal(hi, lo, hi.length)
+    if (total === undefined) return undefined
     return new OrderedBalances(hi, lo, total)
   }
 
@@ -156,7 +146,10 @@ export class OrderedBalances {
     const n = old - leavingCount + enteringCount
     if (n < 0) return false
     // The new total, exactly: the old one minus the leaving values plus the entering ones.
-    const total = this.total - limbSum(lh, ll, leavingCount) + limbSum(eh, el, enteringCount)
+    const leavingTotal = limbTotal(lh, ll, leavingCount)
+    const enteringTotal = limbTotal(eh, el, enteringCount)
+    if (leavingTotal === undefined || enteringTotal === undefined) return false
+    const total = this.total - leavingTotal + enteringTotal
     if (total >= LIMIT) return false
     const hi = new Float64Array(n)
     const lo = new Float64Array(n)
@@ -341,18 +334,21 @@ function keptLorenzRanks(n: number, maxPoints: number): number[] {
   return [...ks].sort((a, b) => a - b)
 }
 
-/** Σ of the first `count` limb pairs, exactly. */
-function limbSum(hi: Float64Array, lo: Float64Array, count: number): bigint {
-  let sh = 0n
-  let sl = 0
+/**
+ * Σ of the first `count` limb pairs, exactly, in two limbs with carries (as figures() sums); undefined when it
+ * reaches LIMIT. Every value here is below LIMIT, so each addition stays below 2^53.
+ */
+function limbTotal(hi: Float64Array, lo: Float64Array, count: number): bigint | undefined {
+  let th = 0
+  let tl = 0
   for (let i = 0; i < count; i++) {
-    sl += lo[i]!
-    // Flushed before it could pass 2^53 (each term is below 2^52).
-    if (sl >= BASE) {
-      sh += 1n
-      sl -= BASE
+    tl += lo[i]!
+    if (tl >= BASE) {
+      tl -= BASE
+      th += 1
     }
-    sh += BigInt(hi[i]!)
+    th += hi[i]!
+    if (th >= BASE) return undefined
   }
-  return sh * BASE_N + BigInt(sl)
+  return fromLimbs(th, tl)
 }
