@@ -74,10 +74,10 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
  * connection that synced, and are transactional, so a sync that fails takes its changes back with it. (One process
  * owns a mirror file, and the analytics follower syncs and computes on one connection.)
  */
-export const BALANCE_CHANGES_DDL = [
-  `CREATE TEMP TABLE IF NOT EXISTS balance_changes (token VARCHAR NOT NULL, old HUGEINT, new HUGEINT NOT NULL)`,
-  `CREATE TEMP TABLE IF NOT EXISTS balance_log_tokens (token VARCHAR NOT NULL PRIMARY KEY)`,
-]
+export async function ensureBalanceLog(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS balance_changes (token VARCHAR NOT NULL, old HUGEINT, new HUGEINT NOT NULL)`)
+  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS balance_log_tokens (token VARCHAR NOT NULL PRIMARY KEY)`)
+}
 
 /**
  * A token whose log grows past this many changes without being taken (its measurement stopped using the kept state,
@@ -87,7 +87,7 @@ export const BALANCE_CHANGES_DDL = [
 const MAX_LOGGED_CHANGES = 1_000_000
 
 async function logBalanceChanges(conn: DuckDBConnection): Promise<void> {
-  for (const ddl of BALANCE_CHANGES_DDL) await conn.run(ddl)
+  await ensureBalanceLog(conn)
   await conn.run(`INSERT INTO balance_changes SELECT t.token, t.old, t.new FROM balance_touch t SEMI JOIN balance_log_tokens k ON k.token = t.token`)
   const overgrown = await conn.run(
     `DELETE FROM balance_log_tokens WHERE token IN (SELECT token FROM balance_changes GROUP BY token HAVING count(*) > ${MAX_LOGGED_CHANGES})`,

@@ -1,7 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {CONCENTRATION_COLUMNS, FAST_PATH, FIXED_POINT_TERM, FROM_FIXED_POINT, LORENZ_INNER_POINTS} from '../metrics/concentration'
 import {queryOne, type Row} from '../metrics/sql-values'
-import {BALANCE_CHANGES_DDL} from './balances'
+import {ensureBalanceLog} from './balances'
 import {type ChangeLimbs, OrderedBalances} from './ordered-balances'
 import {BALANCES_FROM_STATE} from './routes'
 
@@ -46,7 +46,7 @@ export async function headBalancesRow(
     const figures = kept.ordered.figures(maxPoints, quorumWad === null ? null : BigInt(quorumWad))
     // FAST_PATH with a margin: the query below checks the exact condition too.
     if (!figures || Number(figures.total) * (figures.n + 1) >= 4.0e37) return undefined
-    const terms = kept.terms?.total === figures.total && kept.terms.n === figures.n ? kept.terms : undefined
+    const terms = currentTerms(kept)
     if (!terms) termScans++
     const row = await queryOne(conn, terms ? HEAD_BALANCES_KEPT_TERMS_SQL : HEAD_BALANCES_SQL, {
       token,
@@ -87,6 +87,10 @@ interface Kept {
   terms?: {total: bigint; n: number; hhi: bigint; entropy: bigint; theil: bigint}
 }
 
+/** The kept term sums when they were summed for the balances' present total and count; undefined otherwise. */
+const currentTerms = (kept: Kept): Kept['terms'] =>
+  kept.terms?.total === kept.ordered.sum && kept.terms.n === kept.ordered.count ? kept.terms : undefined
+
 /**
  * Changes beyond this many, and beyond a quarter of the balances, rebuild instead (a first load, a rebuild of the
  * mirror: sorting afresh in DuckDB is then cheaper than a million changes).
@@ -99,7 +103,7 @@ const keptByConnection = new WeakMap<DuckDBConnection, Map<string, Kept>>()
 async function keptBalances(conn: DuckDBConnection, token: string, rebuild: boolean): Promise<Kept | undefined> {
   let byToken = keptByConnection.get(conn)
   if (!byToken) keptByConnection.set(conn, (byToken = new Map()))
-  for (const ddl of BALANCE_CHANGES_DDL) await conn.run(ddl)
+  await ensureBalanceLog(conn)
   // Kept state whose token is no longer logged (see balances.ts) has missed changes: rebuilt.
   const kept = (await isLogged(conn, token)) ? byToken.get(token) : undefined
   const changes = await readLoggedChanges(conn, token)
@@ -108,7 +112,7 @@ async function keptBalances(conn: DuckDBConnection, token: string, rebuild: bool
     if (count > 0) {
       try {
         // The terms follow the changes while the total and the count stay those they were summed for.
-        const terms = kept.terms?.total === kept.ordered.sum && kept.terms.n === kept.ordered.count ? kept.terms : undefined
+        const terms = currentTerms(kept)
         const d = terms
           ? await queryOne(conn, CHANGE_SUMS_SQL, {token, total: terms.total.toString(), n: terms.n})
           : await queryOne(conn, CHANGE_CHECK_SUM_SQL, {token})
@@ -183,7 +187,7 @@ const CHANGE_CHECK_SUM_SQL = changeSumsSql(false)
  */
 export async function forgetKeptBalances(conn: DuckDBConnection): Promise<void> {
   keptByConnection.delete(conn)
-  for (const ddl of BALANCE_CHANGES_DDL) await conn.run(ddl)
+  await ensureBalanceLog(conn)
   await conn.run(`DELETE FROM balance_log_tokens`)
   await conn.run(`DELETE FROM balance_changes`)
 }
