@@ -126,18 +126,7 @@ export const fairnessScopeKey = (scopeKind: string, scopeId: string) => `${scope
  * (scope_kind, scope_id, as_of_block) index: one descent per scope, not a pass over the (retained) tables' rows.
  */
 export async function latestFairnessTables(pool: Pool): Promise<Map<string, number>> {
-  const rows = await pool.query<{scope_kind: string; scope_id: string; b: number}>(
-    `WITH RECURSIVE scopes AS (
-       (SELECT scope_kind, scope_id FROM fairness_entry ORDER BY scope_kind, scope_id LIMIT 1)
-       UNION ALL
-       SELECT n.scope_kind, n.scope_id FROM scopes s, LATERAL (
-         SELECT f.scope_kind, f.scope_id FROM fairness_entry f WHERE (f.scope_kind, f.scope_id) > (s.scope_kind, s.scope_id)
-         ORDER BY f.scope_kind, f.scope_id LIMIT 1) n
-     )
-     SELECT s.scope_kind, s.scope_id,
-       (SELECT max(f.as_of_block) FROM fairness_entry f WHERE f.scope_kind = s.scope_kind AND f.scope_id = s.scope_id) AS b
-     FROM scopes s`,
-  )
+  const rows = await pool.query<{scope_kind: string; scope_id: string; b: number}>(latestBlockPerKeySql('fairness_entry', ['scope_kind', 'scope_id']))
   return new Map(rows.rows.map((r) => [fairnessScopeKey(r.scope_kind, r.scope_id), Number(r.b)]))
 }
 
@@ -150,22 +139,31 @@ export async function latestFairnessTables(pool: Pool): Promise<Map<string, numb
  */
 export async function latestStoredBlocks(pool: Pool): Promise<Map<string, number>> {
   const rows = await pool.query<{distribution: string; scope_kind: string; scope_id: string; b: number}>(
-    `WITH RECURSIVE series AS (
-       (SELECT scope_kind, scope_id, distribution FROM metric_value WHERE job_version = $1
-        ORDER BY scope_kind, scope_id, distribution LIMIT 1)
-       UNION ALL
-       SELECT n.scope_kind, n.scope_id, n.distribution FROM series s, LATERAL (
-         SELECT m.scope_kind, m.scope_id, m.distribution FROM metric_value m
-         WHERE m.job_version = $1 AND (m.scope_kind, m.scope_id, m.distribution) > (s.scope_kind, s.scope_id, s.distribution)
-         ORDER BY m.scope_kind, m.scope_id, m.distribution LIMIT 1) n
-     )
-     SELECT s.distribution, s.scope_kind, s.scope_id,
-       (SELECT max(m.as_of_block) FROM metric_value m
-        WHERE m.job_version = $1 AND m.scope_kind = s.scope_kind AND m.scope_id = s.scope_id AND m.distribution = s.distribution) AS b
-     FROM series s WHERE s.scope_kind IN ('proposal', 'model', 'protocol')`,
+    `SELECT * FROM (${latestBlockPerKeySql('metric_value', ['scope_kind', 'scope_id', 'distribution'], 'job_version = $1')}) x
+     WHERE x.scope_kind IN ('proposal', 'model', 'protocol')`,
     [JOB_VERSION],
   )
   return new Map(rows.rows.map((r) => [storedKey(r.distribution, r.scope_kind, r.scope_id), Number(r.b)]))
+}
+
+/**
+ * The latest as_of_block per distinct `keys` of `table` (rows matching `filter`, written unqualified), by a loose index
+ * scan: the first key, then repeatedly the next key above the last one, each one index descent, and the max block per
+ * key by another; needs an index on (filter's equality columns, keys..., as_of_block). Rows: the keys and b.
+ * Identifiers are constants of this module.
+ */
+function latestBlockPerKeySql(table: string, keys: readonly string[], filter = 'true'): string {
+  const of = (alias: string) => keys.map((k) => `${alias}.${k}`).join(', ')
+  return `WITH RECURSIVE k AS (
+       (SELECT ${keys.join(', ')} FROM ${table} WHERE ${filter} ORDER BY ${keys.join(', ')} LIMIT 1)
+       UNION ALL
+       SELECT ${of('n')} FROM k, LATERAL (
+         SELECT ${of('t')} FROM ${table} t WHERE ${filter} AND (${of('t')}) > (${of('k')})
+         ORDER BY ${of('t')} LIMIT 1) n
+     )
+     SELECT ${of('k')},
+       (SELECT max(t.as_of_block) FROM ${table} t WHERE ${filter} AND ${keys.map((c) => `t.${c} = k.${c}`).join(' AND ')}) AS b
+     FROM k`
 }
 
 /** Results computed at blocks that a reorg can still change are dropped before the new ones are written. */
