@@ -53,7 +53,7 @@ export async function followAnalytics(opts: {
       const asked = waiting
       waiting = []
       try {
-        const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery, tablesEvery: opts.tablesEvery, tablesRefreshBlocks: opts.tablesRefreshBlocks})
+        const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery, tablesEvery: opts.tablesEvery, tablesRefreshBlocks: opts.tablesRefreshBlocks, keepState: true})
         if (run.blocks.length > 0) {
           opts.log(`analytics: ${run.metricValues} metric values at block(s) ${summarize(run.blocks)} in ${run.ms.toFixed(0)} ms`)
         }

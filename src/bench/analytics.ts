@@ -15,6 +15,7 @@ import {latestStoredBlocks, writeResults, type SuiteResults} from '../analytics/
 import {missingBackfillBlocks, refreshAnalytics} from '../analytics/jobs/run'
 import {computeSuite} from '../analytics/jobs/suite'
 import {forgetKeptBalances} from '../analytics/store/head-balances'
+import {forgetKeptFairness} from '../analytics/jobs/kept-fairness'
 import {materializeInputWithKeptDigest} from '../analytics/store/routes'
 import {syncFromPostgres} from '../analytics/store/sync'
 import {createRandomDatabase} from '../db/databases'
@@ -657,6 +658,7 @@ async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: Contrac
   const suiteMs: number[] = []
   for (let run = 1; run <= runs; run++) {
     await forgetKeptBalances(duck)
+    await forgetKeptFairness(duck)
     const t0 = performance.now()
     const results = await computeSuite(duck, contracts, head, 0)
     const t1 = performance.now()
@@ -757,8 +759,9 @@ async function main(): Promise<void> {
     const writeMs: number[] = []
     let results: SuiteResults | undefined
     for (let run = 1; run <= runs; run++) {
-      // Each run from the mirror alone: without the balances a previous run kept sorted in the process.
+      // Each run from the mirror alone: without the balances a previous run kept sorted, or the fairness amounts it kept.
       await forgetKeptBalances(duck)
+      await forgetKeptFairness(duck)
       const t0 = performance.now()
       results = await computeSuite(duck, contracts, head, 0)
       const t1 = performance.now()
@@ -793,7 +796,7 @@ async function main(): Promise<void> {
       const status = await readIndexStatus(gen)
       // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
       const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? timeStatements(duck) : undefined
-      const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100})
+      const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100, keepState: true})
       if (profiled) printStatementProfile(`incremental round ${round}`, profiled.stop())
       if (run.sync.pulled !== n) throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}`)
       if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)

@@ -1,10 +1,13 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {queryOne, queryRows, type BoundValue} from '../metrics/sql-values'
+import {FAIRNESS_BY_GROUP_SQL} from '../metrics/grouped-fairness'
+import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-values'
 import type {InputParams} from '../store/inputs'
 import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
 import {keptGroupedDigests} from '../store/vote-digests'
 import {type Shape, SHAPES} from './batch-shapes'
+import {keptFairnessByGroup} from './kept-fairness'
+import {readSyncState} from '../store/sync'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
 /**
@@ -60,6 +63,8 @@ export async function runBatched(
   cache?: InputCache,
   /** For shapes with a table: whether a member's table rows are wanted (default all); none wanted, no table query. */
   tableWanted: (m: Measurement) => boolean = () => true,
+  /** Whether in-process state that later suites at the head reuse may be built (suite.ts: keepState). */
+  keepState = false,
 ): Promise<Map<number, BatchedResult>> {
   const batches = new Map<string, Batch>()
   plan.forEach((m, index) => {
@@ -76,7 +81,7 @@ export async function runBatched(
   const grouped: GroupedInputs = new Map()
   for (const batch of batches.values()) {
     for (const input of batch.shape.inputs) cache?.delete(input.relation)
-    for (const [index, result] of await runBatch(conn, batch, inputFromBlock, tableWanted, grouped)) out.set(index, result)
+    for (const [index, result] of await runBatch(conn, batch, inputFromBlock, tableWanted, grouped, keepState)) out.set(index, result)
   }
   return out
 }
@@ -124,6 +129,7 @@ async function runBatch(
   inputFromBlock: number,
   tableWanted: (m: Measurement) => boolean,
   grouped: GroupedInputs,
+  keepState: boolean,
 ): Promise<Map<number, BatchedResult>> {
   const {shape, members} = batch
   // One measurement per group and batch (the plan has one per distribution and scope); else rows would mix.
@@ -171,7 +177,7 @@ async function runBatch(
   for (const x of members) results.set(x.index, {records: [], provenance: provenanceOf(x.group)})
   for (const [i, q] of shape.queries.entries()) {
     const params = Object.fromEntries(Object.entries(members[0]!.m.queries[i]!.params).filter(([k]) => !q.perGroupParams?.includes(k)))
-    const rows = new Map((await queryRows(conn, q.grouped, params)).map((r) => [String(r.g), r]))
+    const rows = new Map(((keepState ? await keptRowsFor(conn, batch, q.grouped) : undefined) ?? (await queryRows(conn, q.grouped, params))).map((r) => [String(r.g), r]))
     for (const x of members) {
       const row = rows.get(String(x.key))
       if (!row) throw new Error(`batch: no grouped result for ${x.group}`)
@@ -190,6 +196,21 @@ async function runBatch(
     }
   }
   return results
+}
+
+/**
+ * The per-model fairness summary from amounts kept in the process (kept-fairness.ts) when the batch is at the
+ * mirror's head, where refreshes follow one another with small changes; undefined otherwise (the query runs). A
+ * backfill's older blocks use the query: following them would swing the kept amounts back and forth over history.
+ */
+async function keptRowsFor(conn: DuckDBConnection, batch: Batch, grouped: string): Promise<Row[] | undefined> {
+  if (grouped !== FAIRNESS_BY_GROUP_SQL) return undefined
+  const [contrib, reward] = batch.inputParams
+  const block = contrib?.block
+  if (!contrib || !reward || block === null || block === undefined || reward.block !== block) return undefined
+  const state = await readSyncState(conn)
+  if (state === undefined || BigInt(state.height) !== BigInt(block)) return undefined
+  return keptFairnessByGroup(conn, JSON.stringify([String(contrib.registry), String(reward.distributor)]))
 }
 
 /** group_keys(g, id, per-group parameters...): the groups to measure, each once, numbered in member order. */

@@ -35,6 +35,8 @@ export async function refreshAnalytics(opts: {
   tablesEvery?: number
   /** ANALYTICS_TABLES_REFRESH_BLOCKS (see fairnessTableRule); 0 or absent: a table with every recomputed scope. */
   tablesRefreshBlocks?: number
+  /** More refreshes follow on this connection (the follower): keep in-process state across them (suite.ts). */
+  keepState?: boolean
 }): Promise<AnalyticsRun> {
   const t0 = performance.now()
   const {duck, pg, contracts} = opts
@@ -61,7 +63,7 @@ export async function refreshAnalytics(opts: {
     const t1 = performance.now()
     const fairnessTableDue = (scopeKind: string, scopeId: string) =>
       fairnessTableRule({block, latest: latestTables.get(fairnessScopeKey(scopeKind, scopeId)), refreshBlocks, keepEvery: opts.tablesEvery ?? 0})
-    const results = await computeSuite(duck, contracts, block, fromBlock, {stored, fairnessTableDue})
+    const results = await computeSuite(duck, contracts, block, fromBlock, {stored, fairnessTableDue, keepState: opts.keepState ?? false})
     const t2 = performance.now()
     await writeResults(pg, results, new Date(), retention)
     for (const key of new Set(results.fairness.map((f) => fairnessScopeKey(f.scopeKind, f.scopeId)))) {

@@ -23,6 +23,12 @@ export interface SuiteOptions extends PlanOptions {
    * computed either way.
    */
   fairnessTableDue?: (scopeKind: string, scopeId: string) => boolean
+  /**
+   * More suites at the head will follow on this connection (a follower): state worth keeping across them is built
+   * and kept (the per-model fairness amounts, kept-fairness.ts; building them costs ~1.6 s at the benchmark's size,
+   * a waste for a one-off suite). Default false.
+   */
+  keepState?: boolean
 }
 
 /** Points kept per Lorenz curve: enough for a chart, bounded for a million holders. */
@@ -45,7 +51,7 @@ export async function computeSuite(
   const cache: InputCache = new Map()
   const plan = await planSuite(conn, contracts, block, options)
   // Per-proposal and per-model measurements in a few grouped queries (batch.ts); the rest one by one.
-  const batched = await runBatched(conn, plan, inputFromBlock, cache, tableDue)
+  const batched = await runBatched(conn, plan, inputFromBlock, cache, tableDue, options.keepState ?? false)
   for (const [index, m] of plan.entries()) {
     const done = batched.get(index)
     if (done) {
