@@ -6,8 +6,7 @@ import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
 import {keptGroupedDigests} from '../store/vote-digests'
 import {type Shape, SHAPES} from './batch-shapes'
-import {keptFairnessByGroup} from './kept-fairness'
-import {readSyncState} from '../store/sync'
+import {keptFairnessByGroup, keptFairnessNamespace} from './kept-fairness'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
 /**
@@ -198,19 +197,12 @@ async function runBatch(
   return results
 }
 
-/**
- * The per-model fairness summary from amounts kept in the process (kept-fairness.ts) when the batch is at the
- * mirror's head, where refreshes follow one another with small changes; undefined otherwise (the query runs). A
- * backfill's older blocks use the query: following them would swing the kept amounts back and forth over history.
- */
+/** The per-model fairness summary from amounts kept in the process (kept-fairness.ts) when they apply; else undefined. */
 async function keptRowsFor(conn: DuckDBConnection, batch: Batch, grouped: string): Promise<Row[] | undefined> {
   if (grouped !== FAIRNESS_BY_GROUP_SQL) return undefined
   const [contrib, reward] = batch.inputParams
-  const block = contrib?.block
-  if (!contrib || !reward || block === null || block === undefined || reward.block !== block) return undefined
-  const state = await readSyncState(conn)
-  if (state === undefined || BigInt(state.height) !== BigInt(block)) return undefined
-  return keptFairnessByGroup(conn, JSON.stringify([String(contrib.registry), String(reward.distributor)]))
+  const namespace = contrib && reward ? await keptFairnessNamespace(conn, contrib, reward) : undefined
+  return namespace === undefined ? undefined : keptFairnessByGroup(conn, namespace)
 }
 
 /** group_keys(g, id, per-group parameters...): the groups to measure, each once, numbered in member order. */

@@ -1,12 +1,12 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {FAIRNESS_MARGIN} from '../metrics/fairness'
+import {FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairness'
 import {FAIRNESS_BY_GROUP_SQL} from '../metrics/grouped-fairness'
-import {queryRows, type Row} from '../metrics/sql-values'
+import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 import {sameRow} from '../metrics/test-compare'
 import {loadTable, openTestDb, type TestDb} from '../metrics/test-fixtures'
 import {hugeintToDouble, roundHalfEven} from '../store/fairness-amounts'
-import {forgetKeptFairness, keptFairnessByGroup} from './kept-fairness'
+import {forgetKeptFairness, keptFairnessByGroup, keptFairnessSingle} from './kept-fairness'
 
 /**
  * The kept per-model fairness rows must be FAIRNESS_BY_GROUP_SQL's rows, every column identical (DOUBLEs to the
@@ -22,7 +22,7 @@ const amount = fc.oneof(
   {weight: 1, arbitrary: fc.constantFrom(0n, -1n)},
 )
 const change = fc.record({model: fc.constantFrom(...MODELS), side: fc.constantFrom('c' as const, 'r' as const), who: fc.constantFrom(...WHO), amount})
-const step = fc.record({changes: fc.array(change, {maxLength: 12}), measured: fc.subarray(MODELS, {minLength: 1}), shuffle: fc.boolean()})
+const step = fc.record({changes: fc.array(change, {maxLength: 12}), measured: fc.subarray(MODELS, {minLength: 1}), shuffle: fc.boolean(), single: fc.boolean()})
 
 type Amounts = Map<string, bigint> // `${model}/${side}/${who}` → amount
 const PER_RUN = {timeout: 60_000} as const
@@ -35,10 +35,22 @@ async function loadInputs(conn: TestDb['conn'], amounts: Amounts, measured: read
       const [model, s, who] = key.split('/') as [string, string, string]
       return s === side && g.has(model) ? [[String(g.get(model)), who, v] as const] : []
     })
+  const all = (side: 'c' | 'r') =>
+    [...amounts].flatMap(([key, v]) => (key.split('/')[1] === side && v > 0n ? [[key.split('/')[2]!, v] as const] : []))
+  await loadTable(conn, 'all_contrib', [['contributor', 'VARCHAR'], ['value', 'HUGEINT']], all('c'))
+  await loadTable(conn, 'all_reward', [['recipient', 'VARCHAR'], ['amount', 'HUGEINT']], all('r'))
   await loadTable(conn, 'group_contrib_raw', [['g', 'VARCHAR'], ['contributor', 'VARCHAR'], ['value', 'HUGEINT']], rows('c'))
   await loadTable(conn, 'group_reward_raw', [['g', 'VARCHAR'], ['recipient', 'VARCHAR'], ['amount', 'HUGEINT']], rows('r'))
   await conn.run(`CREATE OR REPLACE TABLE group_contrib AS SELECT g::BIGINT AS g, contributor, value FROM group_contrib_raw`)
   await conn.run(`CREATE OR REPLACE TABLE group_reward AS SELECT g::BIGINT AS g, recipient, amount FROM group_reward_raw`)
+  // The protocol-wide inputs: every model's rows summed per entity (as VALIDATED_CONTRIBUTION and REWARDS give them).
+  await conn.run(`CREATE OR REPLACE TABLE contrib AS SELECT contributor, sum(value)::HUGEINT AS value FROM all_contrib GROUP BY contributor`)
+  await conn.run(`CREATE OR REPLACE TABLE reward AS SELECT recipient, sum(amount)::HUGEINT AS amount FROM all_reward GROUP BY recipient`)
+}
+
+async function expectQueryRow(conn: TestDb['conn'], kept: Row | undefined): Promise<void> {
+  if (kept === undefined) throw new Error('the kept row was refused for inputs on the narrow path')
+  expect(sameRow(kept, await queryOne(conn, FAIRNESS_SQL, {margin: FAIRNESS_MARGIN}))).toEqual([])
 }
 
 async function expectQueryRows(conn: TestDb['conn'], kept: Row[] | undefined): Promise<void> {
@@ -60,6 +72,8 @@ describe('keptFairnessByGroup', () => {
             for (const c of s.changes) amounts.set(`${c.model}/${c.side}/${c.who}`, c.amount)
             await loadInputs(db.conn, amounts, s.shuffle ? [...s.measured].reverse() : s.measured)
             await expectQueryRows(db.conn, await keptFairnessByGroup(db.conn, 'ns'))
+            // The protocol-wide scope on the same connection and copy, now and then.
+            if (s.single) await expectQueryRow(db.conn, await keptFairnessSingle(db.conn, 'ns'))
           }
         }),
         {numRuns: 60, ...PER_RUN},
@@ -84,6 +98,7 @@ describe('keptFairnessByGroup', () => {
       amounts.set('3/r/new', 5n)
       await loadInputs(db.conn, amounts, MODELS)
       await expectQueryRows(db.conn, await keptFairnessByGroup(db.conn, 'ns'))
+      await expectQueryRow(db.conn, await keptFairnessSingle(db.conn, 'ns'))
     } finally {
       db.close()
     }

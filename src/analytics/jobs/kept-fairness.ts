@@ -3,6 +3,8 @@ import {FAIRNESS_COLUMNS, FAIRNESS_MARGIN} from '../metrics/fairness'
 import {FROM_FIXED_POINT} from '../metrics/concentration'
 import {queryRows, type Row} from '../metrics/sql-values'
 import {FairnessAmounts, type FairnessFigures, type Side} from '../store/fairness-amounts'
+import type {InputParams} from '../store/inputs'
+import {readSyncState} from '../store/sync'
 
 /**
  * FAIRNESS_BY_GROUP_SQL's rows (grouped-fairness.ts) from amounts kept in the process (fairness-amounts.ts), for the
@@ -23,14 +25,49 @@ import {FairnessAmounts, type FairnessFigures, type Side} from '../store/fairnes
  * Undefined (the caller runs the query) when a model is not surely on the narrow path (fairness-amounts.ts), or the
  * totals do not fit HUGEINT.
  */
-export async function keptFairnessByGroup(conn: DuckDBConnection, namespace: string): Promise<Row[] | undefined> {
+export function keptFairnessByGroup(conn: DuckDBConnection, namespace: string): Promise<Row[] | undefined> {
+  return keptFairnessRows(conn, namespace, GROUPED)
+}
+
+/**
+ * FAIRNESS_SQL's row over the materialized `contrib` and `reward` (the protocol-wide scope) from amounts kept the same
+ * way, as the scope 'protocol' of the same copy (a model id is a decimal number); undefined when the query must run.
+ */
+export async function keptFairnessSingle(conn: DuckDBConnection, namespace: string): Promise<Row | undefined> {
+  return (await keptFairnessRows(conn, namespace, SINGLE))?.[0]
+}
+
+/**
+ * The kept amounts' namespace for inputs with these parameters (VALIDATED_CONTRIBUTION's, REWARDS' or their per-model
+ * twins'), when they are read at the mirror's head, where refreshes follow one another with small changes; undefined
+ * otherwise (the caller runs the query). A backfill's older blocks use the query: following them would swing the kept
+ * amounts back and forth over the history.
+ */
+export async function keptFairnessNamespace(conn: DuckDBConnection, contrib: InputParams, reward: InputParams): Promise<string | undefined> {
+  const block = contrib.block
+  if (block === null || block === undefined || reward.block !== block || typeof contrib.registry !== 'string' || typeof reward.distributor !== 'string') {
+    return undefined
+  }
+  const state = await readSyncState(conn)
+  if (state === undefined || BigInt(state.height) !== BigInt(block)) return undefined
+  return JSON.stringify([contrib.registry, reward.distributor])
+}
+
+/** Where the inputs are: the grouped relations with their group_keys, or the single ones as one group. */
+interface Source {
+  diff: string
+  check: string
+  rows: string
+}
+
+async function keptFairnessRows(conn: DuckDBConnection, namespace: string, source: Source): Promise<Row[] | undefined> {
   for (let attempt = 0; attempt < 2; attempt++) {
     if (attempt > 0) await forgetKeptFairness(conn)
     const kept = await keptFor(conn, namespace)
-    await followInputs(conn, kept)
+    await followInputs(conn, kept, source)
     let checks: Row[]
     try {
-      checks = await queryRows(conn, CHECK_SQL)
+      checks = await queryRows(conn, source.check)
     } catch {
       return undefined // a total beyond HUGEINT: the query's wide path
     }
@@ -38,22 +75,22 @@ export async function keptFairnessByGroup(conn: DuckDBConnection, namespace: str
     if (figures === 'mismatch') continue
     if (figures === undefined) return undefined
     await writeFigures(conn, figures)
-    return queryRows(conn, ROWS_FROM_FIGURES_SQL)
+    return queryRows(conn, source.rows)
   }
   // Even amounts rebuilt from the inputs differ from them: rows the diff cannot follow (a key twice); the query copes.
   await forgetKeptFairness(conn)
   return undefined
 }
 
-/** Brings the kept copy and the amounts in the process to the materialized group_contrib and group_reward. */
-async function followInputs(conn: DuckDBConnection, kept: Kept): Promise<void> {
+/** Brings the kept copy and the amounts in the process to the materialized inputs. */
+async function followInputs(conn: DuckDBConnection, kept: Kept, source: Source): Promise<void> {
   kept.valid = false
-  await conn.run(DIFF_SQL)
-  const diff = (await conn.runAndReadAll(`SELECT model, side, entity, amount::VARCHAR AS amount FROM fairness_amount_diff`)).getColumnsJS()
+  await conn.run(source.diff)
+  const diff = (await conn.runAndReadAll(READ_DIFF_SQL)).getColumnsJS()
   for (const sql of APPLY_DIFF_SQL) await conn.run(sql)
   // No rows, no columns.
-  const [models = [], sides = [], entities = [], amounts = []] = diff as [string[]?, Side[]?, string[]?, (string | null)[]?]
-  for (let i = 0; i < models.length; i++) scopeOf(kept, models[i]!).set(entities[i]!, sides[i]!, amounts[i] === null ? 0n : BigInt(amounts[i]!))
+  const [models = [], sides = [], entities = [], l0 = [], l1 = [], l2 = []] = diff as [string[]?, Side[]?, string[]?, number[]?, number[]?, number[]?]
+  for (let i = 0; i < models.length; i++) scopeOf(kept, models[i]!).setLimbs(entities[i]!, sides[i]!, l0[i]!, l1[i]!, l2[i]!)
   kept.valid = true
 }
 
@@ -111,17 +148,62 @@ export async function forgetKeptFairness(conn: DuckDBConnection): Promise<void> 
   await conn.run(`DROP TABLE IF EXISTS fairness_kept_reward`)
 }
 
-/** One side's rows of the models in group_keys that differ from the kept copy: the new amount, NULL for a row gone. */
-const diffOf = (side: Side, relation: string, entity: string, amount: string, copy: string) => `
+/**
+ * The inputs of each source as (g, model, entity, amount) rows, only positive amounts (the fairness queries ignore the
+ * rest), and its groups as (g, model).
+ */
+const groupedSide = (relation: string, entity: string, amount: string) =>
+  `SELECT x.g, k.id AS model, x.${entity} AS entity, x.${amount} AS amount FROM ${relation} x JOIN group_keys k ON k.g = x.g WHERE x.${amount} > 0`
+const singleSide = (relation: string, entity: string, amount: string) =>
+  `SELECT 0::BIGINT AS g, '${PROTOCOL}' AS model, ${entity} AS entity, ${amount} AS amount FROM ${relation} WHERE ${amount} > 0`
+/** The protocol-wide scope's name in the kept copy. */
+const PROTOCOL = 'protocol'
+
+/** One side's rows of the source's groups that differ from the kept copy: the new amount, NULL for a row gone. */
+const diffOf = (side: Side, current: string, groups: string, copy: string) => `
 SELECT coalesce(cur.model, old.model) AS model, '${side}' AS side, coalesce(cur.entity, old.entity) AS entity, cur.amount
-FROM (SELECT k.id AS model, x.${entity} AS entity, x.${amount} AS amount FROM ${relation} x JOIN group_keys k ON k.g = x.g WHERE x.${amount} > 0) cur
-FULL OUTER JOIN (SELECT * FROM ${copy} WHERE model IN (SELECT id FROM group_keys)) old ON old.model = cur.model AND old.entity = cur.entity
+FROM (${current}) cur
+FULL OUTER JOIN (SELECT * FROM ${copy} WHERE model IN (SELECT model FROM (${groups}))) old ON old.model = cur.model AND old.entity = cur.entity
 WHERE cur.amount IS DISTINCT FROM old.amount`
 
-const DIFF_SQL = `CREATE OR REPLACE TEMP TABLE fairness_amount_diff AS
-${diffOf('c', 'group_contrib', 'contributor', 'value', 'fairness_kept_contrib')}
+const diffSql = (contrib: string, reward: string, groups: string) => `CREATE OR REPLACE TEMP TABLE fairness_amount_diff AS
+${diffOf('c', contrib, groups, 'fairness_kept_contrib')}
 UNION ALL
-${diffOf('r', 'group_reward', 'recipient', 'amount', 'fairness_kept_reward')}`
+${diffOf('r', reward, groups, 'fairness_kept_reward')}`
+
+/** Per group: the input rows and exact totals of each side (a total beyond HUGEINT raises). */
+const checkSql = (contrib: string, reward: string, groups: string) => `
+SELECT k.g, k.model, coalesce(c.n, 0) AS cn, coalesce(c.s, 0)::VARCHAR AS cs, coalesce(r.n, 0) AS rn, coalesce(r.s, 0)::VARCHAR AS rs
+FROM (${groups}) k
+LEFT JOIN (SELECT g, count(*) AS n, sum(amount) AS s FROM (${contrib}) GROUP BY g) c ON c.g = k.g
+LEFT JOIN (SELECT g, count(*) AS n, sum(amount) AS s FROM (${reward}) GROUP BY g) r ON r.g = k.g
+ORDER BY k.g`
+
+function source(contrib: string, reward: string, groups: string, grouped: boolean): Source {
+  return {diff: diffSql(contrib, reward, groups), check: checkSql(contrib, reward, groups), rows: rowsFromFigures(grouped)}
+}
+
+const GROUPED = source(
+  groupedSide('group_contrib', 'contributor', 'value'),
+  groupedSide('group_reward', 'recipient', 'amount'),
+  'SELECT g, id AS model FROM group_keys',
+  true,
+)
+const SINGLE = source(
+  singleSide('contrib', 'contributor', 'value'),
+  singleSide('reward', 'recipient', 'amount'),
+  `SELECT 0::BIGINT AS g, '${PROTOCOL}' AS model`,
+  false,
+)
+
+/**
+ * The differing rows with each amount as three exact 52-bit limbs in DOUBLE (0 for a row gone): numbers, not decimal
+ * text, so that the first call, which reads every row, makes no BigInt per row.
+ */
+const READ_DIFF_SQL = `SELECT model, side, entity,
+  coalesce((amount & 4503599627370495)::DOUBLE, 0) AS l0, coalesce(((amount >> 52) & 4503599627370495)::DOUBLE, 0) AS l1,
+  coalesce((amount >> 104)::DOUBLE, 0) AS l2
+FROM fairness_amount_diff`
 
 const applyTo = (side: Side, copy: string) => [
   `DELETE FROM ${copy} k USING fairness_amount_diff d WHERE d.side = '${side}' AND k.model = d.model AND k.entity = d.entity`,
@@ -130,15 +212,7 @@ const applyTo = (side: Side, copy: string) => [
 
 const APPLY_DIFF_SQL = [...applyTo('c', 'fairness_kept_contrib'), ...applyTo('r', 'fairness_kept_reward')]
 
-/** Per model of group_keys: the input rows and exact totals of each side (a total beyond HUGEINT raises). */
-const CHECK_SQL = `
-SELECT k.g, k.id AS model, coalesce(c.n, 0) AS cn, coalesce(c.s, 0)::VARCHAR AS cs, coalesce(r.n, 0) AS rn, coalesce(r.s, 0)::VARCHAR AS rs
-FROM group_keys k
-LEFT JOIN (SELECT g, count(*) AS n, sum(value) AS s FROM group_contrib WHERE value > 0 GROUP BY g) c ON c.g = k.g
-LEFT JOIN (SELECT g, count(*) AS n, sum(amount) AS s FROM group_reward WHERE amount > 0 GROUP BY g) r ON r.g = k.g
-ORDER BY k.g`
-
-/** The figures per group, as text (exact integers) for ROWS_FROM_FIGURES_SQL. */
+/** The figures per group, as text (exact integers) for rowsFromFigures. */
 async function writeFigures(conn: DuckDBConnection, figures: readonly {g: number; f: FairnessFigures}[]): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE fairness_kept_figures (g BIGINT, n BIGINT, c_total VARCHAR, r_total VARCHAR, tvd_fixed VARCHAR,
     gini_c VARCHAR, gini_r VARCHAR, rank_cov VARCHAR, rank_var_c VARCHAR, rank_var_r VARCHAR, over_rewarded BIGINT, under_rewarded BIGINT)`)
@@ -163,20 +237,21 @@ async function writeFigures(conn: DuckDBConnection, figures: readonly {g: number
 }
 
 /**
- * FAIRNESS_BY_GROUP_SQL's final SELECT over the kept figures: `t` and `a` with the query's column types (BIGNUM totals
+ * FAIRNESS_BY_GROUP_SQL's final SELECT (with `grouped`; else FAIRNESS_SQL's, without g) over the kept figures: `t` and `a` with the query's column types (BIGNUM totals
  * and Gini numerators, HUGEINT rank sums, the TVD as 0.5 · FROM_FIXED_POINT of its HUGEINT sum), then the query's own
  * FAIRNESS_COLUMNS, so every DOUBLE is formed by the same expression from the same integers.
  */
-const ROWS_FROM_FIGURES_SQL = `
+function rowsFromFigures(grouped: boolean): string {
+  return `
 WITH t AS (SELECT g, n, c_total::BIGNUM AS c_total, r_total::BIGNUM AS r_total FROM fairness_kept_figures),
 a AS (
   SELECT g, 0.5 * ${FROM_FIXED_POINT('tvd_fixed::HUGEINT')} AS tvd, gini_c::BIGNUM AS gini_c_numerator, gini_r::BIGNUM AS gini_r_numerator,
     rank_cov::HUGEINT AS rank_cov, rank_var_c::HUGEINT AS rank_var_c, rank_var_r::HUGEINT AS rank_var_r, over_rewarded, under_rewarded
   FROM fairness_kept_figures
 )
-SELECT
-  t.g,
+SELECT${grouped ? '\n  t.g,' : ''}
 ${FAIRNESS_COLUMNS}
 FROM t JOIN a ON a.g = t.g
 ORDER BY t.g
 `
+}

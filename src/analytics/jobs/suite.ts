@@ -1,5 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {FAIRNESS_COPY_SQL, FAIRNESS_MARGIN} from '../metrics/fairness'
+import {FAIRNESS_COPY_SQL, FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairness'
 import {
   CONCENTRATION_SQL, CONCENTRATION_WITH_LORENZ_SQL, concentrationSqlOver, type LorenzPoint, readLorenzOfConcentration, runLorenz,
 } from '../metrics/concentration'
@@ -8,6 +8,7 @@ import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {runFromVoterTallies} from './from-tallies'
+import {keptFairnessNamespace, keptFairnessSingle} from './kept-fairness'
 import {headBalancesRow} from '../store/head-balances'
 import {balancesInPlaceAt} from '../store/routes'
 import {
@@ -69,7 +70,10 @@ export async function computeSuite(
       continue
     }
     // Repeat voters and delegate activity at the head: from the sync's voter tallies, not a million votes.
-    const {records, provenance} = (await runFromVoterTallies(conn, m, inputFromBlock, cache)) ?? (await runMeasurement(conn, m, inputFromBlock, cache))
+    const {records, provenance} =
+      (options.keepState ? await runFromKeptFairness(conn, m, inputFromBlock, cache) : undefined) ??
+      (await runFromVoterTallies(conn, m, inputFromBlock, cache)) ??
+      (await runMeasurement(conn, m, inputFromBlock, cache))
     results.metrics.push(...records)
     if (tableDue(m)) pushTable(results, m, await fairnessTable(conn), provenance.digest)
   }
@@ -111,6 +115,29 @@ async function concentrationWithLorenz(
   const row = await queryOne(conn, CONCENTRATION_WITH_LORENZ_SQL, {...q.params, max_points: LORENZ_POINTS})
   const curve = readLorenzOfConcentration(row) ?? (await runLorenz(conn, LORENZ_POINTS))
   return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance, curve}
+}
+
+/**
+ * The protocol-wide fairness measurement with its row from amounts kept in the process (kept-fairness.ts): the
+ * records runMeasurement makes, its inputs materialized and digested the same way. Undefined when `m` is not that
+ * measurement or the kept amounts do not apply; the row comes from FAIRNESS_SQL when they refuse it.
+ */
+async function runFromKeptFairness(
+  conn: DuckDBConnection,
+  m: Measurement,
+  inputFromBlock: number,
+  cache: InputCache,
+): Promise<{records: MetricRecord[]; provenance: InputProvenance} | undefined> {
+  const q = m.queries[0]
+  const [contrib, reward] = m.inputs
+  if (m.queries.length !== 1 || q?.sql !== FAIRNESS_SQL || m.inputs.length !== 2 || contrib?.relation !== 'contrib' || reward?.relation !== 'reward') {
+    return undefined
+  }
+  const namespace = await keptFairnessNamespace(conn, contrib.params, reward.params)
+  if (namespace === undefined) return undefined
+  const provenance = await prepareInputs(conn, m, cache)
+  const row = (await keptFairnessSingle(conn, namespace)) ?? (await queryOne(conn, q.sql, q.params))
+  return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance}
 }
 
 /** CONCENTRATION_WITH_LORENZ_SQL's text over a constant SELECT instead of `dist`, built once per SELECT. */

@@ -11,8 +11,9 @@
  * - a share is one IEEE division of two such doubles, as in DuckDB;
  * - a TVD term |p − q| · 2^100 is cast to HUGEINT as DuckDB casts a DOUBLE, rounding half to even;
  * - the over/under tests are the same DOUBLE expressions in the same order (FAIRNESS_STATUS).
- * Every integer is exact: sums of products go through 26-bit or 35-bit limbs in DOUBLE, moved to BigInt before they
- * could pass 2^53.
+ * Every integer is exact without a BigInt per entity: an amount is held as five 26-bit limbs in DOUBLE (read from
+ * DuckDB as three 52-bit ones), and sums of products go through limbs in DOUBLE, moved to BigInt before they could
+ * pass 2^53.
  */
 
 export type Side = 'c' | 'r'
@@ -36,11 +37,28 @@ export interface FairnessFigures {
   under: number
 }
 
-const TWO_64 = 18446744073709551616
-const MASK_64 = (1n << 64n) - 1n
+const TWO_52 = 2 ** 52
+const TWO_64 = 2 ** 64
+const MASK_52 = (1n << 52n) - 1n
 /** DuckDB 1.5's HUGEINT → DOUBLE cast of a non-negative value (Hugeint::Cast<double>). */
 export function hugeintToDouble(v: bigint): number {
-  return Number(v & MASK_64) + Number(v >> 64n) * TWO_64
+  const [l0, l1, l2] = limbs52(v)
+  return castFromLimbs(l0, l1, l2)
+}
+
+/** A non-negative amount as three 52-bit limbs, least significant first (what kept-fairness.ts reads from DuckDB). */
+export function limbs52(v: bigint): [number, number, number] {
+  return [Number(v & MASK_52), Number((v >> 52n) & MASK_52), Number(v >> 104n)]
+}
+
+/**
+ * Hugeint::Cast<double> from 52-bit limbs: double(lower 64 bits) + double(upper 64 bits) · 2^64, each double(·) the
+ * correctly rounded conversion of a 64-bit integer, which one IEEE addition of its two exact parts is.
+ */
+function castFromLimbs(l0: number, l1: number, l2: number): number {
+  const lower = l0 + (l1 % 4096) * TWO_52
+  const upper = Math.floor(l1 / 4096) + l2 * 2 ** 40
+  return lower + upper * TWO_64
 }
 
 /** DuckDB's DOUBLE → HUGEINT cast of a non-negative finite double: to the nearest integer, half to even. */
@@ -52,12 +70,12 @@ export function roundHalfEven(x: number): number {
 
 /** 2^100 (FIXED_POINT in concentration.ts). */
 const FIXED_POINT = 2 ** 100
-/** Amounts are split into LIMBS limbs of LIMB_BITS bits for the exact Σ c·a. */
+/** Amounts are held as LIMBS limbs of LIMB_BITS bits (least significant first) for exact sums of c·a without BigInt. */
 const LIMB_BITS = 26
 const LIMBS = 5
 const LIMB = 2 ** LIMB_BITS
-/** Amounts at or above this (2^125) are refused: the narrow path never has them (2·(rows + 1)·max(C, R) < 2^126). */
-const AMOUNT_LIMIT = 1n << 125n
+/** Amounts at or above 2^125 (a top 52-bit limb at or above 2^21) are refused: the narrow path never has them. */
+const TOP_LIMB_LIMIT = 2 ** 21
 
 /**
  * The narrow path's bound (fairness.ts: 8.5e37) with a margin: DuckDB judges it on DOUBLE sums, within a relative
@@ -67,72 +85,89 @@ const NARROW_SURELY_BELOW = 8.4e37
 /** Above this many entities a product of two doubled ranks (≤ 4n²) could pass 2^53. */
 const MAX_ENTITIES = 2 ** 24
 
+/** One side's amounts per slot: LIMBS limbs each, and DuckDB's DOUBLE of each. */
+interface SideAmounts {
+  limbs: Float64Array
+  doubles: Float64Array
+  moved: Set<number>
+  positive: number
+  /** Per limb, its sum over the slots: below 2^53 for fewer than 2^27 entities, so exact. */
+  limbTotals: Float64Array
+}
+
 export class FairnessAmounts {
   private readonly slotOf = new Map<string, number>()
   private readonly entity: (string | undefined)[] = []
-  private readonly c: bigint[] = []
-  private readonly r: bigint[] = []
-  private readonly cD: number[] = []
-  private readonly rD: number[] = []
-  /** LIMBS limbs per slot of c, then of r (least significant first). */
-  private cLimbs = new Float64Array(0)
-  private rLimbs = new Float64Array(0)
   private readonly free: number[] = []
+  private readonly sides: Record<Side, SideAmounts> = {
+    c: {limbs: new Float64Array(0), doubles: new Float64Array(0), moved: new Set(), positive: 0, limbTotals: new Float64Array(LIMBS)},
+    r: {limbs: new Float64Array(0), doubles: new Float64Array(0), moved: new Set(), positive: 0, limbTotals: new Float64Array(LIMBS)},
+  }
   /** Live slots sorted by (c, slot) and by (r, slot); slots changed since are re-placed by refreshOrders. */
-  private cOrder: number[] = []
-  private rOrder: number[] = []
-  private readonly moved = {c: new Set<number>(), r: new Set<number>()}
-  private contributors = 0
-  private recipients = 0
-  private cTotal = 0n
-  private rTotal = 0n
+  private cOrder: Int32Array = new Int32Array(0)
+  private rOrder: Int32Array = new Int32Array(0)
+  /** The last figures, while no amount changed since. */
+  private cached: {margin: number; figures: FairnessFigures | undefined} | undefined
 
   get entities(): number {
     return this.slotOf.size
   }
-  /** Entities with a positive contribution, and with a positive reward: the input rows of each side. */
+
+  /** Entities with a positive contribution, and with a positive reward (each side's input rows), and the exact totals. */
   get rows(): {contributors: number; recipients: number; contributionTotal: bigint; rewardTotal: bigint} {
-    return {contributors: this.contributors, recipients: this.recipients, contributionTotal: this.cTotal, rewardTotal: this.rTotal}
+    return {contributors: this.sides.c.positive, recipients: this.sides.r.positive, contributionTotal: this.total('c'), rewardTotal: this.total('r')}
   }
 
-  /** Sets an entity's amount on one side (0 or less: it has none). Throws on an amount the narrow path cannot have. */
+  /** Sets an entity's amount on one side (0 or less: it has none). */
   set(entityId: string, side: Side, amount: bigint): void {
-    const value = amount > 0n ? amount : 0n
-    if (value >= AMOUNT_LIMIT) throw new RangeError(`fairness amount ${value} of ${entityId} is at or above 2^125`)
+    const [l0, l1, l2] = amount > 0n ? limbs52(amount) : [0, 0, 0]
+    this.setLimbs(entityId, side, l0, l1, l2)
+  }
+
+  /**
+   * Sets an entity's amount on one side from its three 52-bit limbs (all 0: it has none). Throws on an amount the
+   * narrow path cannot have (2^125 or more).
+   */
+  setLimbs(entityId: string, side: Side, l0: number, l1: number, l2: number): void {
+    if (l2 >= TOP_LIMB_LIMIT) throw new RangeError(`fairness amount of ${entityId} is at or above 2^125`)
+    const positive = l0 > 0 || l1 > 0 || l2 > 0
     let slot = this.slotOf.get(entityId)
     if (slot === undefined) {
-      if (value === 0n) return
+      if (!positive) return
       slot = this.free.pop() ?? this.entity.length
       this.slotOf.set(entityId, slot)
       this.entity[slot] = entityId
-      this.c[slot] = 0n
-      this.r[slot] = 0n
-      this.cD[slot] = 0
-      this.rD[slot] = 0
-      this.growLimbs(slot + 1)
-      this.cLimbs.fill(0, slot * LIMBS, slot * LIMBS + LIMBS)
-      this.rLimbs.fill(0, slot * LIMBS, slot * LIMBS + LIMBS)
-      this.moved.c.add(slot)
-      this.moved.r.add(slot)
+      this.grow(slot + 1)
+      this.clearSlot(this.sides.c, slot)
+      this.clearSlot(this.sides.r, slot)
     }
-    const [amounts, doubles, limbs] = side === 'c' ? [this.c, this.cD, this.cLimbs] : [this.r, this.rD, this.rLimbs]
-    const old = amounts[slot]!
-    if (old === value) return
-    if (side === 'c') {
-      this.cTotal += value - old
-      this.contributors += Number(value > 0n) - Number(old > 0n)
-    } else {
-      this.rTotal += value - old
-      this.recipients += Number(value > 0n) - Number(old > 0n)
-    }
-    amounts[slot] = value
-    doubles[slot] = hugeintToDouble(value)
-    for (let j = 0, v = value; j < LIMBS; j++, v >>= BigInt(LIMB_BITS)) limbs[slot * LIMBS + j] = Number(v & BigInt(LIMB - 1))
-    this.moved[side].add(slot)
-    if (this.c[slot] === 0n && this.r[slot] === 0n) {
+    const x = this.sides[side]
+    const at = slot * LIMBS
+    const {limbs} = x
+    const a0 = l0 % LIMB
+    const a1 = Math.floor(l0 / LIMB)
+    const a2 = l1 % LIMB
+    const a3 = Math.floor(l1 / LIMB)
+    if (limbs[at] === a0 && limbs[at + 1] === a1 && limbs[at + 2] === a2 && limbs[at + 3] === a3 && limbs[at + 4] === l2) return
+    this.cached = undefined
+    x.positive += Number(positive) - Number(x.doubles[slot]! > 0)
+    const totals = x.limbTotals
+    totals[0]! += a0 - limbs[at]!
+    totals[1]! += a1 - limbs[at + 1]!
+    totals[2]! += a2 - limbs[at + 2]!
+    totals[3]! += a3 - limbs[at + 3]!
+    totals[4]! += l2 - limbs[at + 4]!
+    limbs[at] = a0
+    limbs[at + 1] = a1
+    limbs[at + 2] = a2
+    limbs[at + 3] = a3
+    limbs[at + 4] = l2
+    x.doubles[slot] = castFromLimbs(l0, l1, l2)
+    x.moved.add(slot)
+    if (this.sides.c.doubles[slot] === 0 && this.sides.r.doubles[slot] === 0) {
       // Out of both orders, not only the one whose amount changed.
-      this.moved.c.add(slot)
-      this.moved.r.add(slot)
+      this.sides.c.moved.add(slot)
+      this.sides.r.moved.add(slot)
       this.slotOf.delete(entityId)
       this.entity[slot] = undefined
       this.free.push(slot)
@@ -141,19 +176,31 @@ export class FairnessAmounts {
 
   /** The summary's integers, or undefined when the scope is not surely on the narrow path (the caller runs the query). */
   figures(margin: number): FairnessFigures | undefined {
-    const bound = 2 * (this.contributors + this.recipients + 1) * Number(this.cTotal > this.rTotal ? this.cTotal : this.rTotal)
+    if (this.cached?.margin === margin) return this.cached.figures
+    const figures = this.compute(margin)
+    this.cached = {margin, figures}
+    return figures
+  }
+
+  private compute(margin: number): FairnessFigures | undefined {
+    const cTotal = this.total('c')
+    const rTotal = this.total('r')
+    const bound = 2 * (this.sides.c.positive + this.sides.r.positive + 1) * Number(cTotal > rTotal ? cTotal : rTotal)
     if (bound >= NARROW_SURELY_BELOW || this.entities >= MAX_ENTITIES) return undefined
     this.refreshOrders()
     const n = this.cOrder.length
-    const base = {n, contributionTotal: this.cTotal, rewardTotal: this.rTotal, over: 0, under: 0}
+    const base = {n, contributionTotal: cTotal, rewardTotal: rTotal, over: 0, under: 0}
     if (n === 0) {
       return {...base, tvdFixed: null, giniContributionNumerator: null, giniRewardNumerator: null, rankCov: null, rankVarC: null, rankVarR: null}
     }
-    const a = this.doubledRanks(this.cOrder, this.c, this.cD)
-    const b = this.doubledRanks(this.rOrder, this.r, this.rD)
-    const cTotalD = hugeintToDouble(this.cTotal)
-    const rTotalD = hugeintToDouble(this.rTotal)
-    const withShares = this.cTotal > 0n && this.rTotal > 0n
+    const {c, r} = this.sides
+    const a = this.doubledRanks(this.cOrder, c)
+    const b = this.doubledRanks(this.rOrder, r)
+    const cTotalD = hugeintToDouble(cTotal)
+    const rTotalD = hugeintToDouble(rTotal)
+    const cShares = cTotal > 0n
+    const rShares = rTotal > 0n
+    const withShares = cShares && rShares
     const ca = new ExactLimbSum(LIMBS, LIMB_BITS, 2 ** 53 / (LIMB * 2 * (n + 1)))
     const rb = new ExactLimbSum(LIMBS, LIMB_BITS, 2 ** 53 / (LIMB * 2 * (n + 1)))
     const squares = new ExactLimbSum(3, 0, 2 ** 53 / (4 * (n + 1) * (n + 1)))
@@ -163,14 +210,14 @@ export class FairnessAmounts {
     for (const slot of this.cOrder) {
       const as = a[slot]!
       const bs = b[slot]!
-      ca.addScaled(this.cLimbs, slot * LIMBS, as)
-      rb.addScaled(this.rLimbs, slot * LIMBS, bs)
+      ca.addScaled(c.limbs, slot * LIMBS, as)
+      rb.addScaled(r.limbs, slot * LIMBS, bs)
       squares.add3(as * bs, as * as, bs * bs)
-      const cPos = this.cD[slot]! > 0
-      const rPos = this.rD[slot]! > 0
+      const cPos = c.doubles[slot]! > 0
+      const rPos = r.doubles[slot]! > 0
       // p, q as FAIRNESS' `shares`: NULL (here NaN, never compared) when the scope's total on that side is 0.
-      const p = this.cTotal > 0n ? this.cD[slot]! / cTotalD : NaN
-      const q = this.rTotal > 0n ? this.rD[slot]! / rTotalD : NaN
+      const p = cShares ? c.doubles[slot]! / cTotalD : NaN
+      const q = rShares ? r.doubles[slot]! / rTotalD : NaN
       if (withShares) tvd.addFixedPoint(roundHalfEven(Math.abs(p - q) * FIXED_POINT))
       // FAIRNESS_STATUS: 2 * p * (1 + margin) and 0.5 * p * (1 - margin), evaluated left to right as DuckDB does.
       if (rPos && (!cPos || q > 2 * p * (1 + margin))) overCount++
@@ -184,55 +231,88 @@ export class FairnessAmounts {
       over: overCount,
       under: underCount,
       tvdFixed: withShares ? tvd.total() : null,
-      giniContributionNumerator: ca.total() - (big + 1n) * this.cTotal,
-      giniRewardNumerator: rb.total() - (big + 1n) * this.rTotal,
+      giniContributionNumerator: ca.total() - (big + 1n) * cTotal,
+      giniRewardNumerator: rb.total() - (big + 1n) * rTotal,
       rankCov: big * sumAB! - sumA * sumA,
       rankVarC: big * sumAA! - sumA * sumA,
       rankVarR: big * sumBB! - sumA * sumA,
     }
   }
 
-  private growLimbs(slots: number): void {
-    if (this.cLimbs.length >= slots * LIMBS) return
-    const size = Math.max(slots, 2 * (this.cLimbs.length / LIMBS), 64) * LIMBS
-    const grow = (old: Float64Array) => {
-      const next = new Float64Array(size)
-      next.set(old)
-      return next
+  /** One side's exact total, from its limb sums. */
+  private total(side: Side): bigint {
+    const totals = this.sides[side].limbTotals
+    let sum = 0n
+    for (let j = LIMBS - 1; j >= 0; j--) sum = (sum << BigInt(LIMB_BITS)) + BigInt(totals[j]!)
+    return sum
+  }
+
+  private clearSlot(x: SideAmounts, slot: number): void {
+    x.limbs.fill(0, slot * LIMBS, slot * LIMBS + LIMBS)
+    x.doubles[slot] = 0
+    x.moved.add(slot)
+  }
+
+  private grow(slots: number): void {
+    for (const x of [this.sides.c, this.sides.r]) {
+      if (x.doubles.length >= slots) continue
+      const size = Math.max(slots, 2 * x.doubles.length, 64)
+      const limbs = new Float64Array(size * LIMBS)
+      limbs.set(x.limbs)
+      const doubles = new Float64Array(size)
+      doubles.set(x.doubles)
+      x.limbs = limbs
+      x.doubles = doubles
     }
-    this.cLimbs = grow(this.cLimbs)
-    this.rLimbs = grow(this.rLimbs)
   }
 
   /** Re-places the slots whose amount changed: out of the order in one pass, sorted among themselves, merged back. */
   private refreshOrders(): void {
-    this.cOrder = this.reorder(this.cOrder, this.moved.c, this.c, this.cD)
-    this.rOrder = this.reorder(this.rOrder, this.moved.r, this.r, this.rD)
-    this.moved.c.clear()
-    this.moved.r.clear()
+    this.cOrder = this.reorder(this.cOrder, this.sides.c)
+    this.rOrder = this.reorder(this.rOrder, this.sides.r)
   }
 
-  private reorder(order: number[], moved: Set<number>, amounts: bigint[], doubles: number[]): number[] {
-    if (moved.size === 0) return order
-    // DuckDB's HUGEINT → DOUBLE cast is monotone on non-negative values, so the doubles order first and the exact
-    // amounts only break their ties; the slot makes the order total.
-    const less = (x: number, y: number) => {
-      const dx = doubles[x]!
-      const dy = doubles[y]!
-      if (dx !== dy) return dx < dy
-      const ax = amounts[x]!
-      const ay = amounts[y]!
-      return ax !== ay ? ax < ay : x < y
+  private reorder(order: Int32Array, x: SideAmounts): Int32Array {
+    if (x.moved.size === 0) return order
+    const {limbs, doubles} = x
+    // DuckDB's HUGEINT → DOUBLE cast is monotone on non-negative values, so the doubles order first and the limbs
+    // (from the most significant) only break their ties; the slot makes the order total.
+    const less = (p: number, q: number) => {
+      const dp = doubles[p]!
+      const dq = doubles[q]!
+      if (dp !== dq) return dp < dq
+      for (let j = LIMBS - 1; j >= 0; j--) {
+        const lp = limbs[p * LIMBS + j]!
+        const lq = limbs[q * LIMBS + j]!
+        if (lp !== lq) return lp < lq
+      }
+      return p < q
     }
-    const kept = order.filter((slot) => !moved.has(slot))
-    const placed = [...moved].filter((slot) => this.entity[slot] !== undefined).sort((x, y) => (less(x, y) ? -1 : less(y, x) ? 1 : 0))
-    const merged = new Array<number>(kept.length + placed.length)
-    let i = 0
-    let j = 0
+    const isMoved = new Uint8Array(this.entity.length)
+    for (const slot of x.moved) isMoved[slot] = 1
+    const kept = new Int32Array(order.length)
+    let n = 0
+    for (let i = 0; i < order.length; i++) if (isMoved[order[i]!] === 0) kept[n++] = order[i]!
+    const placed = [...x.moved].filter((slot) => this.entity[slot] !== undefined).sort((p, q) => (less(p, q) ? -1 : less(q, p) ? 1 : 0))
+    x.moved.clear()
+    // Each placed slot goes before the first kept slot it is less than (binary search); the runs between are copied.
+    const merged = new Int32Array(n + placed.length)
+    let from = 0
     let k = 0
-    while (i < kept.length && j < placed.length) merged[k++] = less(placed[j]!, kept[i]!) ? placed[j++]! : kept[i++]!
-    while (i < kept.length) merged[k++] = kept[i++]!
-    while (j < placed.length) merged[k++] = placed[j++]!
+    for (const slot of placed) {
+      let lo = from
+      let hi = n
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (less(kept[mid]!, slot)) lo = mid + 1
+        else hi = mid
+      }
+      merged.set(kept.subarray(from, lo), k)
+      k += lo - from
+      merged[k++] = slot
+      from = lo
+    }
+    merged.set(kept.subarray(from, n), k)
     return merged
   }
 
@@ -240,13 +320,21 @@ export class FairnessAmounts {
    * Per slot, rank_min + rank_max of its amount in `order` (ascending, from 1): DuckDB's rank() + count(*) over
    * ORDER BY amount, the doubled average rank of its tie group.
    */
-  private doubledRanks(order: number[], amounts: bigint[], doubles: number[]): Float64Array {
+  private doubledRanks(order: Int32Array, x: SideAmounts): Float64Array {
+    const {limbs, doubles} = x
+    // Equal doubles below 2^53 are equal amounts; above, the limbs decide.
+    const same = (p: number, q: number) => {
+      if (doubles[p] !== doubles[q]) return false
+      if (doubles[p]! < 2 ** 53) return true
+      for (let j = 0; j < LIMBS; j++) if (limbs[p * LIMBS + j] !== limbs[q * LIMBS + j]) return false
+      return true
+    }
     const ranks = new Float64Array(this.entity.length)
     let start = 0
     while (start < order.length) {
       const first = order[start]!
       let end = start + 1
-      while (end < order.length && doubles[order[end]!] === doubles[first] && amounts[order[end]!] === amounts[first]) end++
+      while (end < order.length && same(order[end]!, first)) end++
       const doubled = start + 1 + end
       for (let i = start; i < end; i++) ranks[order[i]!] = doubled
       start = end
