@@ -36,17 +36,18 @@ import {postgresForBench} from './postgres'
  *    Profiles the suite per measurement (plan, input materialization, input digest, metric queries, Lorenz /
  *    fairness extras) when it misses its target or with `--profile`.
  * 4. Incremental: `--rounds` times, +`--increment` audit rows in new blocks above the head, then refreshAnalytics
- *    (sync + suite at the new head + write); median, and the sync part alone.
+ *    (sync + suite at the new head + write) as the follower calls it (keepState: the first round builds the state
+ *    kept in the process across refreshes, kept-fairness.ts); median, and the sync part alone.
  *    With `--profile`, every DuckDB statement of the last round that writes no fairness table is timed, and the
- *    slowest are printed by total time.
+ *    slowest are printed by total time, then the rest's total.
  * 5. Peak RSS of this process (DuckDB runs in-process) and DuckDB's own memory accounting.
  * 6. The stored history: metric_value grown by ~1M rows (the full suite's values copied to 200 earlier blocks), and the
  *    reads a refresh makes of it (the latest stored block per series; the backfill's missing blocks) timed, each with
  *    the query it replaced beside it.
  *
  * Knobs (argv): --events N (default 10000000), --accounts N (default 1000000), --per-block N (default 500),
- * --runs N (default 3), --rounds N (default 5: with 20 blocks per round and ANALYTICS_TABLES_REFRESH_BLOCKS 100, the 5th round
- * rewrites the fairness tables, the others do not), --increment N (default 10000), --profile, --mirror FILE (development
+ * --runs N (default 3), --rounds N (default 7: with 20 blocks per round and ANALYTICS_TABLES_REFRESH_BLOCKS 100, the 5th round
+ * rewrites the fairness tables, and the 1st builds the kept state; the median of 7 is one of the other five), --increment N (default 10000), --profile, --mirror FILE (development
  * loop: keep the loaded DuckDB mirror in FILE; when FILE already exists, skip generation, load and the incremental
  * rounds and time only the full suite on it: such a run is not a full benchmark and prints no SUMMARY line).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
@@ -581,9 +582,10 @@ function printStatementProfile(label: string, timed: {sql: string; ms: number}[]
   }
   const total = timed.reduce((a, t) => a + t.ms, 0)
   console.log(`  statement profile of ${label}: ${timed.length} DuckDB statements, ${fmtMs(total)} in all; the 12 slowest (total ms, count, text):`)
-  for (const [sql, e] of [...bySql.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
-    console.log(`    ${e.ms.toFixed(0).padStart(6)} ×${String(e.n).padEnd(3)} ${sql}`)
-  }
+  const sorted = [...bySql.entries()].sort((a, b) => b[1].ms - a[1].ms)
+  for (const [sql, e] of sorted.slice(0, 12)) console.log(`    ${e.ms.toFixed(0).padStart(6)} ×${String(e.n).padEnd(3)} ${sql}`)
+  const rest = sorted.slice(12)
+  console.log(`    ${rest.reduce((a, [, e]) => a + e.ms, 0).toFixed(0).padStart(6)} in the other ${rest.reduce((a, [, e]) => a + e.n, 0)} statements`)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -676,7 +678,7 @@ async function main(): Promise<void> {
   const accounts = arg('accounts', 1_000_000)
   const perBlock = arg('per-block', 500)
   const runs = Math.max(1, arg('runs', 3))
-  const rounds = Math.max(1, arg('rounds', 5))
+  const rounds = Math.max(1, arg('rounds', 7))
   const increment = arg('increment', 10_000)
   const keptMirror = argText('mirror')
   const benchStart = performance.now()

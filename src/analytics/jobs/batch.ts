@@ -6,7 +6,8 @@ import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
 import {keptGroupedDigests} from '../store/vote-digests'
 import {type Shape, SHAPES} from './batch-shapes'
-import {keptFairnessByGroup, keptFairnessNamespace} from './kept-fairness'
+import {type FollowedRelation, followedSide, isFollowedRelation, keptFairnessByGroup, keptFairnessNamespace, keptInputDigests} from './kept-fairness'
+import type {Side} from '../store/fairness-amounts'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
 /**
@@ -137,6 +138,9 @@ async function runBatch(
 
   // Inputs: per input, the digest of each group (a shared input has one digest for all).
   const perInput: {relation: string; digests: Map<string, {n: number; digest: string}>; shared?: {n: number; digest: string}}[] = []
+  // The per-model fairness at the head from amounts kept in the process (kept-fairness.ts): its inputs' digests come
+  // from the kept copy as it follows them, and the summary from the kept amounts.
+  const kept = keepState ? await keptFairnessFor(conn, batch) : undefined
   for (const [i, input] of shape.inputs.entries()) {
     const params = batch.inputParams[i]!
     if (input.grouped) {
@@ -147,7 +151,10 @@ async function runBatch(
         continue
       }
       // By the fastest route to exactly its rows, as a single input (routes.ts), with the digests that route keeps.
-      const keptByRoute = await materializeGroupedInputWithKeptDigests(conn, input.grouped.relation, input.grouped.sql, params)
+      const relation = input.grouped.relation
+      const keptByRoute =
+        (await materializeGroupedInputWithKeptDigests(conn, relation, input.grouped.sql, params)) ??
+        (kept && isFollowedRelation(relation) ? await kept.digests(relation) : undefined)
       // Else the kept per-vote numbers when they stand for these rows (vote-digests.ts), else every row hashed.
       const rows =
         keptByRoute ??
@@ -176,7 +183,8 @@ async function runBatch(
   for (const x of members) results.set(x.index, {records: [], provenance: provenanceOf(x.group)})
   for (const [i, q] of shape.queries.entries()) {
     const params = Object.fromEntries(Object.entries(members[0]!.m.queries[i]!.params).filter(([k]) => !q.perGroupParams?.includes(k)))
-    const rows = new Map(((keepState ? await keptRowsFor(conn, batch, q.grouped) : undefined) ?? (await queryRows(conn, q.grouped, params))).map((r) => [String(r.g), r]))
+    const keptRows = kept && q.grouped === FAIRNESS_BY_GROUP_SQL ? await kept.rows() : undefined
+    const rows = new Map((keptRows ?? (await queryRows(conn, q.grouped, params))).map((r) => [String(r.g), r]))
     for (const x of members) {
       const row = rows.get(String(x.key))
       if (!row) throw new Error(`batch: no grouped result for ${x.group}`)
@@ -197,12 +205,25 @@ async function runBatch(
   return results
 }
 
-/** The per-model fairness summary from amounts kept in the process (kept-fairness.ts) when they apply; else undefined. */
-async function keptRowsFor(conn: DuckDBConnection, batch: Batch, grouped: string): Promise<Row[] | undefined> {
-  if (grouped !== FAIRNESS_BY_GROUP_SQL) return undefined
+/**
+ * For the per-model fairness batch, when the kept amounts apply (kept-fairness.ts: at the head): the digests of its
+ * two grouped inputs from the kept copy, each following its relation once materialized, and the summary's rows from
+ * the kept amounts over the sides so followed. Undefined for any other batch.
+ */
+async function keptFairnessFor(conn: DuckDBConnection, batch: Batch) {
+  if (!batch.shape.queries.some((q) => q.grouped === FAIRNESS_BY_GROUP_SQL)) return undefined
   const [contrib, reward] = batch.inputParams
   const namespace = contrib && reward ? await keptFairnessNamespace(conn, contrib, reward) : undefined
-  return namespace === undefined ? undefined : keptFairnessByGroup(conn, namespace)
+  if (namespace === undefined) return undefined
+  const followed = new Set<Side>()
+  return {
+    digests: async (relation: FollowedRelation) => {
+      const rows = await keptInputDigests(conn, namespace, relation)
+      followed.add(followedSide(relation))
+      return rows
+    },
+    rows: () => keptFairnessByGroup(conn, namespace, followed),
+  }
 }
 
 /** group_keys(g, id, per-group parameters...): the groups to measure, each once, numbered in member order. */

@@ -2,39 +2,78 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {FAIRNESS_COLUMNS, FAIRNESS_MARGIN} from '../metrics/fairness'
 import {FROM_FIXED_POINT} from '../metrics/concentration'
 import {queryRows, type Row} from '../metrics/sql-values'
+import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {FairnessAmounts, type FairnessFigures, type Side} from '../store/fairness-amounts'
 import type {InputParams} from '../store/inputs'
 import {readSyncState} from '../store/sync'
 
 /**
- * FAIRNESS_BY_GROUP_SQL's rows (grouped-fairness.ts) from amounts kept in the process (fairness-amounts.ts), for the
- * per-model fairness of a refresh: the query ranks ~260,000 entities twice and took ~0.3 s of every refresh at the
- * benchmark's size, though an increment changes a few thousand amounts.
+ * The contribution-fairness summaries of a refresh from amounts kept in the process (fairness-amounts.ts):
+ * FAIRNESS_BY_GROUP_SQL's rows (grouped-fairness.ts, per model) and FAIRNESS_SQL's row (protocol-wide), value for
+ * value. The per-model query ranks ~260,000 entities twice and took ~0.3 s of every refresh at the benchmark's size,
+ * though an increment changes a few thousand amounts. For followers only (suite.ts: keepState): building the state
+ * costs ~1.3 s at that size, a waste for a one-off suite.
  *
- * How the kept amounts follow the inputs: this connection keeps a copy of the group_contrib and group_reward rows it
- * last saw, per model (TEMP tables fairness_kept_contrib, fairness_kept_reward). Each call compares the relations the
- * batch just materialized with that copy (one join in DuckDB) and applies only the rows that differ, to the copy and
- * to the amounts in the process. The inputs themselves are the reference: a rollback, a rebuild of the mirror or a
- * scope skipped for a while all show up as differing rows, and nothing in the sync has to tell this module about them.
+ * How the kept amounts follow the inputs: this connection keeps a copy of the input rows it last saw, per model and
+ * for 'protocol' (TEMP tables fairness_kept_contrib, fairness_kept_reward: the positive amounts, and each row's md5
+ * number). Following a relation the suite just materialized (group_contrib, group_reward, contrib, reward) is one
+ * join in DuckDB that finds the rows that differ from the copy; only those are applied, to the copy and to the
+ * amounts in the process. The inputs themselves are the reference: a rollback, a rebuild of the mirror or a scope
+ * skipped for a while all show up as differing rows, and nothing in the sync has to tell this module about them.
  *
- * Checks: every call compares each model's row counts and exact totals with the relations'; a copy that drifted from
- * the amounts in the process would show there, and both are then rebuilt from the inputs (a diff against an empty
- * copy). A call that fails between changing the copy and the amounts leaves both to be rebuilt by the next call. kept-fairness.test.ts compares the rows with the
- * query's, value for value, over random histories.
+ * The copy also gives the inputs' digests (keptInputDigests): the md5 number of a row is computed when the row
+ * changes, so a digest adds kept numbers instead of hashing every row of every refresh. A caller that took the
+ * digests right after materializing a relation has followed that side and says so (`followed`); the summary then
+ * does not compare it again.
  *
- * Undefined (the caller runs the query) when a model is not surely on the narrow path (fairness-amounts.ts), or the
+ * Checks: every summary compares each scope's row counts and exact totals with the relations'; a copy that drifted
+ * from the amounts in the process would show there, and both are then rebuilt from the inputs (a diff against an
+ * empty copy). A call that fails between changing the copy and the amounts leaves both to be rebuilt by the next
+ * call. A digest is taken from the copy only when each group's relation has exactly the copy's rows.
+ * kept-fairness.test.ts compares rows and digests with the queries', value for value, over random histories.
+ *
+ * Undefined (the caller runs the query) when a scope is not surely on the narrow path (fairness-amounts.ts), or the
  * totals do not fit HUGEINT.
  */
-export function keptFairnessByGroup(conn: DuckDBConnection, namespace: string): Promise<Row[] | undefined> {
-  return keptFairnessRows(conn, namespace, GROUPED)
+export function keptFairnessByGroup(conn: DuckDBConnection, namespace: string, followed: ReadonlySet<Side> = NONE): Promise<Row[] | undefined> {
+  return keptFairnessRows(conn, namespace, GROUPED, followed)
 }
+
+const NONE: ReadonlySet<Side> = new Set()
 
 /**
  * FAIRNESS_SQL's row over the materialized `contrib` and `reward` (the protocol-wide scope) from amounts kept the same
  * way, as the scope 'protocol' of the same copy (a model id is a decimal number); undefined when the query must run.
  */
-export async function keptFairnessSingle(conn: DuckDBConnection, namespace: string): Promise<Row | undefined> {
-  return (await keptFairnessRows(conn, namespace, SINGLE))?.[0]
+export async function keptFairnessSingle(conn: DuckDBConnection, namespace: string, followed: ReadonlySet<Side> = NONE): Promise<Row | undefined> {
+  return (await keptFairnessRows(conn, namespace, SINGLE, followed))?.[0]
+}
+
+/** The input relations the kept copy follows, with their side and source. */
+const FOLLOWED_RELATIONS = {
+  group_contrib: {side: 'c', grouped: true},
+  group_reward: {side: 'r', grouped: true},
+  contrib: {side: 'c', grouped: false},
+  reward: {side: 'r', grouped: false},
+} as const satisfies Record<string, {side: Side; grouped: boolean}>
+
+export type FollowedRelation = keyof typeof FOLLOWED_RELATIONS
+export const isFollowedRelation = (relation: string): relation is FollowedRelation => relation in FOLLOWED_RELATIONS
+export const followedSide = (relation: FollowedRelation): Side => FOLLOWED_RELATIONS[relation].side
+
+/**
+ * Brings the kept copy of one just-materialized input relation up to it, and returns that relation's row count and
+ * digest per group (g, n, digest; the single relations as g 0) from the copy: exactly what groupedDigestSql and
+ * INPUT_DIGEST_SQL compute by hashing every row, since the copy holds each row's md5 number, computed when the row
+ * last changed. Undefined when a group's relation has rows the copy does not hold (amounts not positive, a key twice):
+ * the caller hashes the rows. The side counts as followed for the fairness rows computed over the same relations.
+ */
+export async function keptInputDigests(conn: DuckDBConnection, namespace: string, relation: FollowedRelation): Promise<Row[] | undefined> {
+  const {side, grouped} = FOLLOWED_RELATIONS[relation]
+  const source = grouped ? GROUPED : SINGLE
+  await followSide(conn, await keptFor(conn, namespace), source, side)
+  const rows = await queryRows(conn, source.sides[side].digest)
+  return rows.every((r) => Number(r.n) === Number(r.relation_rows)) ? rows.map(({relation_rows: _, ...r}) => r) : undefined
 }
 
 /**
@@ -55,16 +94,16 @@ export async function keptFairnessNamespace(conn: DuckDBConnection, contrib: Inp
 
 /** Where the inputs are: the grouped relations with their group_keys, or the single ones as one group. */
 interface Source {
-  diff: string
+  sides: Record<Side, {diff: string; digest: string}>
   check: string
   rows: string
 }
 
-async function keptFairnessRows(conn: DuckDBConnection, namespace: string, source: Source): Promise<Row[] | undefined> {
+async function keptFairnessRows(conn: DuckDBConnection, namespace: string, source: Source, followed: ReadonlySet<Side>): Promise<Row[] | undefined> {
   for (let attempt = 0; attempt < 2; attempt++) {
     if (attempt > 0) await forgetKeptFairness(conn)
     const kept = await keptFor(conn, namespace)
-    await followInputs(conn, kept, source)
+    for (const side of ['c', 'r'] as const) if (attempt > 0 || !followed.has(side)) await followSide(conn, kept, source, side)
     let checks: Row[]
     try {
       checks = await queryRows(conn, source.check)
@@ -82,15 +121,15 @@ async function keptFairnessRows(conn: DuckDBConnection, namespace: string, sourc
   return undefined
 }
 
-/** Brings the kept copy and the amounts in the process to the materialized inputs. */
-async function followInputs(conn: DuckDBConnection, kept: Kept, source: Source): Promise<void> {
+/** Brings one side of the kept copy and of the amounts in the process to the materialized input relation. */
+async function followSide(conn: DuckDBConnection, kept: Kept, source: Source, side: Side): Promise<void> {
   kept.valid = false
-  await conn.run(source.diff)
+  await conn.run(source.sides[side].diff)
   const diff = (await conn.runAndReadAll(READ_DIFF_SQL)).getColumnsJS()
-  for (const sql of APPLY_DIFF_SQL) await conn.run(sql)
+  for (const sql of APPLY_DIFF_SQL[side]) await conn.run(sql)
   // No rows, no columns.
-  const [models = [], sides = [], entities = [], l0 = [], l1 = [], l2 = []] = diff as [string[]?, Side[]?, string[]?, number[]?, number[]?, number[]?]
-  for (let i = 0; i < models.length; i++) scopeOf(kept, models[i]!).setLimbs(entities[i]!, sides[i]!, l0[i]!, l1[i]!, l2[i]!)
+  const [models = [], entities = [], l0 = [], l1 = [], l2 = []] = diff as [string[]?, string[]?, number[]?, number[]?, number[]?]
+  for (let i = 0; i < models.length; i++) scopeOf(kept, models[i]!).setLimbs(entities[i]!, side, l0[i]!, l1[i]!, l2[i]!)
   kept.valid = true
 }
 
@@ -129,8 +168,9 @@ async function keptFor(conn: DuckDBConnection, namespace: string): Promise<Kept>
   const kept = keptByConnection.get(conn)
   if (kept?.valid && kept.namespace === namespace) return kept
   const fresh: Kept = {namespace, scopes: new Map(), valid: true}
-  await conn.run(`CREATE OR REPLACE TEMP TABLE fairness_kept_contrib (model VARCHAR NOT NULL, entity VARCHAR NOT NULL, amount HUGEINT NOT NULL)`)
-  await conn.run(`CREATE OR REPLACE TEMP TABLE fairness_kept_reward (model VARCHAR NOT NULL, entity VARCHAR NOT NULL, amount HUGEINT NOT NULL)`)
+  for (const copy of Object.values(COPIES)) {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${copy} (model VARCHAR NOT NULL, entity VARCHAR NOT NULL, amount HUGEINT NOT NULL, m UHUGEINT NOT NULL)`)
+  }
   keptByConnection.set(conn, fresh)
   return fresh
 }
@@ -144,73 +184,99 @@ function scopeOf(kept: Kept, model: string): FairnessAmounts {
 /** Drops this connection's kept amounts (the benchmark's full-suite runs): the next call rebuilds them from the inputs. */
 export async function forgetKeptFairness(conn: DuckDBConnection): Promise<void> {
   keptByConnection.delete(conn)
-  await conn.run(`DROP TABLE IF EXISTS fairness_kept_contrib`)
-  await conn.run(`DROP TABLE IF EXISTS fairness_kept_reward`)
+  for (const copy of Object.values(COPIES)) await conn.run(`DROP TABLE IF EXISTS ${copy}`)
+}
+
+/** The kept copy of each side: per model (or 'protocol'), the positive amounts and each row's md5 number. */
+const COPIES: Record<Side, string> = {c: 'fairness_kept_contrib', r: 'fairness_kept_reward'}
+/** The protocol-wide scope's name in the kept copy (a model id is a decimal number). */
+const PROTOCOL = 'protocol'
+
+/** A side's input relation and its column names (VALIDATED_CONTRIBUTION's and REWARDS', and their per-model twins'). */
+const SIDE_COLUMNS: Record<Side, {entity: string; amount: string}> = {c: {entity: 'contributor', amount: 'value'}, r: {entity: 'recipient', amount: 'amount'}}
+
+/**
+ * A source's relations: `current` gives a side's rows as (g, model, entity, amount), positive amounts only (the
+ * fairness queries ignore the rest), `counted` every row's group (for the digest's check), `groups` (g, model).
+ */
+interface SourceRelations {
+  current: (side: Side) => string
+  counted: (side: Side) => string
+  groups: string
+}
+
+const groupedRelations: SourceRelations = {
+  current: (side) => {
+    const {entity, amount} = SIDE_COLUMNS[side]
+    return `SELECT x.g, k.id AS model, x.${entity} AS entity, x.${amount} AS amount FROM ${side === 'c' ? 'group_contrib' : 'group_reward'} x JOIN group_keys k ON k.g = x.g WHERE x.${amount} > 0`
+  },
+  counted: (side) => `SELECT g, count(*) AS n FROM ${side === 'c' ? 'group_contrib' : 'group_reward'} GROUP BY g`,
+  groups: 'SELECT g, id AS model FROM group_keys',
+}
+
+const singleRelations: SourceRelations = {
+  current: (side) => {
+    const {entity, amount} = SIDE_COLUMNS[side]
+    return `SELECT 0::BIGINT AS g, '${PROTOCOL}' AS model, ${entity} AS entity, ${amount} AS amount FROM ${side === 'c' ? 'contrib' : 'reward'} WHERE ${amount} > 0`
+  },
+  counted: (side) => `SELECT 0::BIGINT AS g, count(*) AS n FROM ${side === 'c' ? 'contrib' : 'reward'}`,
+  groups: `SELECT 0::BIGINT AS g, '${PROTOCOL}' AS model`,
 }
 
 /**
- * The inputs of each source as (g, model, entity, amount) rows, only positive amounts (the fairness queries ignore the
- * rest), and its groups as (g, model).
+ * One side's rows of the source's groups that differ from the kept copy: the new amount (NULL for a row gone) and
+ * the new row's md5 number as INPUT_DIGEST_SQL and groupedDigestSql render the row (a struct of the relation's two
+ * columns), computed for these rows only.
  */
-const groupedSide = (relation: string, entity: string, amount: string) =>
-  `SELECT x.g, k.id AS model, x.${entity} AS entity, x.${amount} AS amount FROM ${relation} x JOIN group_keys k ON k.g = x.g WHERE x.${amount} > 0`
-const singleSide = (relation: string, entity: string, amount: string) =>
-  `SELECT 0::BIGINT AS g, '${PROTOCOL}' AS model, ${entity} AS entity, ${amount} AS amount FROM ${relation} WHERE ${amount} > 0`
-/** The protocol-wide scope's name in the kept copy. */
-const PROTOCOL = 'protocol'
-
-/** One side's rows of the source's groups that differ from the kept copy: the new amount, NULL for a row gone. */
-const diffOf = (side: Side, current: string, groups: string, copy: string) => `
-SELECT coalesce(cur.model, old.model) AS model, '${side}' AS side, coalesce(cur.entity, old.entity) AS entity, cur.amount
-FROM (${current}) cur
-FULL OUTER JOIN (SELECT * FROM ${copy} WHERE model IN (SELECT model FROM (${groups}))) old ON old.model = cur.model AND old.entity = cur.entity
+const diffSql = (r: SourceRelations, side: Side) => {
+  const {entity, amount} = SIDE_COLUMNS[side]
+  return `CREATE OR REPLACE TEMP TABLE fairness_amount_diff AS
+SELECT coalesce(cur.model, old.model) AS model, coalesce(cur.entity, old.entity) AS entity, cur.amount,
+  CASE WHEN cur.amount IS NOT NULL THEN md5_number(CAST(struct_pack(${entity} := cur.entity, ${amount} := cur.amount) AS VARCHAR)) END AS m
+FROM (${r.current(side)}) cur
+FULL OUTER JOIN (SELECT * FROM ${COPIES[side]} WHERE model IN (SELECT model FROM (${r.groups}))) old ON old.model = cur.model AND old.entity = cur.entity
 WHERE cur.amount IS DISTINCT FROM old.amount`
-
-const diffSql = (contrib: string, reward: string, groups: string) => `CREATE OR REPLACE TEMP TABLE fairness_amount_diff AS
-${diffOf('c', contrib, groups, 'fairness_kept_contrib')}
-UNION ALL
-${diffOf('r', reward, groups, 'fairness_kept_reward')}`
-
-/** Per group: the input rows and exact totals of each side (a total beyond HUGEINT raises). */
-const checkSql = (contrib: string, reward: string, groups: string) => `
-SELECT k.g, k.model, coalesce(c.n, 0) AS cn, coalesce(c.s, 0)::VARCHAR AS cs, coalesce(r.n, 0) AS rn, coalesce(r.s, 0)::VARCHAR AS rs
-FROM (${groups}) k
-LEFT JOIN (SELECT g, count(*) AS n, sum(amount) AS s FROM (${contrib}) GROUP BY g) c ON c.g = k.g
-LEFT JOIN (SELECT g, count(*) AS n, sum(amount) AS s FROM (${reward}) GROUP BY g) r ON r.g = k.g
-ORDER BY k.g`
-
-function source(contrib: string, reward: string, groups: string, grouped: boolean): Source {
-  return {diff: diffSql(contrib, reward, groups), check: checkSql(contrib, reward, groups), rows: rowsFromFigures(grouped)}
 }
 
-const GROUPED = source(
-  groupedSide('group_contrib', 'contributor', 'value'),
-  groupedSide('group_reward', 'recipient', 'amount'),
-  'SELECT g, id AS model FROM group_keys',
-  true,
-)
-const SINGLE = source(
-  singleSide('contrib', 'contributor', 'value'),
-  singleSide('reward', 'recipient', 'amount'),
-  `SELECT 0::BIGINT AS g, '${PROTOCOL}' AS model`,
-  false,
-)
+/** Per group, the copy's row count and digest (as groupedDigestSql's), and the relation's own row count. */
+const digestSql = (r: SourceRelations, side: Side) => `
+SELECT k.g, count(c.m) AS n, ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('c.m')})`, `sum(${MD5_LOWER('c.m')})`)} AS digest,
+  coalesce(any_value(rel.n), 0) AS relation_rows
+FROM (${r.groups}) k LEFT JOIN ${COPIES[side]} c ON c.model = k.model LEFT JOIN (${r.counted(side)}) rel ON rel.g = k.g
+GROUP BY k.g
+ORDER BY k.g`
+
+/** Per group: the input rows and exact totals of each side (a total beyond HUGEINT raises). */
+const checkSql = (r: SourceRelations) => `
+SELECT k.g, k.model, coalesce(c.n, 0) AS cn, coalesce(c.s, 0)::VARCHAR AS cs, coalesce(rw.n, 0) AS rn, coalesce(rw.s, 0)::VARCHAR AS rs
+FROM (${r.groups}) k
+LEFT JOIN (SELECT g, count(*) AS n, sum(amount) AS s FROM (${r.current('c')}) GROUP BY g) c ON c.g = k.g
+LEFT JOIN (SELECT g, count(*) AS n, sum(amount) AS s FROM (${r.current('r')}) GROUP BY g) rw ON rw.g = k.g
+ORDER BY k.g`
+
+function source(r: SourceRelations, grouped: boolean): Source {
+  const side = (x: Side) => ({diff: diffSql(r, x), digest: digestSql(r, x)})
+  return {sides: {c: side('c'), r: side('r')}, check: checkSql(r), rows: rowsFromFigures(grouped)}
+}
+
+const GROUPED = source(groupedRelations, true)
+const SINGLE = source(singleRelations, false)
 
 /**
  * The differing rows with each amount as three exact 52-bit limbs in DOUBLE (0 for a row gone): numbers, not decimal
  * text, so that the first call, which reads every row, makes no BigInt per row.
  */
-const READ_DIFF_SQL = `SELECT model, side, entity,
+const READ_DIFF_SQL = `SELECT model, entity,
   coalesce((amount & 4503599627370495)::DOUBLE, 0) AS l0, coalesce(((amount >> 52) & 4503599627370495)::DOUBLE, 0) AS l1,
   coalesce((amount >> 104)::DOUBLE, 0) AS l2
 FROM fairness_amount_diff`
 
-const applyTo = (side: Side, copy: string) => [
-  `DELETE FROM ${copy} k USING fairness_amount_diff d WHERE d.side = '${side}' AND k.model = d.model AND k.entity = d.entity`,
-  `INSERT INTO ${copy} SELECT model, entity, amount FROM fairness_amount_diff WHERE side = '${side}' AND amount IS NOT NULL`,
+const applyTo = (copy: string) => [
+  `DELETE FROM ${copy} k USING fairness_amount_diff d WHERE k.model = d.model AND k.entity = d.entity`,
+  `INSERT INTO ${copy} SELECT model, entity, amount, m FROM fairness_amount_diff WHERE amount IS NOT NULL`,
 ]
 
-const APPLY_DIFF_SQL = [...applyTo('c', 'fairness_kept_contrib'), ...applyTo('r', 'fairness_kept_reward')]
+const APPLY_DIFF_SQL: Record<Side, string[]> = {c: applyTo(COPIES.c), r: applyTo(COPIES.r)}
 
 /** The figures per group, as text (exact integers) for rowsFromFigures. */
 async function writeFigures(conn: DuckDBConnection, figures: readonly {g: number; f: FairnessFigures}[]): Promise<void> {

@@ -8,7 +8,8 @@ import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {runFromVoterTallies} from './from-tallies'
-import {keptFairnessNamespace, keptFairnessSingle} from './kept-fairness'
+import {followedSide, isFollowedRelation, keptFairnessNamespace, keptFairnessSingle, keptInputDigests} from './kept-fairness'
+import type {Side} from '../store/fairness-amounts'
 import {headBalancesRow} from '../store/head-balances'
 import {balancesInPlaceAt} from '../store/routes'
 import {
@@ -135,8 +136,16 @@ async function runFromKeptFairness(
   }
   const namespace = await keptFairnessNamespace(conn, contrib.params, reward.params)
   if (namespace === undefined) return undefined
-  const provenance = await prepareInputs(conn, m, cache)
-  const row = (await keptFairnessSingle(conn, namespace)) ?? (await queryOne(conn, q.sql, q.params))
+  // Each input just materialized is followed by the kept copy, which gives its digest.
+  const followed = new Set<Side>()
+  const provenance = await prepareInputs(conn, m, cache, async (relation) => {
+    if (!isFollowedRelation(relation)) return undefined
+    const rows = await keptInputDigests(conn, namespace, relation)
+    followed.add(followedSide(relation))
+    const row = rows?.[0]
+    return row ? {n: Number(row.n), digest: String(row.digest)} : undefined
+  })
+  const row = (await keptFairnessSingle(conn, namespace, followed)) ?? (await queryOne(conn, q.sql, q.params))
   return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance}
 }
 
