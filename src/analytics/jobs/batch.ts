@@ -6,8 +6,7 @@ import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
 import {keptGroupedDigests} from '../store/vote-digests'
 import {type Shape, SHAPES} from './batch-shapes'
-import {type FollowedRelation, followedSide, isFollowedRelation, keptFairnessByGroup, keptFairnessNamespace, keptInputDigests} from './kept-fairness'
-import type {Side} from '../store/fairness-amounts'
+import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession} from './kept-fairness'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
 /**
@@ -150,7 +149,8 @@ async function runBatch(
         perInput.push({relation: input.relation, digests: held.digests})
         continue
       }
-      // By the fastest route to exactly its rows, as a single input (routes.ts), with the digests that route keeps.
+      // By the fastest route to exactly its rows, as a single input (routes.ts), with the digests that route keeps, or
+      // for a follower's fairness inputs the digests of the kept copy (kept-fairness.ts).
       const relation = input.grouped.relation
       const keptByRoute =
         (await materializeGroupedInputWithKeptDigests(conn, relation, input.grouped.sql, params)) ??
@@ -183,7 +183,7 @@ async function runBatch(
   for (const x of members) results.set(x.index, {records: [], provenance: provenanceOf(x.group)})
   for (const [i, q] of shape.queries.entries()) {
     const params = Object.fromEntries(Object.entries(members[0]!.m.queries[i]!.params).filter(([k]) => !q.perGroupParams?.includes(k)))
-    const keptRows = kept && q.grouped === FAIRNESS_BY_GROUP_SQL ? await kept.rows() : undefined
+    const keptRows = kept && q.grouped === FAIRNESS_BY_GROUP_SQL ? await kept.byGroup() : undefined
     const rows = new Map((keptRows ?? (await queryRows(conn, q.grouped, params))).map((r) => [String(r.g), r]))
     for (const x of members) {
       const row = rows.get(String(x.key))
@@ -214,16 +214,7 @@ async function keptFairnessFor(conn: DuckDBConnection, batch: Batch) {
   if (!batch.shape.queries.some((q) => q.grouped === FAIRNESS_BY_GROUP_SQL)) return undefined
   const [contrib, reward] = batch.inputParams
   const namespace = contrib && reward ? await keptFairnessNamespace(conn, contrib, reward) : undefined
-  if (namespace === undefined) return undefined
-  const followed = new Set<Side>()
-  return {
-    digests: async (relation: FollowedRelation) => {
-      const rows = await keptInputDigests(conn, namespace, relation)
-      followed.add(followedSide(relation))
-      return rows
-    },
-    rows: () => keptFairnessByGroup(conn, namespace, followed),
-  }
+  return namespace === undefined ? undefined : keptFairnessSession(conn, namespace)
 }
 
 /** group_keys(g, id, per-group parameters...): the groups to measure, each once, numbered in member order. */

@@ -5,9 +5,9 @@ import {FAIRNESS_BY_GROUP_SQL} from '../metrics/grouped-fairness'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 import {sameRow} from '../metrics/test-compare'
 import {loadTable, openTestDb, type TestDb} from '../metrics/test-fixtures'
-import {hugeintToDouble, roundHalfEven, type Side} from '../store/fairness-amounts'
+import {hugeintToDouble, roundHalfEven} from '../store/fairness-amounts'
 import {groupedDigestSql} from './batch'
-import {forgetKeptFairness, keptFairnessByGroup, keptFairnessSingle, keptInputDigests} from './kept-fairness'
+import {forgetKeptFairness, keptFairnessByGroup, keptFairnessRebuilds, keptFairnessSession, keptFairnessSingle} from './kept-fairness'
 import {INPUT_DIGEST_SQL} from '../store/input-digest'
 
 /**
@@ -65,12 +65,18 @@ async function expectQueryRow(conn: TestDb['conn'], kept: Row | undefined): Prom
  * keptInputDigests of each relation equal the digests batch.ts and measurement.ts hash row by row, or are refused
  * when a relation holds a row the copy does not (an amount not positive). Returns the sides followed.
  */
-async function expectKeptDigests(conn: TestDb['conn'], amounts: Amounts, measured: readonly string[], grouped: boolean): Promise<Set<Side>> {
+async function expectKeptDigests(
+  conn: TestDb['conn'],
+  session: ReturnType<typeof keptFairnessSession>,
+  amounts: Amounts,
+  measured: readonly string[],
+  grouped: boolean,
+): Promise<void> {
   const relations = grouped ? (['group_contrib', 'group_reward'] as const) : (['contrib', 'reward'] as const)
   for (const relation of relations) {
     const side = relation.endsWith('contrib') ? 'c' : 'r'
     const columns = side === 'c' ? ['contributor', 'value'] : ['recipient', 'amount']
-    const kept = await keptInputDigests(conn, 'ns', relation)
+    const kept = await session.digests(relation)
     const notPositive = grouped && [...amounts].some(([key, v]) => v <= 0n && key.split('/')[1] === side && measured.includes(key.split('/')[0]!))
     if (notPositive) {
       expect(kept).toBeUndefined()
@@ -80,7 +86,6 @@ async function expectKeptDigests(conn: TestDb['conn'], amounts: Amounts, measure
     const byG = (rows: Row[]) => Object.fromEntries(rows.map((r) => [String(r.g), `${Number(r.n)}/${String(r.digest)}`]))
     expect(kept && byG(kept)).toEqual(byG(want))
   }
-  return new Set(['c', 'r'])
 }
 
 async function expectQueryRows(conn: TestDb['conn'], kept: Row[] | undefined): Promise<void> {
@@ -98,17 +103,25 @@ describe('keptFairnessByGroup', () => {
         fc.asyncProperty(fc.array(step, {minLength: 1, maxLength: 6}), async (steps) => {
           await forgetKeptFairness(db.conn)
           const amounts: Amounts = new Map()
+          const rebuilds = keptFairnessRebuilds()
           for (const s of steps) {
             for (const c of s.changes) amounts.set(`${c.model}/${c.side}/${c.who}`, c.amount)
             await loadInputs(db.conn, amounts, s.shuffle ? [...s.measured].reverse() : s.measured)
-            // Now and then the inputs' digests first, from the copy as it follows each relation (as batch.ts does).
-            const followed = s.digestsFirst ? await expectKeptDigests(db.conn, amounts, s.measured, true) : new Set<Side>()
-            await expectQueryRows(db.conn, await keptFairnessByGroup(db.conn, 'ns', followed))
+            // Now and then the inputs' digests first, from the copy as it follows each relation (as batch.ts and suite.ts
+            // do), then the rows over the sides so followed.
+            if (s.digestsFirst) {
+              const session = keptFairnessSession(db.conn, 'ns')
+              await expectKeptDigests(db.conn, session, amounts, s.measured, true)
+              await expectQueryRows(db.conn, await session.byGroup())
+            } else await expectQueryRows(db.conn, await keptFairnessByGroup(db.conn, 'ns'))
             // The protocol-wide scope on the same connection and copy, now and then.
-            if (s.single) {
-              const followedSingle = s.digestsFirst ? await expectKeptDigests(db.conn, amounts, MODELS, false) : new Set<Side>()
-              await expectQueryRow(db.conn, await keptFairnessSingle(db.conn, 'ns', followedSingle))
-            }
+            if (s.single && s.digestsFirst) {
+              const session = keptFairnessSession(db.conn, 'ns')
+              await expectKeptDigests(db.conn, session, amounts, MODELS, false)
+              await expectQueryRow(db.conn, await session.single())
+            } else if (s.single) await expectQueryRow(db.conn, await keptFairnessSingle(db.conn, 'ns'))
+            // Every check passed at once: the kept amounts followed the inputs without a rebuild.
+            expect(keptFairnessRebuilds()).toBe(rebuilds)
           }
         }),
         {numRuns: 40, ...PER_RUN},
@@ -147,7 +160,9 @@ describe('keptFairnessByGroup', () => {
       expect(await keptFairnessByGroup(db.conn, 'ns')).toBeUndefined()
       await loadInputs(db.conn, new Map([['1/c/a', 5n], ['1/r/b', 1n]]), ['1'])
       await db.conn.run(`INSERT INTO group_contrib VALUES (0, 'a', 5)`)
+      const rebuilds = keptFairnessRebuilds()
       expect(await keptFairnessByGroup(db.conn, 'ns')).toBeUndefined()
+      expect(keptFairnessRebuilds()).toBe(rebuilds + 1) // the check failed, and again after the rebuild
       // And the next inputs without the duplicate are followed again.
       await loadInputs(db.conn, new Map([['1/c/a', 5n], ['1/r/b', 1n]]), ['1'])
       await expectQueryRows(db.conn, await keptFairnessByGroup(db.conn, 'ns'))

@@ -35,17 +35,22 @@ import {readSyncState} from '../store/sync'
  * Undefined (the caller runs the query) when a scope is not surely on the narrow path (fairness-amounts.ts), or the
  * totals do not fit HUGEINT.
  */
-export function keptFairnessByGroup(conn: DuckDBConnection, namespace: string, followed: ReadonlySet<Side> = NONE): Promise<Row[] | undefined> {
+export function keptFairnessByGroup(conn: DuckDBConnection, namespace: string, followed: Followed = NONE): Promise<Row[] | undefined> {
   return keptFairnessRows(conn, namespace, GROUPED, followed)
 }
 
-const NONE: ReadonlySet<Side> = new Set()
+/**
+ * The sides a caller followed since materializing their relations (keptInputDigests), each with the copy's rows per
+ * group as the digests read them (count and exact total, the summary's check), when the digests were taken.
+ */
+type Followed = ReadonlyMap<Side, Row[] | undefined>
+const NONE: Followed = new Map()
 
 /**
  * FAIRNESS_SQL's row over the materialized `contrib` and `reward` (the protocol-wide scope) from amounts kept the same
  * way, as the scope 'protocol' of the same copy (a model id is a decimal number); undefined when the query must run.
  */
-export async function keptFairnessSingle(conn: DuckDBConnection, namespace: string, followed: ReadonlySet<Side> = NONE): Promise<Row | undefined> {
+export async function keptFairnessSingle(conn: DuckDBConnection, namespace: string, followed: Followed = NONE): Promise<Row | undefined> {
   return (await keptFairnessRows(conn, namespace, SINGLE, followed))?.[0]
 }
 
@@ -59,7 +64,23 @@ const FOLLOWED_RELATIONS = {
 
 export type FollowedRelation = keyof typeof FOLLOWED_RELATIONS
 export const isFollowedRelation = (relation: string): relation is FollowedRelation => relation in FOLLOWED_RELATIONS
-export const followedSide = (relation: FollowedRelation): Side => FOLLOWED_RELATIONS[relation].side
+
+/**
+ * One suite's use of the kept amounts for one scope family: each input's digests as it is materialized (which
+ * follows its side), then the summary rows over the sides so followed.
+ */
+export function keptFairnessSession(conn: DuckDBConnection, namespace: string) {
+  const followed = new Map<Side, Row[] | undefined>()
+  return {
+    async digests(relation: FollowedRelation): Promise<Row[] | undefined> {
+      const rows = await keptInputDigests(conn, namespace, relation)
+      followed.set(FOLLOWED_RELATIONS[relation].side, rows)
+      return rows
+    },
+    byGroup: () => keptFairnessByGroup(conn, namespace, followed),
+    single: () => keptFairnessSingle(conn, namespace, followed),
+  }
+}
 
 /**
  * Brings the kept copy of one just-materialized input relation up to it, and returns that relation's row count and
@@ -68,11 +89,16 @@ export const followedSide = (relation: FollowedRelation): Side => FOLLOWED_RELAT
  * last changed. Undefined when a group's relation has rows the copy does not hold (amounts not positive, a key twice):
  * the caller hashes the rows. The side counts as followed for the fairness rows computed over the same relations.
  */
-export async function keptInputDigests(conn: DuckDBConnection, namespace: string, relation: FollowedRelation): Promise<Row[] | undefined> {
+async function keptInputDigests(conn: DuckDBConnection, namespace: string, relation: FollowedRelation): Promise<Row[] | undefined> {
   const {side, grouped} = FOLLOWED_RELATIONS[relation]
   const source = grouped ? GROUPED : SINGLE
   await followSide(conn, await keptFor(conn, namespace), source, side)
-  const rows = await queryRows(conn, source.sides[side].digest)
+  let rows: Row[]
+  try {
+    rows = await queryRows(conn, source.sides[side].digest)
+  } catch {
+    return undefined // a total beyond HUGEINT: hashed, and left to the query's wide path
+  }
   return rows.every((r) => Number(r.n) === Number(r.relation_rows)) ? rows.map(({relation_rows: _, ...r}) => r) : undefined
 }
 
@@ -99,14 +125,19 @@ interface Source {
   rows: string
 }
 
-async function keptFairnessRows(conn: DuckDBConnection, namespace: string, source: Source, followed: ReadonlySet<Side>): Promise<Row[] | undefined> {
+async function keptFairnessRows(conn: DuckDBConnection, namespace: string, source: Source, followed: Followed): Promise<Row[] | undefined> {
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (attempt > 0) await forgetKeptFairness(conn)
+    if (attempt > 0) {
+      rebuilds++
+      await forgetKeptFairness(conn)
+    }
     const kept = await keptFor(conn, namespace)
     for (const side of ['c', 'r'] as const) if (attempt > 0 || !followed.has(side)) await followSide(conn, kept, source, side)
-    let checks: Row[]
+    // The check's counts and totals: from the digests' reading of the copy when both sides were just read so (the
+    // copy then has exactly the relations' rows), else from the relations.
+    let checks = attempt === 0 ? checksFromDigests(followed.get('c'), followed.get('r')) : undefined
     try {
-      checks = await queryRows(conn, source.check)
+      checks ??= await queryRows(conn, source.check)
     } catch {
       return undefined // a total beyond HUGEINT: the query's wide path
     }
@@ -119,6 +150,12 @@ async function keptFairnessRows(conn: DuckDBConnection, namespace: string, sourc
   // Even amounts rebuilt from the inputs differ from them: rows the diff cannot follow (a key twice); the query copes.
   await forgetKeptFairness(conn)
   return undefined
+}
+
+/** The check rows (g, model, cn, cs, rn, rs) from both sides' digest rows, when both are there for the same groups. */
+function checksFromDigests(c: Row[] | undefined, r: Row[] | undefined): Row[] | undefined {
+  if (!c || !r || c.length !== r.length || c.some((x, i) => x.g !== r[i]!.g)) return undefined
+  return c.map((x, i) => ({g: x.g ?? null, model: x.model ?? null, cn: x.n ?? null, cs: x.total ?? null, rn: r[i]!.n ?? null, rs: r[i]!.total ?? null}))
 }
 
 /** Brings one side of the kept copy and of the amounts in the process to the materialized input relation. */
@@ -181,6 +218,10 @@ function scopeOf(kept: Kept, model: string): FairnessAmounts {
   return scope
 }
 
+let rebuilds = 0
+/** How many times a check found the kept amounts differing from the inputs (the tests expect none). */
+export const keptFairnessRebuilds = (): number => rebuilds
+
 /** Drops this connection's kept amounts (the benchmark's full-suite runs): the next call rebuilds them from the inputs. */
 export async function forgetKeptFairness(conn: DuckDBConnection): Promise<void> {
   keptByConnection.delete(conn)
@@ -238,10 +279,13 @@ FULL OUTER JOIN (SELECT * FROM ${COPIES[side]} WHERE model IN (SELECT model FROM
 WHERE cur.amount IS DISTINCT FROM old.amount`
 }
 
-/** Per group, the copy's row count and digest (as groupedDigestSql's), and the relation's own row count. */
+/**
+ * Per group, the copy's row count and digest (as groupedDigestSql's) and exact total (a total beyond HUGEINT raises),
+ * and the relation's own row count.
+ */
 const digestSql = (r: SourceRelations, side: Side) => `
-SELECT k.g, count(c.m) AS n, ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('c.m')})`, `sum(${MD5_LOWER('c.m')})`)} AS digest,
-  coalesce(any_value(rel.n), 0) AS relation_rows
+SELECT k.g, any_value(k.model) AS model, count(c.m) AS n, ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('c.m')})`, `sum(${MD5_LOWER('c.m')})`)} AS digest,
+  coalesce(sum(c.amount), 0)::VARCHAR AS total, coalesce(any_value(rel.n), 0) AS relation_rows
 FROM (${r.groups}) k LEFT JOIN ${COPIES[side]} c ON c.model = k.model LEFT JOIN (${r.counted(side)}) rel ON rel.g = k.g
 GROUP BY k.g
 ORDER BY k.g`

@@ -8,8 +8,7 @@ import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {runFromVoterTallies} from './from-tallies'
-import {followedSide, isFollowedRelation, keptFairnessNamespace, keptFairnessSingle, keptInputDigests} from './kept-fairness'
-import type {Side} from '../store/fairness-amounts'
+import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession} from './kept-fairness'
 import {headBalancesRow} from '../store/head-balances'
 import {balancesInPlaceAt} from '../store/routes'
 import {
@@ -27,8 +26,8 @@ export interface SuiteOptions extends PlanOptions {
   fairnessTableDue?: (scopeKind: string, scopeId: string) => boolean
   /**
    * More suites at the head will follow on this connection (a follower): state worth keeping across them is built
-   * and kept (the per-model fairness amounts, kept-fairness.ts; building them costs ~1.6 s at the benchmark's size,
-   * a waste for a one-off suite). Default false.
+   * and kept (the contribution and reward amounts of the fairness scopes, kept-fairness.ts; building them costs
+   * ~1.3–2 s at the benchmark's size, a waste for a one-off suite). Default false.
    */
   keepState?: boolean
 }
@@ -137,15 +136,12 @@ async function runFromKeptFairness(
   const namespace = await keptFairnessNamespace(conn, contrib.params, reward.params)
   if (namespace === undefined) return undefined
   // Each input just materialized is followed by the kept copy, which gives its digest.
-  const followed = new Set<Side>()
+  const kept = keptFairnessSession(conn, namespace)
   const provenance = await prepareInputs(conn, m, cache, async (relation) => {
-    if (!isFollowedRelation(relation)) return undefined
-    const rows = await keptInputDigests(conn, namespace, relation)
-    followed.add(followedSide(relation))
-    const row = rows?.[0]
+    const row = isFollowedRelation(relation) ? (await kept.digests(relation))?.[0] : undefined
     return row ? {n: Number(row.n), digest: String(row.digest)} : undefined
   })
-  const row = (await keptFairnessSingle(conn, namespace, followed)) ?? (await queryOne(conn, q.sql, q.params))
+  const row = (await kept.single()) ?? (await queryOne(conn, q.sql, q.params))
   return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance}
 }
 
