@@ -10,7 +10,12 @@ import {chainClient, loadAbi} from '../../verify/chain-reader'
 import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
 import {concentrationRef} from '../metrics/reference'
 import {exportForReproduction, parseMetricValueId} from './reproduce'
+import {readSyncState} from '../store/sync'
+import {queryOne} from '../metrics/sql-values'
+import {forgetKeptFairness} from './kept-fairness'
+import type {SuiteResults} from './results'
 import {refreshAnalytics} from './run'
+import {computeSuite} from './suite'
 
 /**
  * End to end: the scenario indexed into Postgres, mirrored into DuckDB, the suite computed and written back. The
@@ -123,6 +128,24 @@ describe('analytics over the indexed devnet scenario', () => {
     // A refresh with nothing new computes only the head again, and the series keeps its points.
     const again = await refreshAnalytics({duck, pg: net.pool, contracts: net.contracts, backfillEvery: 10})
     expect(again.blocks).toEqual([net.head])
+  })
+
+  it("computes a follower's suite (fairness from kept amounts) exactly as a one-off suite", async () => {
+    const head = (await readSyncState(duck))!.height
+    const fromBlock = Math.min(...net.contracts.contracts.map((c) => c.startBlock))
+    const oneOff = await computeSuite(duck, net.contracts, head, fromBlock)
+    await forgetKeptFairness(duck)
+    // The first builds the kept amounts from the inputs, the second follows inputs that did not change.
+    for (let run = 0; run < 2; run++) {
+      const follower = await computeSuite(duck, net.contracts, head, fromBlock, {keepState: true})
+      const fairness = (r: SuiteResults) => r.metrics.filter((m) => m.distribution === 'contributions_vs_rewards')
+      expect(fairness(follower).length).toBeGreaterThan(0)
+      expect(follower.metrics).toEqual(oneOff.metrics)
+      expect(follower.fairness).toEqual(oneOff.fairness)
+      expect(follower.lorenz).toEqual(oneOff.lorenz)
+      // The fairness rows did come from the kept amounts: the copy holds the scenario's contributions.
+      expect(Number((await queryOne(duck, `SELECT count(*) AS n FROM fairness_kept_contrib`)).n)).toBeGreaterThan(0)
+    }
   })
 })
 
