@@ -95,10 +95,19 @@ async function expectQueryRows(conn: TestDb['conn'], kept: Row[] | undefined): P
   want.forEach((w, i) => expect(sameRow(kept[i]!, w)).toEqual([]))
 }
 
+/** A fresh in-memory DuckDB for one test, closed after it whatever happens. */
+async function withDb(body: (db: TestDb) => Promise<void>): Promise<void> {
+  const db = await openTestDb()
+  try {
+    await body(db)
+  } finally {
+    db.close()
+  }
+}
+
 describe('keptFairnessByGroup', () => {
-  it('equals FAIRNESS_BY_GROUP_SQL after every step of a random history', async () => {
-    const db = await openTestDb()
-    try {
+  it('equals FAIRNESS_BY_GROUP_SQL after every step of a random history', () =>
+    withDb(async (db) => {
       await fc.assert(
         fc.asyncProperty(fc.array(step, {minLength: 1, maxLength: 6}), async (steps) => {
           await forgetKeptFairness(db.conn)
@@ -126,14 +135,10 @@ describe('keptFairnessByGroup', () => {
         }),
         {numRuns: 40, ...PER_RUN},
       )
-    } finally {
-      db.close()
-    }
-  }, 120_000)
+    }), 120_000)
 
-  it('many entities with ties and large rewards, then a small change: same rows as the query', async () => {
-    const db = await openTestDb()
-    try {
+  it('many entities with ties and large rewards, then a small change: same rows as the query', () =>
+    withDb(async (db) => {
       const amounts: Amounts = new Map()
       for (let i = 0; i < 3000; i++) {
         amounts.set(`${MODELS[i % 4]}/c/e${i}`, BigInt(1 + (i % 17)) * 10_000n)
@@ -147,14 +152,10 @@ describe('keptFairnessByGroup', () => {
       await loadInputs(db.conn, amounts, MODELS)
       await expectQueryRows(db.conn, await keptFairnessByGroup(db.conn, 'ns'))
       await expectQueryRow(db.conn, await keptFairnessSingle(db.conn, 'ns'))
-    } finally {
-      db.close()
-    }
-  }, 60_000)
+    }), 60_000)
 
-  it('leaves a model near the wide path, and inputs with a key twice, to the query', async () => {
-    const db = await openTestDb()
-    try {
+  it('leaves a model near the wide path, and inputs with a key twice, to the query', () =>
+    withDb(async (db) => {
       await forgetKeptFairness(db.conn)
       await loadInputs(db.conn, new Map([['1/c/a', 2n ** 124n], ['1/r/b', 1n]]), ['1'])
       expect(await keptFairnessByGroup(db.conn, 'ns')).toBeUndefined()
@@ -166,16 +167,12 @@ describe('keptFairnessByGroup', () => {
       // And the next inputs without the duplicate are followed again.
       await loadInputs(db.conn, new Map([['1/c/a', 5n], ['1/r/b', 1n]]), ['1'])
       await expectQueryRows(db.conn, await keptFairnessByGroup(db.conn, 'ns'))
-    } finally {
-      db.close()
-    }
-  })
+    }))
 })
 
 describe('DuckDB arithmetic reproduced', () => {
-  it("hugeintToDouble is DuckDB's HUGEINT → DOUBLE cast, roundHalfEven its DOUBLE → HUGEINT cast", async () => {
-    const db = await openTestDb()
-    try {
+  it("hugeintToDouble is DuckDB's HUGEINT → DOUBLE cast, roundHalfEven its DOUBLE → HUGEINT cast", () =>
+    withDb(async (db) => {
       const values = fc.sample(fc.oneof(fc.bigInt({min: 0n, max: 2n ** 126n}), fc.bigInt({min: 2n ** 53n - 5n, max: 2n ** 70n})), {numRuns: 3000, seed: 7})
       values.push(2n ** 64n - 1n, 2n ** 64n, 2n ** 64n + 1n, 2n ** 53n + 1n, (2n ** 64n + 1n) * 2n ** 53n)
       await loadTable(db.conn, 'v', [['x', 'HUGEINT']], values.map((x) => [x]))
@@ -190,8 +187,5 @@ describe('DuckDB arithmetic reproduced', () => {
       const doubles = [0, 0.5, 1.5, 2.5, 3.5, 2.4999999999999996, 4503599627370495.5, 2 ** 53, 1e-30 * 2 ** 100, 7.25, 1e20]
       const rounded = (await db.conn.runAndReadAll(`SELECT CAST(unnest($d::DOUBLE[]) AS HUGEINT)::VARCHAR AS h`, {d: `[${doubles.join(',')}]`})).getColumnsJS()[0] as string[]
       expect(doubles.map((d) => BigInt(roundHalfEven(d)).toString())).toEqual(rounded)
-    } finally {
-      db.close()
-    }
-  })
+    }))
 })
