@@ -7,7 +7,17 @@ export class Shutdown {
   started = false
 
   constructor() {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void this.run(0))
+    // A listener that stays: other modules' hooks (anvil.ts) see that the signal is handled and leave it to this one.
+    // A second signal while stopping ends the process at once (a stop step that hangs; the user presses Ctrl-C again).
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (this.started) {
+          console.error(`[deai-lens] ${signal} again while stopping: exiting now`)
+          process.exit(130)
+        }
+        void this.run(0)
+      })
+    }
   }
 
   add(name: string, stop: () => Promise<void>): void {

@@ -65,16 +65,22 @@ function killAll(): void {
   live.clear()
 }
 
-/** Kills children when the parent goes away. Signal handlers re-raise so default exit behaviour is kept. */
+/**
+ * Kills children when the parent goes away. On a signal nobody else handles, kills them and re-raises it, so the
+ * default exit behaviour is kept. When someone else handles it (the main command's Shutdown, which stops anvil in its
+ * turn, after the processor that reads from it), this hook leaves the signal to them: killing anvil here, or
+ * re-raising, would cut their orderly shutdown short (a re-raised SIGINT ended the process before it had stopped
+ * the processor and the embedded Postgres). The 'exit' hook still kills whatever is left.
+ */
 function installExitHooks(): void {
   if (hooksInstalled) return
   hooksInstalled = true
   process.once('exit', killAll)
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
+      if (process.listenerCount(sig) > 0) return
       killAll()
-      // Only act as the process's exit if no one else handles this signal.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig)
+      process.kill(process.pid, sig)
     }
     process.once(sig, onSignal)
   }
