@@ -88,7 +88,8 @@ async function main(): Promise<void> {
   void processor.exited.then((code) => {
     if (!shutdown.started) {
       log(`processor stopped for good (${code}); stopping`)
-      void shutdown.run(1)
+      // Stopped by a signal (Ctrl-C reaches the whole process group, and the child may see it first): a normal stop.
+      void shutdown.run(code === 'SIGINT' || code === 'SIGTERM' ? 0 : 1)
     }
   })
   log(`indexing ${rpcUrl} into ${redactPgUrl(databaseUrl)}`)

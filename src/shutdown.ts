@@ -8,13 +8,15 @@ export class Shutdown {
 
   constructor() {
     // A listener that stays: other modules' hooks (anvil.ts) see that the signal is handled and leave it to this one.
-    // A second signal while stopping ends the process at once (a stop step that hangs; the user presses Ctrl-C again).
+    // A second signal ends the process at once (a stop step that hangs; the user presses Ctrl-C again).
+    let signalled = false
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.on(signal, () => {
-        if (this.started) {
+        if (signalled) {
           console.error(`[deai-lens] ${signal} again while stopping: exiting now`)
           process.exit(130)
         }
+        signalled = true
         void this.run(0)
       })
     }

@@ -9,7 +9,7 @@ export const FAULT_CASES = {
   'Postgres restart': 'Postgres stopped and started mid-ingestion; supervisor restarts the processor with backoff; invariant',
   'RPC faults': 'seeded proxy drops, delays, JSON-RPC errors, truncated bodies; slower but correct; invariant',
   'hostile chain data': 'ERC721-style Transfer, reverted tx, unknown emitter, 100 KB strings, zero-weight votes, delegation loops; invariant',
-  'main command shutdown': 'SIGINT / SIGTERM to the main process alone: exit 0, and no process it started is left running',
+  'main command shutdown': 'SIGINT / SIGTERM to the main process alone, SIGINT to its group: exit 0, nothing restarted, nothing left running',
   // The API's cases (src/api/*.int.test.ts, also part of npm test): what the server does, and that nothing is written.
   'API while Postgres restarts': 'under load: HTTP 503 DATABASE_UNAVAILABLE + Retry-After while down, whole answers once back; no 5xx, no crash',
   'hostile GraphQL': 'SQL injection in every string arg, bombs, huge pages, bad scalars, bad bodies: clear errors, still serving, DB unchanged',

@@ -60,16 +60,28 @@ function waitForOutput(child: ChildProcess, text: string, timeoutMs: number): Pr
   })
 }
 
+const TRIALS = [
+  {signal: 'SIGINT', group: false, what: 'SIGINT to its process alone'},
+  {signal: 'SIGTERM', group: false, what: 'SIGTERM to its process alone'},
+  // Ctrl-C in a terminal: every process of the group gets it, the children too, before the shutdown reaches them.
+  {signal: 'SIGINT', group: true, what: 'SIGINT to its whole process group (Ctrl-C)'},
+] as const
+
 describe('main command shutdown', () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${signal} to its process alone stops everything it started, and it exits 0`, async () => {
+  for (const {signal, group, what} of TRIALS) {
+    it(`${what} stops everything it started, restarts nothing, and it exits 0`, async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'deai-main-shutdown-'))
       const {DATABASE_URL: _db, RPC_URL: _rpc, ...env} = process.env
       const main = spawn(process.execPath, [path.join(PROJECT_ROOT, 'lib', 'main.js')], {
         cwd: PROJECT_ROOT,
         env: {...env, DATA_DIR: dir, ANALYTICS_DB: path.join(dir, 'analytics.duckdb'), API_PORT: '0'},
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so that a group signal reaches it and its children only.
+        detached: group,
       })
+      let output = ''
+      main.stdout.on('data', (d: Buffer) => (output += d.toString()))
+      main.stderr.on('data', (d: Buffer) => (output += d.toString()))
       const exited = new Promise<number | string>((resolve) => main.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')))
       let started: number[] = []
       try {
@@ -77,8 +89,11 @@ describe('main command shutdown', () => {
         await waitForOutput(main, 'analytics:', 150_000)
         started = descendants(main.pid!)
         expect(started.length).toBeGreaterThanOrEqual(3) // embedded Postgres, anvil, the processor (and their own)
-        main.kill(signal)
+        if (group) process.kill(-main.pid!, signal)
+        else main.kill(signal)
         expect(await exited).toBe(0)
+        // A child that died of the signal is not restarted while everything stops.
+        expect(output).not.toMatch(/restart \d+ in \d+ ms/)
         const deadline = Date.now() + 10_000
         while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
         expect(started.filter(alive)).toEqual([])

@@ -1,4 +1,5 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {type AddressInfo, createServer} from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -61,4 +62,60 @@ describe('superviseProcessor', () => {
     expect(Date.now() - started).toBeLessThan(5_000)
     expect(supervised.restarts()).toBe(0)
   })
+
+  it('does not restart a child stopped by SIGTERM or SIGINT from outside (Ctrl-C reaches the whole process group)', async () => {
+    // An RPC endpoint that accepts and never answers keeps the child in its start-up check, alive, until signalled.
+    const silent = createServer(() => undefined)
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        const contractsFile = path.join(tmp, `contracts-${signal}.json`)
+        writeFileSync(contractsFile, JSON.stringify({chainId: 31337, contracts: []}))
+        const lines: string[] = []
+        const supervised = superviseProcessor({
+          databaseUrl: db.url,
+          rpcUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+          contractsFile,
+          stdio: 'pipe',
+          restart: {initialDelayMs: 50, maxDelayMs: 50, maxFailuresInARow: 3},
+          log: (m) => lines.push(m),
+        })
+        let child: number | undefined
+        for (let i = 0; i < 200 && child === undefined; i++) {
+          await new Promise((r) => setTimeout(r, 50))
+          child = childrenOf(process.pid).find((pid) => commandLine(pid).includes(path.join('lib', 'processor', 'main.js')))
+        }
+        expect(child, 'the supervised child process').toBeDefined()
+        process.kill(child!, signal)
+        expect(await supervised.exited).toBe(signal)
+        expect(supervised.restarts()).toBe(0)
+        expect(lines.at(-1)).toBe(`processor stopped by ${signal}; not restarting`)
+      }
+    } finally {
+      silent.close()
+    }
+  })
 })
+
+/** This process's children, from /proc. */
+function childrenOf(parent: number): number[] {
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+  } catch {
+    return ''
+  }
+}

@@ -73,6 +73,12 @@ export function superviseProcessor(
           'recover as its message says (reset the index and start again)')
         return code
       }
+      if (code === 'SIGINT' || code === 'SIGTERM') {
+        // Asked to stop, not crashed: Ctrl-C in a terminal reaches every process of the group, this child included,
+        // before the main command's shutdown gets to it. A restart would start a processor while everything stops.
+        log(`processor stopped by ${code}; not restarting`)
+        return code
+      }
       const heightAfter = await committedHeight(opts.databaseUrl)
       if (stopping) return code
       const progressed = heightBefore !== undefined && heightAfter !== undefined && heightAfter > heightBefore
