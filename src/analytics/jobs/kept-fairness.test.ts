@@ -4,7 +4,7 @@ import {FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairness'
 import {FAIRNESS_BY_GROUP_SQL} from '../metrics/grouped-fairness'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 import {sameRow} from '../metrics/test-compare'
-import {loadTable, openTestDb, type TestDb} from '../metrics/test-fixtures'
+import {loadTable, type TestDb, withOwnDb} from '../metrics/test-fixtures'
 import {hugeintToDouble, roundHalfEven} from '../store/fairness-amounts'
 import {groupedDigestSql} from './batch'
 import {forgetKeptFairness, keptFairnessByGroup, keptFairnessRebuilds, keptFairnessSession, keptFairnessSingle} from './kept-fairness'
@@ -95,19 +95,9 @@ async function expectQueryRows(conn: TestDb['conn'], kept: Row[] | undefined): P
   want.forEach((w, i) => expect(sameRow(kept[i]!, w)).toEqual([]))
 }
 
-/** A fresh in-memory DuckDB for one test, closed after it whatever happens. */
-async function withDb(body: (db: TestDb) => Promise<void>): Promise<void> {
-  const db = await openTestDb()
-  try {
-    await body(db)
-  } finally {
-    db.close()
-  }
-}
-
 describe('keptFairnessByGroup', () => {
   it('equals FAIRNESS_BY_GROUP_SQL after every step of a random history', () =>
-    withDb(async (db) => {
+    withOwnDb(async (db) => {
       await fc.assert(
         fc.asyncProperty(fc.array(step, {minLength: 1, maxLength: 6}), async (steps) => {
           await forgetKeptFairness(db.conn)
@@ -138,7 +128,7 @@ describe('keptFairnessByGroup', () => {
     }), 120_000)
 
   it('many entities with ties and large rewards, then a small change: same rows as the query', () =>
-    withDb(async (db) => {
+    withOwnDb(async (db) => {
       const amounts: Amounts = new Map()
       for (let i = 0; i < 3000; i++) {
         amounts.set(`${MODELS[i % 4]}/c/e${i}`, BigInt(1 + (i % 17)) * 10_000n)
@@ -155,7 +145,7 @@ describe('keptFairnessByGroup', () => {
     }), 60_000)
 
   it('leaves a model near the wide path, and inputs with a key twice, to the query', () =>
-    withDb(async (db) => {
+    withOwnDb(async (db) => {
       await forgetKeptFairness(db.conn)
       await loadInputs(db.conn, new Map([['1/c/a', 2n ** 124n], ['1/r/b', 1n]]), ['1'])
       expect(await keptFairnessByGroup(db.conn, 'ns')).toBeUndefined()
@@ -172,7 +162,7 @@ describe('keptFairnessByGroup', () => {
 
 describe('DuckDB arithmetic reproduced', () => {
   it("hugeintToDouble is DuckDB's HUGEINT → DOUBLE cast, roundHalfEven its DOUBLE → HUGEINT cast", () =>
-    withDb(async (db) => {
+    withOwnDb(async (db) => {
       const values = fc.sample(fc.oneof(fc.bigInt({min: 0n, max: 2n ** 126n}), fc.bigInt({min: 2n ** 53n - 5n, max: 2n ** 70n})), {numRuns: 3000, seed: 7})
       values.push(2n ** 64n - 1n, 2n ** 64n, 2n ** 64n + 1n, 2n ** 53n + 1n, (2n ** 64n + 1n) * 2n ** 53n)
       await loadTable(db.conn, 'v', [['x', 'HUGEINT']], values.map((x) => [x]))

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FAIRNESS_MARGIN, runFairness, runFairnessTable } from './fairness'
 import { FAIRNESS_BY_GROUP_SQL } from './grouped-fairness'
-import { loadTable, openTestDb, type TestDb } from './test-fixtures'
+import { loadTable, openTestDb, type TestDb, withOwnDb } from './test-fixtures'
 import { runInsiderOverlap } from './insiders'
 import { runModelOwnerConcentration } from './model-owners'
 import { concentrationRef } from './reference'
@@ -121,16 +121,8 @@ const amount = fc.oneof(
 const name = fc.stringMatching(/^0x[0-9a-f]{1,2}$/)
 const records = fc.array(fc.record({ entity: name, amount }), { maxLength: 25 })
 
-// Each property owns its database: if a run ever outlives the test timeout, it cannot write into the tables of
-// the next test. Each run has its own time limit, so a hang is reported with the input that caused it.
-async function withOwnDb(body: (own: TestDb) => Promise<void>): Promise<void> {
-  const own = await openTestDb()
-  try {
-    await body(own)
-  } finally {
-    own.close()
-  }
-}
+// Each property owns its database (withOwnDb). Each run has its own time limit, so a hang is reported with the
+// input that caused it.
 // Generous: one run takes ~40 ms alone, but the unit and int projects share two cores (a run once took > 5 s there).
 const PER_RUN = { timeout: 30_000 } as const
 

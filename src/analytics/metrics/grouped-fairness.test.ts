@@ -9,7 +9,7 @@ import { INSIDER_OVERLAP_SQL } from './insiders'
 import { fairnessRef, type AmountRecord } from './reference-fairness'
 import { queryOne, queryRows } from './sql-values'
 import { copyLinesDiff, differences, sameRow } from './test-compare'
-import { loadTable, openTestDb, type TestDb } from './test-fixtures'
+import { loadTable, withOwnDb } from './test-fixtures'
 import { SELF_VALIDATION_SQL, VALIDATOR_CONCENTRATION_SQL } from './validators'
 
 /** As grouped.test.ts: every grouped fairness query equals its single query over each group's rows alone. */
@@ -24,14 +24,6 @@ const KEYS = ['m1', 'm2', 'm3', 'm5']
 // Generous: one run takes ~40 ms alone, but the unit and int projects share two cores (a run once took > 5 s there).
 const PER_RUN = { timeout: 30_000 } as const
 
-async function withOwnDb(body: (db: TestDb) => Promise<void>): Promise<void> {
-  const db = await openTestDb()
-  try {
-    await body(db)
-  } finally {
-    db.close()
-  }
-}
 
 describe('grouped fairness queries equal the single queries, group by group', () => {
   it('fairness summary, table, validators, self-validation, insiders', () => withOwnDb(async (db) => {

@@ -5,7 +5,7 @@ import { CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_SQL } from './groupe
 import { PARTICIPATION_SQL } from './participation'
 import { queryOne, queryRows } from './sql-values'
 import { sameRow } from './test-compare'
-import { loadTable, onPath, openTestDb, withPathColumn, type TestDb } from './test-fixtures'
+import { loadTable, onPath, withOwnDb, withPathColumn, type TestDb } from './test-fixtures'
 
 const weight = fc.oneof(
   fc.constant(0n),
@@ -17,14 +17,6 @@ const weight = fc.oneof(
 const group = fc.constantFrom('p1', 'p2', 'p3', 'p4')
 const entity = fc.stringMatching(/^0x[0-9a-f]{1,2}$/)
 
-async function withOwnDb(body: (db: TestDb) => Promise<void>): Promise<void> {
-  const db = await openTestDb()
-  try {
-    await body(db)
-  } finally {
-    db.close()
-  }
-}
 // Generous: one run takes ~40 ms alone, but the unit and int projects share two cores (a run once took > 5 s there).
 const PER_RUN = { timeout: 30_000 } as const
 /** Groups measured: p4 may have rows but is not asked for; p5 is asked for but never has rows (empty-set result). */

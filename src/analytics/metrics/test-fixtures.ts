@@ -21,6 +21,19 @@ export async function openTestDb(): Promise<TestDb> {
   }
 }
 
+/**
+ * Runs `body` on a database of its own, closed after it whatever happens. A property that owns its database cannot
+ * write into the tables of the next test if one of its runs ever outlives the test timeout.
+ */
+export async function withOwnDb(body: (db: TestDb) => Promise<void>): Promise<void> {
+  const db = await openTestDb()
+  try {
+    await body(db)
+  } finally {
+    db.close()
+  }
+}
+
 type Column = 'VARCHAR' | 'HUGEINT' | 'INTEGER'
 type Cell = string | bigint | number
 
