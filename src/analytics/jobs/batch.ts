@@ -140,6 +140,7 @@ async function runBatch(
   // The per-model fairness at the head from amounts kept in the process (kept-fairness.ts): its inputs' digests come
   // from the kept copy as it follows them, and the summary from the kept amounts.
   const kept = keepState ? await keptFairnessFor(conn, batch) : undefined
+  const tableRowsWanted = shape.table !== undefined && members.some((x) => tableWanted(x.m))
   for (const [i, input] of shape.inputs.entries()) {
     const params = batch.inputParams[i]!
     if (input.grouped) {
@@ -149,19 +150,24 @@ async function runBatch(
         perInput.push({relation: input.relation, digests: held.digests})
         continue
       }
-      // By the fastest route to exactly its rows, as a single input (routes.ts), with the digests that route keeps, or
-      // for a follower's fairness inputs the digests of the kept copy (kept-fairness.ts).
+      // A follower's fairness inputs filled from the kept copy with its digests (kept-fairness.ts); else by the fastest
+      // route to exactly its rows, as a single input (routes.ts), with the digests that route keeps, or the kept copy's
+      // once it followed the rows so materialized.
       const relation = input.grouped.relation
+      const followed = kept && isFollowedRelation(relation) ? relation : undefined
+      // The kept copy fills the relation only when a query reads its rows: the shape's table, or another shape.
+      const rowsRead = tableRowsWanted || SHAPES.some((other) => other !== shape && other.inputs.some((i) => i.grouped?.relation === relation))
       const keptByRoute =
+        (followed && kept ? await kept.fill(followed, rowsRead) : undefined) ??
         (await materializeGroupedInputWithKeptDigests(conn, relation, input.grouped.sql, params)) ??
-        (kept && isFollowedRelation(relation) ? await kept.digests(relation) : undefined)
+        (followed && kept ? await kept.digests(followed) : undefined)
       // Else the kept per-vote numbers when they stand for these rows (vote-digests.ts), else every row hashed.
       const rows =
         keptByRoute ??
         (await keptGroupedDigests(conn, input.grouped.sql, input.grouped.relation, params)) ??
         (await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns)))
       const digests = new Map(rows.map((r) => [members[Number(r.g)]!.group, {n: Number(r.n), digest: String(r.digest)}]))
-      grouped.set(input.grouped.relation, {key, digests})
+      if (rowsRead || !followed) grouped.set(input.grouped.relation, {key, digests})
       perInput.push({relation: input.relation, digests})
     } else {
       const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, params)
@@ -194,7 +200,7 @@ async function runBatch(
     }
   }
   const wanted = members.filter((x) => tableWanted(x.m))
-  if (shape.table && wanted.length > 0) {
+  if (shape.table && tableRowsWanted) {
     const byGroup = new Map((await queryRows(conn, shape.table.sql, shape.table.params)).map((r) => [String(r.g), r]))
     for (const x of wanted) {
       const row = byGroup.get(String(x.key))

@@ -80,9 +80,9 @@ export {DIGEST_OF_SUMS, INPUT_DIGEST_SQL} from '../store/input-digest'
 export type InputCache = Map<string, {key: string; n: number; digest: string}>
 
 /** Materializes the inputs on `conn` (temp tables belong to one connection) and returns their provenance. */
-export async function prepareInputs(conn: DuckDBConnection, m: Measurement, cache?: InputCache, digestOf?: KeptDigestOf): Promise<InputProvenance> {
+export async function prepareInputs(conn: DuckDBConnection, m: Measurement, cache?: InputCache, keptInput?: KeptInput): Promise<InputProvenance> {
   const parts: InputPart[] = []
-  for (const input of m.inputs) parts.push(await prepareInput(conn, input, cache, digestOf))
+  for (const input of m.inputs) parts.push(await prepareInput(conn, input, cache, keptInput))
   return combineInputs(parts)
 }
 
@@ -94,23 +94,28 @@ export interface InputPart {
 }
 
 /**
- * A relation's count and digest from state kept in the process, right after the relation was materialized
- * (kept-fairness.ts); undefined: hash its rows.
+ * State kept in the process that stands for some input relations (kept-fairness.ts): `fill` materializes the relation
+ * from it and gives its count and digest; `digestOf` gives them right after the relation was materialized otherwise.
+ * Either returns undefined when it does not apply (the relation is materialized and hashed as usual).
  */
-export type KeptDigestOf = (relation: string) => Promise<{n: number; digest: string} | undefined>
+export interface KeptInput {
+  fill(relation: string): Promise<{n: number; digest: string} | undefined>
+  digestOf(relation: string): Promise<{n: number; digest: string} | undefined>
+}
 
 /**
  * Materializes one input as its relation (unless `cache` says the relation already holds it); its count and digest,
- * from the route's kept digest, else `digestOf`, else by hashing every row.
+ * from `keptInput`'s fill, else the route's kept digest, else `keptInput`'s digestOf, else by hashing every row.
  */
-export async function prepareInput(conn: DuckDBConnection, input: InputSpec, cache?: InputCache, digestOf?: KeptDigestOf): Promise<InputPart> {
+export async function prepareInput(conn: DuckDBConnection, input: InputSpec, cache?: InputCache, keptInput?: KeptInput): Promise<InputPart> {
   const key = `${input.sql}\n${JSON.stringify(input.params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`
   let held = cache?.get(input.relation)
   if (held?.key !== key) {
     cache?.delete(input.relation)
     // The sync keeps the digests of the largest inputs at the head (store/head-digests.ts); the rest are hashed.
-    const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, input.params)
-    const row = kept ?? (await digestOf?.(input.relation)) ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
+    const filled = await keptInput?.fill(input.relation)
+    const kept = filled ?? (await materializeInputWithKeptDigest(conn, input.relation, input.sql, input.params)).kept
+    const row = kept ?? (await keptInput?.digestOf(input.relation)) ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
     held = {key, n: Number(row.n), digest: String(row.digest)}
     cache?.set(input.relation, held)
   }

@@ -3,7 +3,7 @@ import {FAIRNESS_COPY_SQL, FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairn
 import {
   CONCENTRATION_SQL, CONCENTRATION_WITH_LORENZ_SQL, concentrationSqlOver, type LorenzPoint, readLorenzOfConcentration, runLorenz,
 } from '../metrics/concentration'
-import {queryOne} from '../metrics/sql-values'
+import {queryOne, type Row} from '../metrics/sql-values'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
@@ -135,11 +135,13 @@ async function runFromKeptFairness(
   }
   const namespace = await keptFairnessNamespace(conn, contrib.params, reward.params)
   if (namespace === undefined) return undefined
-  // Each input just materialized is followed by the kept copy, which gives its digest.
+  // Each input is filled from the kept copy when the copy follows the mirror, else materialized and then followed by
+  // the copy; either way the copy gives its digest.
   const kept = keptFairnessSession(conn, namespace)
-  const provenance = await prepareInputs(conn, m, cache, async (relation) => {
-    const row = isFollowedRelation(relation) ? (await kept.digests(relation))?.[0] : undefined
-    return row ? {n: Number(row.n), digest: String(row.digest)} : undefined
+  const first = (rows: Row[] | undefined) => (rows?.[0] ? {n: Number(rows[0].n), digest: String(rows[0].digest)} : undefined)
+  const provenance = await prepareInputs(conn, m, cache, {
+    fill: async (relation) => (isFollowedRelation(relation) ? first(await kept.fill(relation)) : undefined),
+    digestOf: async (relation) => (isFollowedRelation(relation) ? first(await kept.digests(relation)) : undefined),
   })
   const row = (await kept.single()) ?? (await queryOne(conn, q.sql, q.params))
   return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance}

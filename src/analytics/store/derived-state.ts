@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {applyTransfersAbove} from './balances'
 import {initDelegatePower, refreshDelegatePowerAbove} from './delegate-power'
+import {logFairnessTouchedAbove} from './fairness-log'
 import {addVotesAbove, initHeadDigests} from './head-digests'
 import {dropProposalSnapshotsAbove} from './proposal-snapshots'
 import {MIRROR_TABLES} from './schema'
@@ -26,6 +27,7 @@ export async function initDerivedState(conn: DuckDBConnection): Promise<void> {
 
 /** The rollback above `cut`: the derived state forgets the rows about to go, then every mirror table loses them. Returns the audit rows deleted. */
 export async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number> {
+  await logFairnessTouchedAbove(conn, cut)
   await applyTransfersAbove(conn, cut, -1)
   await addVotesAbove(conn, cut, -1)
   await addVoterTalliesAbove(conn, cut, -1)
@@ -49,4 +51,5 @@ export async function addDerivedStateAbove(conn: DuckDBConnection, cut: number):
   await refreshDelegatePowerAbove(conn, cut, true)
   await addValidatedPairsAbove(conn, cut)
   await addVoteRowDigestsAbove(conn, cut)
+  await logFairnessTouchedAbove(conn, cut)
 }

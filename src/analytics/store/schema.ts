@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
 import {DELEGATE_POWER_DDL} from './delegate-power'
+import {FAIRNESS_LOG_TABLES} from './fairness-log'
 import {VALIDATED_CONTRIBUTION_DDL} from './validated-contributions'
 import {VOTE_ROW_DIGEST_DDL} from './vote-digests'
 import {HEAD_DIGEST_DDL} from './head-digests'
@@ -193,5 +194,6 @@ export async function dropSchema(conn: DuckDBConnection): Promise<void> {
   for (const name of [...MIRROR_TABLES, ...DERIVED_TABLES, ...CACHE_TABLES, 'sync_state']) await conn.run(`DROP TABLE IF EXISTS ${name}`)
   // The connection's balance change log (balances.ts): a rebuild replaces every balance, so nothing kept in the
   // process from before stands; without its token registered, the kept state is rebuilt at its next use.
-  for (const name of ['balance_changes', 'balance_log_tokens']) await conn.run(`DROP TABLE IF EXISTS temp.${name}`)
+  // The fairness log (fairness-log.ts) likewise: with its sources unregistered, the kept amounts build again.
+  for (const name of ['balance_changes', 'balance_log_tokens', ...FAIRNESS_LOG_TABLES]) await conn.run(`DROP TABLE IF EXISTS temp.${name}`)
 }
