@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
 import {hasRows} from '../duckdb'
+import {SCANNED_HUGEINT} from './column-storage'
 import {addBalanceChanges} from './head-digests'
 
 /**
@@ -25,7 +26,7 @@ import {addBalanceChanges} from './head-digests'
  */
 export const TRANSFERS_LEFT_OUT_OF_BALANCES = `(SELECT count(*) FROM oversized_amount WHERE table_name = 'token_transfer')`
 
-export const BALANCE_STATE_DDL = `CREATE TABLE IF NOT EXISTS balance_state (token VARCHAR NOT NULL, account VARCHAR NOT NULL, balance HUGEINT NOT NULL)`
+export const BALANCE_STATE_DDL = `CREATE TABLE IF NOT EXISTS balance_state (token VARCHAR NOT NULL, account VARCHAR NOT NULL, balance ${SCANNED_HUGEINT} NOT NULL)`
 
 /** Net change per (token, account) of the transfers above $cut; the zero address (mints, burns) left out. */
 const DELTA = `

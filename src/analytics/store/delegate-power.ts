@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {hasRows} from '../duckdb'
+import {SCANNED_HUGEINT} from './column-storage'
 
 /**
  * Each delegate's current voting power, kept by the sync, so that a refresh at the head reads ~50,000 delegates from
@@ -27,7 +28,7 @@ import {hasRows} from '../duckdb'
 export const VOTE_CHANGES_LEFT_OUT_OF_POWER = `(SELECT count(*) FROM oversized_amount WHERE table_name = 'votes_change')`
 
 export const DELEGATE_POWER_DDL = `CREATE TABLE IF NOT EXISTS delegate_power (token VARCHAR NOT NULL, delegate VARCHAR NOT NULL, id VARCHAR NOT NULL,
-  new_votes HUGEINT)`
+  new_votes ${SCANNED_HUGEINT})`
 
 /**
  * Re-reads the touched delegates' newest row: `after` (new rows were just extracted above the cut) takes it from the

@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
 import {DELEGATE_POWER_DDL} from './delegate-power'
+import {SCANNED_HUGEINT} from './column-storage'
 import {FAIRNESS_LOG_TABLES} from './fairness-log'
 import {VALIDATED_CONTRIBUTION_DDL} from './validated-contributions'
 import {VOTE_ROW_DIGEST_DDL} from './vote-digests'
@@ -35,6 +36,8 @@ export interface TypedColumn {
   expr: string
   /** Set when the column holds a uint256 argument: the args field, checked against the column's range. */
   uintField?: string
+  /** A HUGEINT column a refresh scans whole, through the derived state it feeds: stored uncompressed (column-storage.ts). */
+  scanned?: boolean
 }
 
 export interface TypedTable {
@@ -79,6 +82,8 @@ const text = (name: string, field = name) => col(name, 'VARCHAR', arg(field))
 const addr = (name: string, field: string) => col(name, 'VARCHAR', `lower(${arg(field)})`)
 const small = (name: string, field = name) => col(name, 'INTEGER', `CAST(${arg(field)} AS INTEGER)`)
 const bool = (name: string, field = name) => col(name, 'BOOLEAN', `CAST(${arg(field)} AS BOOLEAN)`)
+/** A uint column that a refresh scans whole (SCANNED_HUGEINT). */
+const scanned = (c: TypedColumn): TypedColumn => ({...c, scanned: true})
 /** NULL unless the decimal is all digits and fits the type; TRY_CAST alone would round '1.5' to 2. */
 const uint = (name: string, field: string, type: 'HUGEINT' | 'BIGINT' = 'HUGEINT'): TypedColumn => ({
   name,
@@ -94,7 +99,7 @@ export const TYPED_TABLES: readonly TypedTable[] = [
     events: ['Transfer'],
     columns: [col('log_index', 'INTEGER', 'e.log_index'), contract('token'), addr('from_addr', 'from'), addr('to_addr', 'to'), uint('value', 'value')],
   },
-  {name: 'votes_change', contractKind: 'token', events: ['DelegateVotesChanged'], columns: [contract('token'), addr('delegate', 'delegate'), uint('new_votes', 'newVotes')]},
+  {name: 'votes_change', contractKind: 'token', events: ['DelegateVotesChanged'], columns: [contract('token'), addr('delegate', 'delegate'), scanned(uint('new_votes', 'newVotes'))]},
   {name: 'delegation', contractKind: 'token', events: ['DelegateChanged'], columns: [contract('token'), addr('delegator', 'delegator'), addr('to_delegate', 'toDelegate')]},
   {
     name: 'proposal',
@@ -132,7 +137,7 @@ export const TYPED_TABLES: readonly TypedTable[] = [
     name: 'contribution',
     contractKind: 'contributionRegistry',
     events: ['ContributionSubmitted'],
-    columns: [contract('registry'), text('contribution_id', 'contributionId'), text('model_id', 'modelId'), addr('contributor', 'contributor'), small('kind'), uint('units', 'units')],
+    columns: [contract('registry'), text('contribution_id', 'contributionId'), text('model_id', 'modelId'), addr('contributor', 'contributor'), small('kind'), scanned(uint('units', 'units'))],
   },
   {
     name: 'validation',
@@ -145,13 +150,13 @@ export const TYPED_TABLES: readonly TypedTable[] = [
     name: 'reward_paid',
     contractKind: 'rewardDistributor',
     events: ['RewardPaid'],
-    columns: [contract('distributor'), text('epoch_id', 'epochId'), addr('recipient', 'recipient'), uint('amount', 'amount')],
+    columns: [contract('distributor'), text('epoch_id', 'epochId'), addr('recipient', 'recipient'), scanned(uint('amount', 'amount'))],
   },
 ]
 
 /** uint columns may be NULL (oversized, or absent for that event); the others are NOT NULL. */
 export function typedTableDdl(t: TypedTable): string {
-  const cols = t.columns.map((c) => `${c.name} ${c.type}${c.uintField ? '' : ' NOT NULL'}`)
+  const cols = t.columns.map((c) => `${c.name} ${c.scanned ? SCANNED_HUGEINT : c.type}${c.uintField ? '' : ' NOT NULL'}`)
   return `CREATE TABLE IF NOT EXISTS ${t.name} (id VARCHAR NOT NULL, block_number BIGINT NOT NULL, ${cols.join(', ')})`
 }
 

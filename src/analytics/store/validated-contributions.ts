@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {hasRows} from '../duckdb'
+import {SCANNED_HUGEINT} from './column-storage'
 import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
 
 /**
@@ -19,7 +20,7 @@ import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
  * inputs' block bound keeps every pair, and only while no value is NULL (the inputs raise their error then).
  */
 export const VALIDATED_CONTRIBUTION_DDL = `CREATE TABLE IF NOT EXISTS validated_contribution (registry VARCHAR NOT NULL,
-  model_id VARCHAR NOT NULL, contributor VARCHAR NOT NULL, validator VARCHAR NOT NULL, accepted BOOLEAN NOT NULL, value HUGEINT,
+  model_id VARCHAR NOT NULL, contributor VARCHAR NOT NULL, validator VARCHAR NOT NULL, accepted BOOLEAN NOT NULL, value ${SCANNED_HUGEINT},
   v_block BIGINT NOT NULL, c_block BIGINT NOT NULL, m_validation UHUGEINT)`
 
 /**
