@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {hasRows} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
+import {addDelegatePowerRows} from './head-digests'
 
 /**
  * Each delegate's current voting power, kept by the sync, so that a refresh at the head reads ~50,000 delegates from
@@ -37,6 +38,7 @@ export const DELEGATE_POWER_DDL = `CREATE TABLE IF NOT EXISTS delegate_power (to
 export async function refreshDelegatePowerAbove(conn: DuckDBConnection, cut: number, after: boolean): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE power_touched AS SELECT DISTINCT token, delegate FROM votes_change WHERE block_number > $cut`, {cut})
   if (await hasRows(conn, 'power_touched')) {
+    await addDelegatePowerRows(conn, -1)
     await conn.run(`DELETE FROM delegate_power p USING power_touched t WHERE p.token = t.token AND p.delegate = t.delegate`)
     await conn.run(
       `INSERT INTO delegate_power
@@ -45,6 +47,7 @@ export async function refreshDelegatePowerAbove(conn: DuckDBConnection, cut: num
        QUALIFY row_number() OVER (PARTITION BY v.token, v.delegate ORDER BY v.id DESC) = 1`,
       {cut},
     )
+    await addDelegatePowerRows(conn, 1)
   }
   await conn.run(`DROP TABLE power_touched`)
 }

@@ -4,7 +4,7 @@ import type {AnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
 import {initHeadDigests} from './head-digests'
 import {DIGEST_OF_SUMS, INPUT_DIGEST_SQL} from './input-digest'
-import {BALANCES_AT, VOTES_ALL} from './inputs'
+import {BALANCES_AT, VOTES_ALL, VOTING_POWER_AT} from './inputs'
 import {keptInputDigest, materializeInputWithKeptDigest} from './routes'
 import {applyTestSyncStep, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent, openTestMirror} from './test-events'
 
@@ -16,6 +16,9 @@ function history(seed: number, from: number, to: number): TestEvent[] {
   const rnd = testMulberry(seed)
   const events: TestEvent[] = []
   for (let block = from; block <= to; block++) {
+    // A delegate's new voting power, sometimes 0 (it leaves the input).
+    const delegate = {delegate: acct(rnd(12)), previousVotes: '0', newVotes: rnd(4) === 0 ? '0' : String(BigInt(rnd(1000) + 1) * 10n ** BigInt(rnd(20)))}
+    events.push({block, contract: rnd(2) === 0 ? T2 : T, kind: 'token', name: 'DelegateVotesChanged', args: delegate})
     for (let k = 0; k < 6; k++) {
       const token = rnd(3) === 0 ? T2 : T
       const [a, b] = [acct(rnd(12)), acct(rnd(12))]
@@ -50,6 +53,8 @@ describe('head digests kept by the sync', () => {
       const {kept} = await materializeInputWithKeptDigest(conn, 'dist', BALANCES_AT, {token, block: head})
       expect(kept, `balances of ${token}`).toEqual(await hashed('dist'))
       expect(await keptInputDigest(conn, BALANCES_AT, {token, block: head})).toEqual(kept)
+      const power = await materializeInputWithKeptDigest(conn, 'dist', VOTING_POWER_AT, {token, block: head})
+      expect(power.kept, `voting power of ${token}`).toEqual(await hashed('dist'))
     }
     for (const governor of [G, G2]) {
       const {kept} = await materializeInputWithKeptDigest(conn, 'votes_all', VOTES_ALL, {governor, block: head})
@@ -67,7 +72,9 @@ describe('head digests kept by the sync', () => {
     await expectKeptEqualsHashed(20)
     // Not a vacuous comparison: both inputs hold rows in every scope.
     const kept = async () => queryRows(conn, `SELECT input, scope, n FROM head_digest ORDER BY input, scope`)
-    expect((await kept()).map((r) => [r.input, Number(r.n) > 2])).toEqual([['balances', true], ['balances', true], ['votes_all', true], ['votes_all', true]])
+    expect((await kept()).map((r) => [r.input, Number(r.n) > 2])).toEqual([
+      ['balances', true], ['balances', true], ['votes_all', true], ['votes_all', true], ['voting_power', true], ['voting_power', true],
+    ])
     // A rollback of blocks 16..20 replaced by another history, then plain growth, then a deeper rollback.
     await step(15, history(2, 16, 24))
     await expectKeptEqualsHashed(24)

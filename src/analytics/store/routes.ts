@@ -152,7 +152,8 @@ async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[strin
  * The input's row count and digest as the sync keeps them (head-digests.ts), when the input at these parameters has
  * exactly the rows they were kept over; undefined otherwise (the caller hashes the rows with INPUT_DIGEST_SQL):
  * - BALANCES_AT where balance_state stands for it (as materializeInput decides);
- * - VOTES_ALL at a block at or above the governor's last mirrored vote, or with no block bound.
+ * - VOTES_ALL at a block at or above the governor's last mirrored vote, or with no block bound;
+ * - VOTING_POWER_AT where delegate_power stands for it (materializeInputWithKeptDigest only, which knows the route).
  * A mirror last synced before head_digest existed has no such table yet: its digests are computed.
  * (materializeInputWithKeptDigest also gives VALIDATIONS' digest when validated_contribution filled it, from the
  * pairs' kept md5 numbers, validated-contributions.ts.)
@@ -194,6 +195,8 @@ async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputPa
     ;[input, scope] = ['balances', params.token]
   } else if (sql === VOTES_ALL && (await votesAreAllAt(conn, String(params.governor), params.block))) {
     ;[input, scope] = ['votes_all', params.governor]
+  } else if (route === 'power' && sql === VOTING_POWER_AT) {
+    ;[input, scope] = ['voting_power', params.token]
   } else {
     return undefined
   }
