@@ -116,6 +116,12 @@ describe('retention of fairness tables and Lorenz curves', () => {
     const expected = new Map(plain.rows.map((r) => [fairnessScopeKey(r.k, r.i), Number(r.b)]))
     expect(expected.size).toBe(7)
     expect(await latestFairnessTables(pool)).toEqual(expected)
+    const bounded = await pool.query<{k: string; i: string; b: number}>(
+      `SELECT scope_kind AS k, scope_id AS i, max(as_of_block) AS b FROM fairness_entry WHERE as_of_block <= 142 GROUP BY 1, 2`,
+    )
+    const expectedBounded = new Map(bounded.rows.map((r) => [fairnessScopeKey(r.k, r.i), Number(r.b)]))
+    expect(expectedBounded.size).toBeLessThan(7)
+    expect(await latestFairnessTables(pool, 142)).toEqual(expectedBounded)
   })
 
   it('latestStoredBlocks (a loose index scan) equals a GROUP BY over this version\'s proposal, model and protocol series', async () => {
@@ -146,6 +152,16 @@ describe('retention of fairness tables and Lorenz curves', () => {
     expect(expected.get(storedKey('weight_cast', 'proposal', '0xgov-2'))).toBe(220)
     expect(expected.size).toBe(5)
     expect(await latestStoredBlocks(pool)).toEqual(expected)
+    // Bounded at a block (a refresh reads what its drop keeps): the latest value at or below it.
+    const bounded = await pool.query<{d: string; k: string; i: string; b: number}>(
+      `SELECT distribution AS d, scope_kind AS k, scope_id AS i, max(as_of_block) AS b FROM metric_value
+       WHERE job_version = $1 AND scope_kind IN ('proposal', 'model', 'protocol') AND as_of_block <= 215 GROUP BY 1, 2, 3`,
+      [JOB_VERSION],
+    )
+    const expectedBounded = new Map(bounded.rows.map((r) => [storedKey(r.d, r.k, r.i), Number(r.b)]))
+    expect(expectedBounded.get(storedKey('weight_cast', 'proposal', '0xgov-1'))).toBe(210)
+    expect(await latestStoredBlocks(pool, 215)).toEqual(expectedBounded)
+    expect(await latestStoredBlocks(pool, 150)).toEqual(new Map())
   })
 
   it('missingBackfillBlocks: the multiples of every in [from, finalized] without a stored value', async () => {

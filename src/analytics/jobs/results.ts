@@ -118,15 +118,22 @@ export async function writeResults(pool: Pool, results: SuiteResults, computedAt
   }
 }
 
+/** No bound on as_of_block (an int column). */
+const MAX_BLOCK = 2147483647
+
 /** Key of a fairness scope in latestFairnessTables' map. */
 export const fairnessScopeKey = (scopeKind: string, scopeId: string) => `${scopeKind}/${scopeId}`
 
 /**
  * The block of the latest stored fairness table of every scope. A loose index scan over fairness_entry's
  * (scope_kind, scope_id, as_of_block) index: one descent per scope, not a pass over the (retained) tables' rows.
+ * With `upTo`, only tables at or below that block count.
  */
-export async function latestFairnessTables(pool: Pool): Promise<Map<string, number>> {
-  const rows = await pool.query<{scope_kind: string; scope_id: string; b: number}>(latestBlockPerKeySql('fairness_entry', ['scope_kind', 'scope_id']))
+export async function latestFairnessTables(pool: Pool, upTo?: number): Promise<Map<string, number>> {
+  const rows = await pool.query<{scope_kind: string; scope_id: string; b: number}>(
+    latestBlockPerKeySql('fairness_entry', ['scope_kind', 'scope_id'], 'as_of_block <= $1'),
+    [upTo ?? MAX_BLOCK],
+  )
   return new Map(rows.rows.map((r) => [fairnessScopeKey(r.scope_kind, r.scope_id), Number(r.b)]))
 }
 
@@ -135,13 +142,14 @@ export async function latestFairnessTables(pool: Pool): Promise<Map<string, numb
  * JOB_VERSION, by storedKey(distribution, scopeKind, scopeId). A loose index scan over metric_value's (job_version,
  * scope_kind, scope_id, distribution, as_of_block) index: one descent per series. metric_value is never pruned (it is
  * the time series) and grows by a few hundred rows with every refresh that keeps them; a GROUP BY over it, as this
- * was before, took ~0.5 s at 1.8 million rows and grew with them (`npm run bench:analytics` prints both).
+ * was before, took ~0.5 s at 1.8 million rows and grew with them (`npm run bench:analytics` prints both). With
+ * `upTo`, only values at or below that block count.
  */
-export async function latestStoredBlocks(pool: Pool): Promise<Map<string, number>> {
+export async function latestStoredBlocks(pool: Pool, upTo?: number): Promise<Map<string, number>> {
   const rows = await pool.query<{distribution: string; scope_kind: string; scope_id: string; b: number}>(
-    `SELECT * FROM (${latestBlockPerKeySql('metric_value', ['scope_kind', 'scope_id', 'distribution'], 'job_version = $1')}) x
+    `SELECT * FROM (${latestBlockPerKeySql('metric_value', ['scope_kind', 'scope_id', 'distribution'], `job_version = $1 AND as_of_block <= $2`)}) x
      WHERE x.scope_kind IN ('proposal', 'model', 'protocol')`,
-    [JOB_VERSION],
+    [JOB_VERSION, upTo ?? MAX_BLOCK],
   )
   return new Map(rows.rows.map((r) => [storedKey(r.distribution, r.scope_kind, r.scope_id), Number(r.b)]))
 }
@@ -168,10 +176,15 @@ function latestBlockPerKeySql(table: string, keys: readonly string[], filter = '
 
 /** Results computed at blocks that a reorg can still change are dropped before the new ones are written. */
 export async function dropResultsAbove(pool: Pool, block: number): Promise<void> {
-  for (const table of ['metric_value', 'lorenz_point', 'fairness_entry']) {
-    await pool.query(`DELETE FROM ${table} WHERE as_of_block > $1`, [block])
-  }
-  await pool.query(BUMP_ANALYTICS_VERSION)
+  // One statement, so one commit, where every refresh made four; the API's version moves only when something went
+  // (no answer changed otherwise), after the deletes as for a write: they commit together.
+  await pool.query(
+    `WITH m AS (DELETE FROM metric_value WHERE as_of_block > $1 RETURNING 1),
+       l AS (DELETE FROM lorenz_point WHERE as_of_block > $1 RETURNING 1),
+       f AS (DELETE FROM fairness_entry WHERE as_of_block > $1 RETURNING 1)
+     ${BUMP_ANALYTICS_VERSION} AND EXISTS (SELECT 1 FROM m UNION ALL SELECT 1 FROM l UNION ALL SELECT 1 FROM f)`,
+    [block],
+  )
 }
 
 /**
