@@ -93,11 +93,11 @@ export function keptFairnessSession(conn: DuckDBConnection, namespace: string) {
       const groups = grouped ? await queryRows(conn, `SELECT g, id AS model FROM group_keys ORDER BY g`) : [{g: 0, model: PROTOCOL}]
       const rows: Row[] = []
       for (const {g, model} of groups) {
-        const kept1 = digestOfSums(kept.digestSums.get(`${side}/${String(model)}`))
-        if (!kept1) return undefined
+        const digest = digestOfSums(kept.digestSums.get(`${side}/${String(model)}`))
+        if (!digest) return undefined
         const amounts = kept.scopes.get(String(model))?.rows
         const total = (side === 'c' ? amounts?.contributionTotal : amounts?.rewardTotal) ?? 0n
-        rows.push({g: g ?? null, model: model ?? null, n: kept1.n, digest: kept1.digest, total: total.toString()})
+        rows.push({g: g ?? null, model: model ?? null, n: digest.n, digest: digest.digest, total: total.toString()})
       }
       if (withRows) await conn.run(FILL_SQL[relation])
       followed.set(side, rows)
@@ -216,7 +216,7 @@ async function applyDiff(conn: DuckDBConnection, kept: Kept, side: Side, diffSql
 /**
  * Per side and scope, the copy's row count and the sums of its rows' md5 numbers as four 32-bit limbs (limbs 0–1: the
  * upper half, MD5_UPPER; 2–3: the lower half, MD5_LOWER), then the count: exact in doubles while below 2^53, i.e.
- * for up to 2^21 rows per scope (digestRows refuses beyond).
+ * for up to 2^21 rows per scope (digestOfSums refuses beyond).
  */
 function digestSumsOf(kept: Kept, side: Side, model: string): Float64Array {
   const key = `${side}/${model}`
