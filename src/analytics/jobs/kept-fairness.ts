@@ -346,14 +346,22 @@ const singleRelations: SourceRelations = {
  * the new row's md5 number as INPUT_DIGEST_SQL and groupedDigestSql render the row (a struct of the relation's two
  * columns), computed for these rows only.
  */
-const diffSql = (r: SourceRelations, side: Side) => {
+const diffSql = (r: SourceRelations, side: Side) =>
+  diffOf(side, r.current(side), `SELECT * FROM ${COPIES[side]} WHERE model IN (SELECT model FROM (${r.groups}))`)
+
+/**
+ * fairness_amount_diff from a side's current positive amounts `current` (model, entity, amount) and the copy's rows
+ * they are compared with, `kept`: per differing (model, entity), the new amount (NULL for a row gone), the new row's
+ * md5 number and the old row's.
+ */
+const diffOf = (side: Side, current: string, kept: string) => {
   const {entity, amount} = SIDE_COLUMNS[side]
   return `CREATE OR REPLACE TEMP TABLE fairness_amount_diff AS
 SELECT coalesce(cur.model, old.model) AS model, coalesce(cur.entity, old.entity) AS entity, cur.amount,
   CASE WHEN cur.amount IS NOT NULL THEN md5_number(CAST(struct_pack(${entity} := cur.entity, ${amount} := cur.amount) AS VARCHAR)) END AS m,
   old.m AS old_m
-FROM (${r.current(side)}) cur
-FULL OUTER JOIN (SELECT * FROM ${COPIES[side]} WHERE model IN (SELECT model FROM (${r.groups}))) old ON old.model = cur.model AND old.entity = cur.entity
+FROM (${current}) cur
+FULL OUTER JOIN (${kept}) old ON old.model = cur.model AND old.entity = cur.entity
 WHERE cur.amount IS DISTINCT FROM old.amount`
 }
 
@@ -566,16 +574,13 @@ WHERE r.distributor = $source${only('r.recipient')} GROUP BY r.recipient`,
 
 /** The diff (as diffSql's) of a side's current amounts against the whole copy, or of the logged entities' only. */
 const mirrorDiffSql = (side: Side, touchedOnly: boolean) => {
-  const {entity, amount} = SIDE_COLUMNS[side]
   const touched = `SELECT entity FROM fairness_touched WHERE side = '${side}' AND source = $source`
   const only = touchedOnly ? (column: string) => ` AND ${column} IN (${touched})` : () => ''
-  return `CREATE OR REPLACE TEMP TABLE fairness_amount_diff AS
-SELECT coalesce(cur.model, old.model) AS model, coalesce(cur.entity, old.entity) AS entity, cur.amount,
-  CASE WHEN cur.amount IS NOT NULL THEN md5_number(CAST(struct_pack(${entity} := cur.entity, ${amount} := cur.amount) AS VARCHAR)) END AS m,
-  old.m AS old_m
-FROM (SELECT * FROM (${CURRENT_AMOUNTS[side](only)}) WHERE amount > 0) cur
-FULL OUTER JOIN (SELECT * FROM ${COPIES[side]}${touchedOnly ? ` WHERE entity IN (${touched})` : ''}) old ON old.model = cur.model AND old.entity = cur.entity
-WHERE cur.amount IS DISTINCT FROM old.amount`
+  return diffOf(
+    side,
+    `SELECT * FROM (${CURRENT_AMOUNTS[side](only)}) WHERE amount > 0`,
+    `SELECT * FROM ${COPIES[side]}${touchedOnly ? ` WHERE entity IN (${touched})` : ''}`,
+  )
 }
 
 const MIRROR_DIFF: Record<Side, {whole: string; touched: string}> = {
