@@ -300,8 +300,8 @@ describe('contribution inputs at the head from validated_contribution', () => {
     const changed = await all('contrib')
     await materialize(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 35})
     expect(changed).not.toEqual(await all('contrib'))
-    // And the kept digest reads m_validation: a changed number shows in it, not in the rows' digest.
-    await conn.run(`UPDATE validated_contribution SET m_validation = m_validation + 1 WHERE model_id = '1'`)
+    // And the kept digest is read from head_digest: a changed sum shows in it, not in the rows' digest.
+    await conn.run(`UPDATE head_digest SET lower_sum = lower_sum + 1 WHERE input = 'validations' AND scope = '${CR}'`)
     const params = {registry: CR, model: null, block: 35}
     expect(await keptValidationsDigest('validations', params)).not.toEqual(await hashedDigest('validations'))
   })

@@ -1,16 +1,16 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {queryOne, queryRows, type Row} from '../metrics/sql-values'
+import {queryRows, type Row} from '../metrics/sql-values'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {DIGEST_OF_SUMS} from './input-digest'
-import {HEAD_DIGEST_SQL} from './head-digests'
+import {HEAD_DIGEST_SQL, validationsScope} from './head-digests'
 import {
   BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL,
   VOTES_ALL, VOTING_POWER_AT,
 } from './inputs'
 import {
-  pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS,
-  VALIDATIONS_BY_MODEL_FROM_PAIRS, VALIDATIONS_DIGEST_FROM_PAIRS, VALIDATIONS_FROM_PAIRS,
+  pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_FROM_PAIRS,
+  VALIDATIONS_FROM_PAIRS,
 } from './validated-contributions'
 
 /**
@@ -43,8 +43,8 @@ export async function materializeInput(conn: DuckDBConnection, relation: string,
 
 /**
  * materializeInput for a grouped input (rows carry the group_keys number g), and its per-group digest rows (g, n,
- * digest) when the mirror keeps them for the rows just materialized: the validations per model, from
- * validated_contribution's m_validation. Undefined otherwise (the caller hashes the rows).
+ * digest) when the mirror keeps them for the rows just materialized: the validations per model, from their head
+ * digests (head-digests.ts). Undefined otherwise (the caller hashes the rows).
  */
 export async function materializeGroupedInputWithKeptDigests(
   conn: DuckDBConnection,
@@ -53,9 +53,13 @@ export async function materializeGroupedInputWithKeptDigests(
   params: InputParams,
 ): Promise<Row[] | undefined> {
   const {route} = await materializeRouted(conn, relation, sql, params, false)
-  if (route !== 'pairs' || sql !== VALIDATIONS_BY_MODEL) return undefined
-  const rows = await queryRows(conn, VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS, {registry: String(params.registry)})
-  return rows.every((r) => Number(r.missing) === 0) ? rows.map(({missing: _, ...r}) => r) : undefined
+  if (route !== 'pairs' || sql !== VALIDATIONS_BY_MODEL || !(await hasDerivedTable(conn, 'head_digest'))) return undefined
+  return queryRows(
+    conn,
+    `SELECT k.g, coalesce(h.n, 0) AS n, ${DIGEST_OF_SUMS('h.upper_sum', 'h.lower_sum')} AS digest
+     FROM group_keys k LEFT JOIN head_digest h ON h.input = 'validations' AND h.scope = $registry || '/' || k.id ORDER BY k.g`,
+    {registry: String(params.registry)},
+  )
 }
 
 /**
@@ -155,8 +159,8 @@ async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[strin
  * - VOTES_ALL at a block at or above the governor's last mirrored vote, or with no block bound;
  * - VOTING_POWER_AT where delegate_power stands for it (materializeInputWithKeptDigest only, which knows the route).
  * A mirror last synced before head_digest existed has no such table yet: its digests are computed.
- * (materializeInputWithKeptDigest also gives VALIDATIONS' digest when validated_contribution filled it, from the
- * pairs' kept md5 numbers, validated-contributions.ts.)
+ * (materializeInputWithKeptDigest also gives VALIDATIONS' digest when validated_contribution filled it, from its
+ * head digest.)
  */
 export async function keptInputDigest(conn: DuckDBConnection, sql: string, params: InputParams): Promise<KeptDigest | undefined> {
   return keptDigestOf(conn, sql, params, sql === BALANCES_AT && (await balancesAreCurrentAt(conn, params.block)) ? 'balances' : 'query')
@@ -184,14 +188,11 @@ export async function hasDerivedTable(conn: DuckDBConnection, name: string): Pro
 const derivedTablesSeen = new WeakMap<DuckDBConnection, Set<string>>()
 
 async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputParams, route: Route): Promise<KeptDigest | undefined> {
-  if (route === 'pairs' && sql === VALIDATIONS) {
-    const model = params.model == null ? null : String(params.model)
-    const row = await queryOne(conn, VALIDATIONS_DIGEST_FROM_PAIRS, {registry: String(params.registry), model})
-    return Number(row.missing) === 0 ? {n: Number(row.n), digest: String(row.digest)} : undefined
-  }
   let input: string
   let scope: unknown
-  if (route === 'balances') {
+  if (route === 'pairs' && sql === VALIDATIONS) {
+    ;[input, scope] = ['validations', validationsScope(String(params.registry), params.model == null ? null : String(params.model))]
+  } else if (route === 'balances') {
     ;[input, scope] = ['balances', params.token]
   } else if (sql === VOTES_ALL && (await votesAreAllAt(conn, String(params.governor), params.block))) {
     ;[input, scope] = ['votes_all', params.governor]

@@ -1,7 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {hasRows} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
-import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
+import {addValidationPairs} from './head-digests'
 
 /**
  * Every validation joined to its contribution, kept by the sync, so that the contribution inputs at the head
@@ -25,8 +25,8 @@ export const VALIDATED_CONTRIBUTION_DDL = `CREATE TABLE IF NOT EXISTS validated_
 
 /**
  * m_validation: the md5 number of the pair as a row of VALIDATIONS renders (validator, contributor), so that the
- * validations' input digests, single and per model, add kept numbers instead of rendering and hashing 200,000 rows
- * twice a refresh (~120 ms at the benchmark's size; see VALIDATIONS_DIGEST_FROM_PAIRS). Last in the table, and
+ * validations' input digests, single and per model, are kept as sums of these numbers (head-digests.ts, input
+ * 'validations') instead of rendering and hashing 200,000 rows twice a refresh (~120 ms at the benchmark's size). Last in the table, and
  * nullable, because a mirror made before it existed gets it by ALTER TABLE (initValidatedPairs).
  */
 const VALIDATION_ROW_MD5 = (validator: string, contributor: string) =>
@@ -45,11 +45,16 @@ export async function addValidatedPairsAbove(conn: DuckDBConnection, cut: number
      SELECT ${PAIR_COLUMNS} FROM ${PAIR_JOIN} WHERE v.block_number <= $cut AND c.block_number > $cut`,
     {cut},
   )
+  await addValidationPairs(conn, ABOVE, {cut}, 1)
 }
+
+/** The pairs with a row above $cut. */
+const ABOVE = 'p.v_block > $cut OR p.c_block > $cut'
 
 /** Before a rollback deletes the rows above `cut`: the pairs that have one of them. */
 export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
-  await conn.run(`DELETE FROM validated_contribution WHERE v_block > $cut OR c_block > $cut`, {cut})
+  await addValidationPairs(conn, ABOVE, {cut}, -1)
+  await conn.run(`DELETE FROM validated_contribution p WHERE ${ABOVE}`, {cut})
 }
 
 /**
@@ -58,6 +63,11 @@ export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: numbe
  */
 export async function initValidatedPairs(conn: DuckDBConnection): Promise<void> {
   await addValidationDigestColumn(conn)
+  // The validations' head digests came after the pairs: a mirror kept before has pairs and no sums.
+  const missing = await conn.runAndReadAll(
+    `SELECT NOT EXISTS (SELECT 1 FROM head_digest WHERE input = 'validations') AND EXISTS (SELECT 1 FROM validated_contribution) AS missing`,
+  )
+  if (missing.getRowObjectsJson()[0]?.missing === true) await addValidationPairs(conn, 'true', {}, 1)
   if ((await hasRows(conn, 'validated_contribution')) || !(await hasRows(conn, 'validation'))) return
   await addValidatedPairsAbove(conn, -1)
 }
@@ -98,25 +108,6 @@ SELECT g, contributor, value FROM (
 export const VALIDATIONS_BY_MODEL_FROM_PAIRS = `
 SELECT k.g, p.validator, p.contributor FROM validated_contribution p JOIN group_keys k ON k.id = p.model_id WHERE p.registry = $registry`
 
-/**
- * The input digests of VALIDATIONS_FROM_PAIRS (n, digest) and of VALIDATIONS_BY_MODEL_FROM_PAIRS (per group_keys row:
- * g, n, digest) from the kept m_validation: the same rows in the same scope, so the same sums as INPUT_DIGEST_SQL and
- * batch.ts's grouped digest over the materialized rows (routes.test.ts compares them). `missing` counts rows without
- * the number (none once initValidatedPairs ran; the reader hashes the rows otherwise). Parameters: $registry (and
- * $model for the single one).
- */
-export const VALIDATIONS_DIGEST_FROM_PAIRS = `
-SELECT count(*) AS n, count(*) - count(p.m_validation) AS missing,
-  ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('p.m_validation')})`, `sum(${MD5_LOWER('p.m_validation')})`)} AS digest
-FROM validated_contribution p WHERE ${IN_SCOPE}`
-
-export const VALIDATIONS_BY_MODEL_DIGESTS_FROM_PAIRS = `
-SELECT k.g, count(x.g) AS n, count(x.g) - count(x.m) AS missing,
-  ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('x.m')})`, `sum(${MD5_LOWER('x.m')})`)} AS digest
-FROM group_keys k LEFT JOIN (
-  SELECT k2.g, p.m_validation AS m FROM validated_contribution p JOIN group_keys k2 ON k2.id = p.model_id WHERE p.registry = $registry
-) x ON x.g = k.g
-GROUP BY k.g`
 
 /** Whether the table stands for the inputs of `registry` at `block` (see the module comment). */
 export async function pairsAreCurrentAt(conn: DuckDBConnection, registry: string, block: string | number | bigint | null | undefined): Promise<boolean> {
