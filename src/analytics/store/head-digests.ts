@@ -103,6 +103,8 @@ export function addDelegatePowerRows(conn: DuckDBConnection, sign: 1 | -1): Prom
 
 /** The head_digest scope of VALIDATIONS' rows of a registry (protocol-wide: `model` null) or of one of its models. */
 export const validationsScope = (registry: string, model: string | null): string => (model === null ? registry : `${registry}/${model}`)
+/** validationsScope of a model, in SQL over the registry's and model's expressions. */
+export const validationsModelScopeSql = (registry: string, model: string): string => `${registry} || '/' || ${model}`
 
 /**
  * ± the validated_contribution pairs (alias p) matching `where`: each is a row of VALIDATIONS in its registry's scope
@@ -114,7 +116,7 @@ export function addValidationPairs(conn: DuckDBConnection, where: string, params
     'validations',
     `SELECT p.registry AS scope, p.m_validation AS m, CAST($sign AS INTEGER) AS s FROM validated_contribution p WHERE ${where}
      UNION ALL
-     SELECT p.registry || '/' || p.model_id, p.m_validation, CAST($sign AS INTEGER) FROM validated_contribution p WHERE ${where}`,
+     SELECT ${validationsModelScopeSql('p.registry', 'p.model_id')}, p.m_validation, CAST($sign AS INTEGER) FROM validated_contribution p WHERE ${where}`,
     {...params, sign},
   )
 }
@@ -135,14 +137,20 @@ export async function initHeadDigests(conn: DuckDBConnection): Promise<void> {
     await addRows(conn, 'balances', `SELECT b.token AS scope, ${BALANCE_ROW} AS r, 1 AS s FROM balance_state b WHERE b.balance > 0`)
     await addVotesAbove(conn, -1, 1)
   }
-  // The voting power's sums came later than the others: a mirror kept before has none while delegate_power has rows
-  // (a delegate_power still to be filled, initDelegatePower, adds its rows through refreshDelegatePowerAbove).
-  const power = await conn.runAndReadAll(
-    `SELECT NOT EXISTS (SELECT 1 FROM head_digest WHERE input = 'voting_power') AND EXISTS (SELECT 1 FROM delegate_power WHERE new_votes > 0) AS missing`,
+  // The voting power's sums came later than the others (a delegate_power still to be filled, initDelegatePower, adds
+  // its rows through refreshDelegatePowerAbove).
+  await addMissingInput(conn, 'voting_power', 'SELECT 1 FROM delegate_power WHERE new_votes > 0', () =>
+    addRows(conn, 'voting_power', `SELECT p.token AS scope, ${POWER_ROW} AS r, 1 AS s FROM delegate_power p WHERE p.new_votes > 0`),
   )
-  if (power.getRowObjectsJson()[0]?.missing === true) {
-    await addRows(conn, 'voting_power', `SELECT p.token AS scope, ${POWER_ROW} AS r, 1 AS s FROM delegate_power p WHERE p.new_votes > 0`)
-  }
+}
+
+/**
+ * For an input whose sums came after the rows they follow: `add` sums them from scratch when head_digest has none for
+ * `input` while `rows` (a SELECT) finds rows, i.e. in a mirror kept before the sums existed.
+ */
+export async function addMissingInput(conn: DuckDBConnection, input: string, rows: string, add: () => Promise<void>): Promise<void> {
+  const r = await conn.runAndReadAll(`SELECT NOT EXISTS (SELECT 1 FROM head_digest WHERE input = $input) AND EXISTS (${rows}) AS missing`, {input})
+  if (r.getRowObjectsJson()[0]?.missing === true) await add()
 }
 
 /** Count and digest of an input at the head as kept (NULL sums when the scope has no rows: the empty digest). */

@@ -315,6 +315,13 @@ describe('contribution inputs at the head from validated_contribution', () => {
     await initValidatedPairs(conn)
     expect((await mirrorDigest(conn)).validated_contribution).toEqual(before)
     expect(await keptValidationsDigest('validations', {registry: CR, model: null, block: null})).toEqual(await hashedDigest('validations'))
+    // A mirror kept before the validations' head digests: the next sync's init sums them from the pairs.
+    const sums = `SELECT scope, n, upper_sum::VARCHAR AS u, lower_sum::VARCHAR AS l FROM head_digest WHERE input = 'validations' ORDER BY scope`
+    const kept = await queryRows(conn, sums)
+    expect(kept.length).toBeGreaterThan(1)
+    await conn.run(`DELETE FROM head_digest WHERE input = 'validations'`)
+    await initValidatedPairs(conn)
+    expect(await queryRows(conn, sums)).toEqual(kept)
   })
 
   it('below the last validation, or with units that did not fit, the query itself runs (and raises its error)', async () => {

@@ -3,7 +3,7 @@ import {queryRows, type Row} from '../metrics/sql-values'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {DIGEST_OF_SUMS} from './input-digest'
-import {HEAD_DIGEST_SQL, validationsScope} from './head-digests'
+import {HEAD_DIGEST_SQL, validationsModelScopeSql, validationsScope} from './head-digests'
 import {
   BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL,
   VOTES_ALL, VOTING_POWER_AT,
@@ -57,7 +57,7 @@ export async function materializeGroupedInputWithKeptDigests(
   return queryRows(
     conn,
     `SELECT k.g, coalesce(h.n, 0) AS n, ${DIGEST_OF_SUMS('h.upper_sum', 'h.lower_sum')} AS digest
-     FROM group_keys k LEFT JOIN head_digest h ON h.input = 'validations' AND h.scope = $registry || '/' || k.id ORDER BY k.g`,
+     FROM group_keys k LEFT JOIN head_digest h ON h.input = 'validations' AND h.scope = ${validationsModelScopeSql('$registry', 'k.id')} ORDER BY k.g`,
     {registry: String(params.registry)},
   )
 }

@@ -1,7 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {hasRows} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
-import {addValidationPairs} from './head-digests'
+import {addMissingInput, addValidationPairs} from './head-digests'
 
 /**
  * Every validation joined to its contribution, kept by the sync, so that the contribution inputs at the head
@@ -63,11 +63,8 @@ export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: numbe
  */
 export async function initValidatedPairs(conn: DuckDBConnection): Promise<void> {
   await addValidationDigestColumn(conn)
-  // The validations' head digests came after the pairs: a mirror kept before has pairs and no sums.
-  const missing = await conn.runAndReadAll(
-    `SELECT NOT EXISTS (SELECT 1 FROM head_digest WHERE input = 'validations') AND EXISTS (SELECT 1 FROM validated_contribution) AS missing`,
-  )
-  if (missing.getRowObjectsJson()[0]?.missing === true) await addValidationPairs(conn, 'true', {}, 1)
+  // The validations' head digests came after the pairs (after m_validation too, which they add).
+  await addMissingInput(conn, 'validations', 'SELECT 1 FROM validated_contribution', () => addValidationPairs(conn, 'true', {}, 1))
   if ((await hasRows(conn, 'validated_contribution')) || !(await hasRows(conn, 'validation'))) return
   await addValidatedPairsAbove(conn, -1)
 }
@@ -107,7 +104,6 @@ SELECT g, contributor, value FROM (
 
 export const VALIDATIONS_BY_MODEL_FROM_PAIRS = `
 SELECT k.g, p.validator, p.contributor FROM validated_contribution p JOIN group_keys k ON k.id = p.model_id WHERE p.registry = $registry`
-
 
 /** Whether the table stands for the inputs of `registry` at `block` (see the module comment). */
 export async function pairsAreCurrentAt(conn: DuckDBConnection, registry: string, block: string | number | bigint | null | undefined): Promise<boolean> {
