@@ -9,7 +9,7 @@ import {CONCENTRATION_WITH_LORENZ_SQL, readLorenzOfConcentration, runLorenz} fro
 import {queryOne, queryRows} from '../analytics/metrics/sql-values'
 import {INPUT_DIGEST_SQL, JOB_VERSION, type Measurement} from '../analytics/jobs/measurement'
 import {runBatched} from '../analytics/jobs/batch'
-import {runFromVoterTallies} from '../analytics/jobs/from-tallies'
+import {runFromTallies} from '../analytics/jobs/from-tallies'
 import {planSuite} from '../analytics/jobs/plan'
 import {latestStoredBlocks, writeResults, type SuiteResults} from '../analytics/jobs/results'
 import {missingBackfillBlocks, refreshAnalytics} from '../analytics/jobs/run'
@@ -512,7 +512,7 @@ async function profileMeasurement(conn: DuckDBConnection, m: Measurement): Promi
   const p: MeasurementProfile = {label: `${m.distribution}/${m.scopeKind}/${m.scopeId}`, materializeMs: 0, digestMs: 0, queriesMs: 0, extrasMs: 0, rows: 0, total: 0}
   // As computeSuite: repeat voters and delegate activity at the head come from the voter tallies (all of it counted as queries).
   const t = performance.now()
-  const viaTallies = await runFromVoterTallies(conn, m, 0)
+  const viaTallies = await runFromTallies(conn, m, 0)
   if (viaTallies) {
     p.rows = viaTallies.provenance.rowCount
     p.queriesMs = p.total = performance.now() - t

@@ -6,6 +6,7 @@ import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
 import {keptGroupedDigests} from '../store/vote-digests'
 import {type Shape, SHAPES} from './batch-shapes'
+import {groupedFromValidatorTallies} from './from-tallies'
 import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession} from './kept-fairness'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
@@ -141,9 +142,14 @@ async function runBatch(
   // from the kept copy as it follows them, and the summary from the kept amounts.
   const kept = keepState ? await keptFairnessFor(conn, batch) : undefined
   const tableRowsWanted = shape.table !== undefined && members.some((x) => tableWanted(x.m))
+  // The per-model validator metrics at the head from the sync's validator tallies: no validations materialized.
+  const tallied = await talliedFor(conn, batch)
+  const byGroup = (rows: Row[]) => new Map(rows.map((r) => [members[Number(r.g)]!.group, {n: Number(r.n), digest: String(r.digest)}]))
   for (const [i, input] of shape.inputs.entries()) {
     const params = batch.inputParams[i]!
-    if (input.grouped) {
+    if (tallied) {
+      perInput.push({relation: input.relation, digests: byGroup(tallied.digests)})
+    } else if (input.grouped) {
       const key = [input.grouped.sql, JSON.stringify(params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), ...members.map((x) => x.group)].join('\n')
       const held = grouped.get(input.grouped.relation)
       if (held?.key === key) {
@@ -166,7 +172,7 @@ async function runBatch(
         keptByRoute ??
         (await keptGroupedDigests(conn, input.grouped.sql, input.grouped.relation, params)) ??
         (await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns)))
-      const digests = new Map(rows.map((r) => [members[Number(r.g)]!.group, {n: Number(r.n), digest: String(r.digest)}]))
+      const digests = byGroup(rows)
       if (rowsRead || !followed) grouped.set(input.grouped.relation, {key, digests})
       perInput.push({relation: input.relation, digests})
     } else {
@@ -190,7 +196,8 @@ async function runBatch(
   for (const [i, q] of shape.queries.entries()) {
     const params = Object.fromEntries(Object.entries(members[0]!.m.queries[i]!.params).filter(([k]) => !q.perGroupParams?.includes(k)))
     const keptRows = kept && q.grouped === FAIRNESS_BY_GROUP_SQL ? await kept.byGroup() : undefined
-    const rows = new Map((keptRows ?? (await queryRows(conn, q.grouped, params))).map((r) => [String(r.g), r]))
+    const computed = keptRows ?? (tallied ? await queryRows(conn, tallied.twin(q.grouped), {...params, ...tallied.twinParams}) : await queryRows(conn, q.grouped, params))
+    const rows = new Map(computed.map((r) => [String(r.g), r]))
     for (const x of members) {
       const row = rows.get(String(x.key))
       if (!row) throw new Error(`batch: no grouped result for ${x.group}`)
@@ -221,6 +228,16 @@ async function keptFairnessFor(conn: DuckDBConnection, batch: Batch) {
   const [contrib, reward] = batch.inputParams
   const namespace = contrib && reward ? await keptFairnessNamespace(conn, contrib, reward) : undefined
   return namespace === undefined ? undefined : keptFairnessSession(conn, namespace)
+}
+
+/**
+ * For a batch whose one grouped input the validator tallies stand for, with every query answered by a twin over them
+ * (from-tallies.ts): the input's kept digests per group and the twins. Undefined for any other batch, or below the head.
+ */
+async function talliedFor(conn: DuckDBConnection, batch: Batch) {
+  const [input, ...others] = batch.shape.inputs
+  if (!input?.grouped || others.length > 0) return undefined
+  return groupedFromValidatorTallies(conn, input.grouped.sql, batch.inputParams[0]!, batch.shape.queries.map((q) => q.grouped))
 }
 
 /** group_keys(g, id, per-group parameters...): the groups to measure, each once, numbered in member order. */

@@ -7,7 +7,7 @@ import {queryOne, type Row} from '../metrics/sql-values'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
-import {runFromVoterTallies} from './from-tallies'
+import {runFromTallies} from './from-tallies'
 import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession} from './kept-fairness'
 import {headBalancesRow} from '../store/head-balances'
 import {balancesInPlaceAt} from '../store/routes'
@@ -69,10 +69,11 @@ export async function computeSuite(
       results.lorenz.push(...lorenzRecords(m, curve, provenance.digest))
       continue
     }
-    // Repeat voters and delegate activity at the head: from the sync's voter tallies, not a million votes.
+    // Repeat voters, delegate activity and the protocol-wide validator metrics at the head: from the sync's tallies,
+    // not a million votes or 200,000 validations.
     const {records, provenance} =
       (options.keepState ? await runFromKeptFairness(conn, m, inputFromBlock, cache) : undefined) ??
-      (await runFromVoterTallies(conn, m, inputFromBlock, cache)) ??
+      (await runFromTallies(conn, m, inputFromBlock, cache)) ??
       (await runMeasurement(conn, m, inputFromBlock, cache))
     results.metrics.push(...records)
     if (tableDue(m)) pushTable(results, m, await fairnessTable(conn), provenance.digest)

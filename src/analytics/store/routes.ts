@@ -53,13 +53,35 @@ export async function materializeGroupedInputWithKeptDigests(
   params: InputParams,
 ): Promise<Row[] | undefined> {
   const {route} = await materializeRouted(conn, relation, sql, params, false)
-  if (route !== 'pairs' || sql !== VALIDATIONS_BY_MODEL || !(await hasDerivedTable(conn, 'head_digest'))) return undefined
+  if (route !== 'pairs' || sql !== VALIDATIONS_BY_MODEL) return undefined
+  return validationsDigestsByModel(conn, String(params.registry))
+}
+
+/** Per group of group_keys (id = model id), the kept count and digest of VALIDATIONS' rows of that model (head_digest). */
+async function validationsDigestsByModel(conn: DuckDBConnection, registry: string): Promise<Row[] | undefined> {
+  if (!(await hasDerivedTable(conn, 'head_digest'))) return undefined
   return queryRows(
     conn,
     `SELECT k.g, coalesce(h.n, 0) AS n, ${DIGEST_OF_SUMS('h.upper_sum', 'h.lower_sum')} AS digest
      FROM group_keys k LEFT JOIN head_digest h ON h.input = 'validations' AND h.scope = ${validationsModelScopeSql('$registry', 'k.id')} ORDER BY k.g`,
-    {registry: String(params.registry)},
+    {registry},
   )
+}
+
+/**
+ * Without materializing the rows: VALIDATIONS' kept count and digest at `params` (single), or VALIDATIONS_BY_MODEL's
+ * per group of group_keys (grouped), when validated_contribution stands for its rows (as materializeInput decides);
+ * undefined otherwise. For metrics answered from counts the sync keeps over the same pairs (validator-tallies.ts).
+ */
+export async function keptValidationsDigest(conn: DuckDBConnection, params: InputParams): Promise<KeptDigest | undefined> {
+  return (await pairsStandFor(conn, params)) ? keptDigestOf(conn, VALIDATIONS, params, 'pairs') : undefined
+}
+export async function keptValidationsDigestsByModel(conn: DuckDBConnection, params: InputParams): Promise<Row[] | undefined> {
+  return (await pairsStandFor(conn, params)) ? validationsDigestsByModel(conn, String(params.registry)) : undefined
+}
+
+async function pairsStandFor(conn: DuckDBConnection, {registry, block}: InputParams): Promise<boolean> {
+  return typeof registry === 'string' && (await hasDerivedTable(conn, 'validated_contribution')) && (await pairsAreCurrentAt(conn, registry, block))
 }
 
 /**
@@ -114,8 +136,8 @@ async function materializeRouted(
   const {token, limit, block, registry, ...rest} = params
   if (balancesCurrent) return {rows: await materialize(conn, relation, BALANCES_FROM_STATE, {token: token ?? null}), route: 'balances'}
   const pairs = PAIR_ROUTES.get(sql)
-  if (pairs && typeof registry === 'string' && (await hasDerivedTable(conn, 'validated_contribution')) && (await pairsAreCurrentAt(conn, registry, block))) {
-    return {rows: await materialize(conn, relation, pairs, {registry, ...rest}), route: 'pairs'}
+  if (pairs && (await pairsStandFor(conn, params))) {
+    return {rows: await materialize(conn, relation, pairs, {registry: registry ?? null, ...rest}), route: 'pairs'}
   }
   if ((sql === VOTING_POWER_AT || sql === TOP_HOLDERS_AT) && (await powerIsCurrentAt(conn, token, block))) {
     const rows =

@@ -4,6 +4,7 @@ import {DELEGATE_POWER_DDL} from './delegate-power'
 import {SCANNED_HUGEINT} from './column-storage'
 import {FAIRNESS_LOG_TABLES} from './fairness-log'
 import {VALIDATED_CONTRIBUTION_DDL} from './validated-contributions'
+import {VALIDATOR_TALLY_DDL} from './validator-tallies'
 import {VOTE_ROW_DIGEST_DDL} from './vote-digests'
 import {HEAD_DIGEST_DDL} from './head-digests'
 import {PROPOSAL_SNAPSHOT_DDL, PROPOSAL_SNAPSHOT_TABLES} from './proposal-snapshots'
@@ -165,10 +166,10 @@ export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.
 
 /**
  * Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, head-digests.ts,
- * voter-tallies.ts, delegate-power.ts, validated-contributions.ts, vote-digests.ts).
+ * voter-tallies.ts, delegate-power.ts, validated-contributions.ts, validator-tallies.ts, vote-digests.ts).
  */
 export const DERIVED_TABLES: readonly string[] = [
-  'balance_state', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power', 'validated_contribution', 'vote_row_digest',
+  'balance_state', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power', 'validated_contribution', 'validator_tally', 'vote_row_digest',
 ]
 
 /**
@@ -187,6 +188,7 @@ export const SCHEMA_DDL: readonly string[] = [
   ...VOTER_TALLY_DDL,
   DELEGATE_POWER_DDL,
   VALIDATED_CONTRIBUTION_DDL,
+  VALIDATOR_TALLY_DDL,
   VOTE_ROW_DIGEST_DDL,
   ...PROPOSAL_SNAPSHOT_DDL,
 ]

@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {hasRows} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
 import {addMissingInput, addValidationPairs} from './head-digests'
+import {addValidatorTallies, initValidatorTallies} from './validator-tallies'
 
 /**
  * Every validation joined to its contribution, kept by the sync, so that the contribution inputs at the head
@@ -46,6 +47,7 @@ export async function addValidatedPairsAbove(conn: DuckDBConnection, cut: number
     {cut},
   )
   await addValidationPairs(conn, ABOVE, {cut}, 1)
+  await addValidatorTallies(conn, ABOVE, {cut}, 1)
 }
 
 /** The pairs with a row above $cut. */
@@ -54,6 +56,7 @@ const ABOVE = 'p.v_block > $cut OR p.c_block > $cut'
 /** Before a rollback deletes the rows above `cut`: the pairs that have one of them. */
 export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
   await addValidationPairs(conn, ABOVE, {cut}, -1)
+  await addValidatorTallies(conn, ABOVE, {cut}, -1)
   await conn.run(`DELETE FROM validated_contribution p WHERE ${ABOVE}`, {cut})
 }
 
@@ -65,6 +68,8 @@ export async function initValidatedPairs(conn: DuckDBConnection): Promise<void> 
   await addValidationDigestColumn(conn)
   // The validations' head digests came after the pairs (after m_validation too, which they add).
   await addMissingInput(conn, 'validations', 'SELECT 1 FROM validated_contribution', () => addValidationPairs(conn, 'true', {}, 1))
+  // So did the validator tallies.
+  await initValidatorTallies(conn)
   if ((await hasRows(conn, 'validated_contribution')) || !(await hasRows(conn, 'validation'))) return
   await addValidatedPairsAbove(conn, -1)
 }

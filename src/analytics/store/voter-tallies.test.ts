@@ -1,7 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
-import {runFromVoterTallies} from '../jobs/from-tallies'
+import {runFromTallies} from '../jobs/from-tallies'
 import {type Measurement, runMeasurement} from '../jobs/measurement'
 import {DELEGATE_ACTIVITY_SQL, REPEAT_VOTERS_SQL} from '../metrics/participation'
 import {queryRows} from '../metrics/sql-values'
@@ -76,7 +76,7 @@ describe('voter tallies kept by the sync', () => {
     expect(await kept()).toEqual(await scratch())
     for (const governor of [G, G2]) {
       for (const m of governorMeasurements(governor, head)) {
-        const viaTallies = await runFromVoterTallies(conn, m, 0)
+        const viaTallies = await runFromTallies(conn, m, 0)
         expect(viaTallies, `${m.distribution} of ${governor} takes the tallies' route at the head`).toBeDefined()
         expect(viaTallies).toEqual(await runMeasurement(conn, m, 0))
       }
@@ -114,8 +114,8 @@ describe('voter tallies kept by the sync', () => {
   it('are not used below the head: a block before the last vote runs the measurement', async () => {
     await step(-1, history(6, 1, 20))
     const [votes] = governorMeasurements(G, 5)
-    expect(await runFromVoterTallies(conn, votes!, 0)).toBeUndefined()
+    expect(await runFromTallies(conn, votes!, 0)).toBeUndefined()
     const [atNull] = governorMeasurements(G, 20)
-    expect(await runFromVoterTallies(conn, {...atNull!, inputs: [{...atNull!.inputs[0]!, params: {governor: G, block: null}}]}, 0)).toBeDefined()
+    expect(await runFromTallies(conn, {...atNull!, inputs: [{...atNull!.inputs[0]!, params: {governor: G, block: null}}]}, 0)).toBeDefined()
   })
 })
