@@ -106,8 +106,13 @@ describe('BALANCES_AT at the head from balance_state', () => {
 
   it('below the head, or with an amount that did not fit, the query itself runs (and raises its error)', async () => {
     await insertTestEvents(conn, transfers(1, 10, 3))
-    await insertTestEvents(conn, [{block: 11, logIndex: 999, contract: T, kind: 'token', name: 'Transfer', args: {from: Z, to: acct(1), value: String(2n ** 200n)}}])
     await extractTyped(conn, -1)
+    // Below the head alone (every amount fits): the query.
+    expect(await balancesInPlaceAt(conn, BALANCES_AT, {token: U, block: 5})).toBeUndefined()
+    expect(await balancesInPlaceAt(conn, BALANCES_AT, {token: U, block: 10})).toBeDefined()
+    await expectSameAsQueryBelow(5)
+    await insertTestEvents(conn, [{block: 11, logIndex: 999, contract: T, kind: 'token', name: 'Transfer', args: {from: Z, to: acct(1), value: String(2n ** 200n)}}])
+    await extractTyped(conn, 10)
     await expect(materializeInput(conn, 'dist', BALANCES_AT, {token: T, block: 11})).rejects.toThrow(/beyond HUGEINT/)
     expect(await balancesInPlaceAt(conn, BALANCES_AT, {token: T, block: 11})).toBeUndefined()
     expect(await balancesInPlaceAt(conn, BALANCES_AT, {token: U, block: 5})).toBeUndefined()

@@ -3,6 +3,7 @@ import {queryRows, type Row} from '../metrics/sql-values'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {DIGEST_OF_SUMS} from './input-digest'
+import {ROWS_ABOVE} from './rows-above'
 import {HEAD_DIGEST_SQL, validationsModelScopeSql, validationsScope} from './head-digests'
 import {
   BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL,
@@ -152,26 +153,24 @@ async function materializeRouted(
 async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | number | bigint | null | undefined): Promise<boolean> {
   if (block === null || block === undefined) return false
   const r = await conn.runAndReadAll(
-    `SELECT (SELECT max(block_number) FROM token_transfer) AS last,
-            ${TRANSFERS_LEFT_OUT_OF_BALANCES} AS oversized`,
+    `SELECT ${ROWS_ABOVE('token_transfer', 'true')} AS above, ${TRANSFERS_LEFT_OUT_OF_BALANCES} AS oversized`,
+    {block: String(block)},
   )
   const row = r.getRowObjectsJson()[0]
-  const last = row?.last == null ? -1 : Number(row.last)
-  return Number(row?.oversized) === 0 && BigInt(block) >= BigInt(last)
+  return Number(row?.oversized) === 0 && row?.above === false
 }
+
 
 /** Whether delegate_power stands for VOTING_POWER_AT of `token` at `block` (see the module comment). */
 async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[string] | undefined, block: InputParams[string] | undefined): Promise<boolean> {
   if (block === null || block === undefined || typeof token !== 'string') return false
   if (!(await hasDerivedTable(conn, 'delegate_power'))) return false
   const r = await conn.runAndReadAll(
-    `SELECT (SELECT max(block_number) FROM votes_change WHERE token = $token) AS last,
-            ${VOTE_CHANGES_LEFT_OUT_OF_POWER} AS oversized`,
-    {token},
+    `SELECT ${ROWS_ABOVE('votes_change', 'token = $token')} AS above, ${VOTE_CHANGES_LEFT_OUT_OF_POWER} AS oversized`,
+    {token, block: String(block)},
   )
   const row = r.getRowObjectsJson()[0]
-  const last = row?.last == null ? -1 : Number(row.last)
-  return Number(row?.oversized) === 0 && BigInt(block) >= BigInt(last)
+  return Number(row?.oversized) === 0 && row?.above === false
 }
 
 /**
@@ -230,7 +229,6 @@ async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputPa
 
 async function votesAreAllAt(conn: DuckDBConnection, governor: string, block: string | number | bigint | null | undefined): Promise<boolean> {
   if (block === null || block === undefined) return true
-  const r = await conn.runAndReadAll(`SELECT max(block_number) AS last FROM vote_cast WHERE governor = $governor`, {governor})
-  const last = r.getRowObjectsJson()[0]?.last
-  return last == null || BigInt(block) >= BigInt(String(last))
+  const r = await conn.runAndReadAll(`SELECT ${ROWS_ABOVE('vote_cast', 'governor = $governor')} AS above`, {governor, block: String(block)})
+  return r.getRowObjectsJson()[0]?.above === false
 }

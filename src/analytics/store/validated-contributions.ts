@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {hasRows} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
 import {addMissingInput, addValidationPairs} from './head-digests'
+import {ROWS_ABOVE} from './rows-above'
 import {addValidatorTallies, initValidatorTallies} from './validator-tallies'
 
 /**
@@ -112,13 +113,12 @@ SELECT k.g, p.validator, p.contributor FROM validated_contribution p JOIN group_
 
 /** Whether the table stands for the inputs of `registry` at `block` (see the module comment). */
 export async function pairsAreCurrentAt(conn: DuckDBConnection, registry: string, block: string | number | bigint | null | undefined): Promise<boolean> {
+  const atHead = block === null || block === undefined
   const r = await conn.runAndReadAll(
-    `SELECT (SELECT max(block_number) FROM validation WHERE registry = $registry) AS last,
+    `SELECT ${atHead ? 'false' : ROWS_ABOVE('validation', 'registry = $registry')} AS above,
             EXISTS (SELECT 1 FROM validated_contribution WHERE registry = $registry AND value IS NULL) AS unfit`,
-    {registry},
+    atHead ? {registry} : {registry, block: String(block)},
   )
   const row = r.getRowObjectsJson()[0]
-  if (row?.unfit !== false) return false
-  if (block === null || block === undefined) return true
-  return row.last == null || BigInt(block) >= BigInt(String(row.last))
+  return row?.unfit === false && row.above === false
 }
