@@ -89,6 +89,13 @@ describe('head digests kept by the sync', () => {
     expect(await queryRows(conn, `SELECT * FROM head_digest ORDER BY input, scope`)).toEqual(before)
   })
 
+  it('a rollback of every row leaves no sums, as a mirror that never had them', async () => {
+    await step(-1, history(6, 1, 10))
+    expect((await queryRows(conn, `SELECT DISTINCT input FROM head_digest ORDER BY input`)).map((r) => r.input)).toEqual(['balances', 'votes_all', 'voting_power'])
+    await step(0, [])
+    expect(await queryRows(conn, `SELECT * FROM head_digest`)).toEqual([])
+  })
+
   it('are not used below the head: an earlier block is hashed', async () => {
     await step(-1, history(5, 1, 20))
     expect(await keptInputDigest(conn, BALANCES_AT, {token: T, block: 10})).toBeUndefined()

@@ -23,19 +23,16 @@ export const VALIDATOR_TALLY_DDL = `CREATE TABLE IF NOT EXISTS validator_tally (
 /** ± the validated_contribution pairs (alias p) matching `where`, per (registry, model, validator); rows that reach 0 go. */
 export async function addValidatorTallies(conn: DuckDBConnection, where: string, params: Record<string, number>, sign: 1 | -1): Promise<void> {
   await conn.run(
-    `CREATE OR REPLACE TEMP TABLE validator_tally_delta AS
-     SELECT p.registry, p.model_id, p.validator, count(*) * $sign AS d, count(*) FILTER (WHERE p.validator = p.contributor) * $sign AS ds
-     FROM validated_contribution p WHERE ${where} GROUP BY p.registry, p.model_id, p.validator`,
+    `MERGE INTO validator_tally t
+     USING (
+       SELECT p.registry, p.model_id, p.validator, count(*) * $sign AS d, count(*) FILTER (WHERE p.validator = p.contributor) * $sign AS ds
+       FROM validated_contribution p WHERE ${where} GROUP BY p.registry, p.model_id, p.validator
+     ) x ON t.registry = x.registry AND t.model_id = x.model_id AND t.validator = x.validator
+     WHEN MATCHED AND t.validations + x.d = 0 THEN DELETE
+     WHEN MATCHED THEN UPDATE SET validations = t.validations + x.d, self_validations = t.self_validations + x.ds
+     WHEN NOT MATCHED THEN INSERT VALUES (x.registry, x.model_id, x.validator, x.d, x.ds)`,
     {...params, sign},
   )
-  const on = 't.registry = x.registry AND t.model_id = x.model_id AND t.validator = x.validator'
-  await conn.run(`UPDATE validator_tally t SET validations = t.validations + x.d, self_validations = t.self_validations + x.ds FROM validator_tally_delta x WHERE ${on}`)
-  await conn.run(
-    `INSERT INTO validator_tally SELECT x.registry, x.model_id, x.validator, x.d, x.ds FROM validator_tally_delta x
-     WHERE NOT EXISTS (SELECT 1 FROM validator_tally t WHERE ${on})`,
-  )
-  await conn.run(`DELETE FROM validator_tally WHERE validations = 0`)
-  await conn.run(`DROP TABLE validator_tally_delta`)
 }
 
 /**

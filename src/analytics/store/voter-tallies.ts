@@ -46,17 +46,15 @@ export async function addVoterTalliesAbove(conn: DuckDBConnection, cut: number, 
   await addDelta(conn, 'governor_tally', ['governor'], `SELECT governor, count(*) * $sign AS d FROM (${FRESH_PROPOSALS}) GROUP BY governor`, {cut, sign})
 }
 
-/** Adds the delta rows (keys..., d) to `table`'s proposals column; rows that reach 0 go. */
+/** Adds the delta rows (keys..., d) to `table`'s proposals column; rows that reach 0 go. One MERGE (head-digests.ts). */
 async function addDelta(conn: DuckDBConnection, table: string, keys: readonly string[], delta: string, params: Record<string, number>): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE tally_delta AS ${delta}`, params)
-  const on = keys.map((k) => `t.${k} = x.${k}`).join(' AND ')
-  await conn.run(`UPDATE ${table} t SET proposals = t.proposals + x.d FROM tally_delta x WHERE ${on}`)
   await conn.run(
-    `INSERT INTO ${table} SELECT ${keys.map((k) => `x.${k}`).join(', ')}, x.d FROM tally_delta x
-     WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE ${on})`,
+    `MERGE INTO ${table} t USING (${delta}) x ON ${keys.map((k) => `t.${k} = x.${k}`).join(' AND ')}
+     WHEN MATCHED AND t.proposals + x.d = 0 THEN DELETE
+     WHEN MATCHED THEN UPDATE SET proposals = t.proposals + x.d
+     WHEN NOT MATCHED AND x.d <> 0 THEN INSERT VALUES (${keys.map((k) => `x.${k}`).join(', ')}, x.d)`,
+    params,
   )
-  await conn.run(`DELETE FROM ${table} WHERE proposals = 0`)
-  await conn.run(`DROP TABLE tally_delta`)
 }
 
 /**
