@@ -193,9 +193,9 @@ export interface KeptDigest {
 }
 
 /**
- * Whether the mirror has the derived table `name` (head_digest, voter_tally): a mirror last synced before it existed
- * has none until its next sync makes and fills it. A table seen once is remembered per connection: derived tables are
- * not dropped once there (a rebuild recreates them in its transaction).
+ * Whether the mirror has the derived table `name` (head_digest, voter_tally), or sync_state: a mirror last synced
+ * before it existed has none until its next sync makes and fills it. A table seen once is remembered per connection:
+ * these tables are not dropped once there (a rebuild recreates them in its transaction).
  */
 export async function hasDerivedTable(conn: DuckDBConnection, name: string): Promise<boolean> {
   let seen = derivedTablesSeen.get(conn)

@@ -6,6 +6,7 @@ import {readIndexStatus} from '../../processor/status'
 import {deleteAbove, initDerivedState} from './derived-state'
 import {extractTyped} from './extract'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
+import {hasDerivedTable} from './routes'
 import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, SCHEMA_VERSION} from './schema'
 
 export type {PgSource} from './pg-source'
@@ -42,8 +43,8 @@ export class MirrorDivergedError extends Error {
 }
 
 export async function readSyncState(conn: DuckDBConnection): Promise<SyncState | undefined> {
-  const exists = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'sync_state' AND NOT temporary`)
-  if (Number(exists.getRowObjectsJson()[0]?.n) === 0) return undefined
+  // Read several times a refresh: whether the table exists is asked of the catalogue once per connection.
+  if (!(await hasDerivedTable(conn, 'sync_state'))) return undefined
   const rows = (await conn.runAndReadAll('SELECT * FROM sync_state')).getRowObjectsJson()
   const r = rows[0]
   if (!r) return undefined
