@@ -13,6 +13,7 @@ import {PARTICIPATION_SQL} from '../metrics/participation'
 import type {BoundValue} from '../metrics/sql-values'
 import {SELF_VALIDATION_SQL, VALIDATOR_CONCENTRATION_SQL} from '../metrics/validators'
 import * as inputs from '../store/inputs'
+import {INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL} from './kept-fairness'
 
 /**
  * The measurement shapes batch.ts computes for many scopes at once: each single input query and metric query of a
@@ -31,6 +32,11 @@ export interface InputShape {
 export interface QueryShape {
   sql: string
   grouped: string
+  /**
+   * The grouped query's twin over the kept fairness copy (kept-fairness.ts), for a batch whose grouped rewards the
+   * copy stands for without having filled group_reward; a shape reading group_reward without one has it filled.
+   */
+  fromKeptCopy?: string
   /** Parameters that differ per group: they go into group_keys (as VARCHAR columns of the same name). */
   perGroupParams?: readonly string[]
 }
@@ -97,6 +103,6 @@ export const SHAPES: readonly Shape[] = [
   {
     groupParam: 'model',
     inputs: [{sql: inputs.TOP_HOLDERS_AT, relation: 'top_holders', columns: ['entity']}, REWARDS],
-    queries: [{sql: INSIDER_OVERLAP_SQL, grouped: INSIDER_OVERLAP_BY_GROUP_SQL}],
+    queries: [{sql: INSIDER_OVERLAP_SQL, grouped: INSIDER_OVERLAP_BY_GROUP_SQL, fromKeptCopy: INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL}],
   },
 ]

@@ -5,9 +5,9 @@ import type {InputParams} from '../store/inputs'
 import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
 import {keptGroupedDigests} from '../store/vote-digests'
-import {type Shape, SHAPES} from './batch-shapes'
+import {type QueryShape, type Shape, SHAPES} from './batch-shapes'
 import {groupedFromValidatorTallies} from './from-tallies'
-import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession} from './kept-fairness'
+import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession, writeKeptRewardTotals} from './kept-fairness'
 import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
 /**
@@ -90,9 +90,11 @@ export async function runBatched(
  * The grouped relations materialized so far in one runBatched call, by relation name: which query, parameters and
  * groups (in group_keys order: the rows carry their numbers) filled it, and the per-group digests computed over it,
  * by group id. Two shapes read the same grouped input (the rewards per model, for fairness and for insider overlap):
- * the second reuses the rows and digests instead of building them again.
+ * the second reuses the rows and digests instead of building them again. When the kept fairness copy gave the
+ * digests without filling the relation (no query of the suite reads its rows but through a twin over the copy),
+ * unfilledTotals holds each group's total, and the later shape's queries run their twins (fromKeptCopy).
  */
-type GroupedInputs = Map<string, {key: string; digests: Map<string, {n: number; digest: string}>}>
+type GroupedInputs = Map<string, {key: string; digests: Map<string, {n: number; digest: string}>; unfilledTotals?: ReadonlyMap<string, string>}>
 
 function match(m: Measurement) {
   for (const shape of SHAPES) {
@@ -144,6 +146,8 @@ async function runBatch(
   const tableRowsWanted = shape.table !== undefined && members.some((x) => tableWanted(x.m))
   // The per-model validator metrics at the head from the sync's validator tallies: no validations materialized.
   const tallied = await talliedFor(conn, batch)
+  // Set when this batch's group_reward digests came from the kept copy without filling it: per group, its total.
+  let unfilledRewardTotals: ReadonlyMap<string, string> | undefined
   const byGroup = (rows: Row[]) => new Map(rows.map((r) => [members[Number(r.g)]!.group, {n: Number(r.n), digest: String(r.digest)}]))
   for (const [i, input] of shape.inputs.entries()) {
     const params = batch.inputParams[i]!
@@ -154,6 +158,7 @@ async function runBatch(
       const held = grouped.get(input.grouped.relation)
       if (held?.key === key) {
         perInput.push({relation: input.relation, digests: held.digests})
+        unfilledRewardTotals = held.unfilledTotals
         continue
       }
       // A follower's fairness inputs filled from the kept copy with its digests (kept-fairness.ts); else by the fastest
@@ -161,10 +166,12 @@ async function runBatch(
       // once it followed the rows so materialized.
       const relation = input.grouped.relation
       const followed = kept && isFollowedRelation(relation) ? relation : undefined
-      // The kept copy fills the relation only when a query reads its rows: the shape's table, or another shape.
-      const rowsRead = tableRowsWanted || SHAPES.some((other) => other !== shape && other.inputs.some((i) => i.grouped?.relation === relation))
+      // The kept copy fills the relation only when a query reads its rows: the shape's table, or another shape's query
+      // that has no twin over the copy.
+      const rowsRead = tableRowsWanted || SHAPES.some((other) => other !== shape && readsRowsOf(other, relation))
+      const fromCopy = followed && kept ? await kept.fill(followed, rowsRead) : undefined
       const keptByRoute =
-        (followed && kept ? await kept.fill(followed, rowsRead) : undefined) ??
+        fromCopy ??
         (await materializeGroupedInputWithKeptDigests(conn, relation, input.grouped.sql, params)) ??
         (followed && kept ? await kept.digests(followed) : undefined)
       // Else the kept per-vote numbers when they stand for these rows (vote-digests.ts), else every row hashed.
@@ -173,7 +180,9 @@ async function runBatch(
         (await keptGroupedDigests(conn, input.grouped.sql, input.grouped.relation, params)) ??
         (await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns)))
       const digests = byGroup(rows)
-      if (rowsRead || !followed) grouped.set(input.grouped.relation, {key, digests})
+      // Unfilled, the relation's later readers take the copy, with its totals per group.
+      const unfilledTotals = fromCopy && !rowsRead ? new Map(fromCopy.map((r) => [members[Number(r.g)]!.group, String(r.total)])) : undefined
+      grouped.set(input.grouped.relation, {key, digests, unfilledTotals})
       perInput.push({relation: input.relation, digests})
     } else {
       const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, params)
@@ -196,7 +205,10 @@ async function runBatch(
   for (const [i, q] of shape.queries.entries()) {
     const params = Object.fromEntries(Object.entries(members[0]!.m.queries[i]!.params).filter(([k]) => !q.perGroupParams?.includes(k)))
     const keptRows = kept && q.grouped === FAIRNESS_BY_GROUP_SQL ? await kept.byGroup() : undefined
-    const computed = keptRows ?? (tallied ? await queryRows(conn, tallied.twin(q.grouped), {...params, ...tallied.twinParams}) : await queryRows(conn, q.grouped, params))
+    const computed =
+      keptRows ??
+      (tallied ? await queryRows(conn, tallied.twin(q.grouped), {...params, ...tallied.twinParams}) : undefined) ??
+      (unfilledRewardTotals ? await fromKeptCopy(conn, q, params, members, unfilledRewardTotals) : await queryRows(conn, q.grouped, params))
     const rows = new Map(computed.map((r) => [String(r.g), r]))
     for (const x of members) {
       const row = rows.get(String(x.key))
@@ -228,6 +240,29 @@ async function keptFairnessFor(conn: DuckDBConnection, batch: Batch) {
   const [contrib, reward] = batch.inputParams
   const namespace = contrib && reward ? await keptFairnessNamespace(conn, contrib, reward) : undefined
   return namespace === undefined ? undefined : keptFairnessSession(conn, namespace)
+}
+
+/** Whether a shape's queries read `relation`'s rows: it is one of its inputs, and a query has no twin over the kept copy. */
+const readsRowsOf = (shape: Shape, relation: string) =>
+  shape.inputs.some((i) => i.grouped?.relation === relation) && shape.queries.some((q) => q.fromKeptCopy === undefined)
+
+/** A grouped query's rows from its twin over the kept fairness copy, with the copy's totals per group (kept-fairness.ts). */
+async function fromKeptCopy(
+  conn: DuckDBConnection,
+  q: QueryShape,
+  params: Record<string, BoundValue>,
+  members: readonly Member[],
+  totals: ReadonlyMap<string, string>,
+): Promise<Row[]> {
+  if (q.fromKeptCopy === undefined) throw new Error('batch: group_reward was left unfilled for a query without a twin over the kept copy')
+  const byKey = new Map<number, string>()
+  for (const x of members) {
+    const total = totals.get(x.group)
+    if (total === undefined) throw new Error(`batch: no kept reward total for ${x.group}`)
+    byKey.set(x.key, total)
+  }
+  await writeKeptRewardTotals(conn, byKey)
+  return queryRows(conn, q.fromKeptCopy, params)
 }
 
 /**

@@ -589,6 +589,49 @@ const MIRROR_DIFF: Record<Side, {whole: string; touched: string}> = {
 }
 
 /** Each followed relation filled from the copy: the rows, column names and types the inputs' queries give. */
+/**
+ * INSIDER_OVERLAP_BY_GROUP_SQL (grouped-fairness.ts) over the kept copy of the per-model rewards instead of a filled
+ * group_reward, for a batch whose group_reward digests came from the copy without filling it (batch.ts): the same
+ * columns and values. The copy holds exactly group_reward's rows per model (positive amounts, one per recipient: the
+ * digests taken from it say so), so the top holders' rewards are their rows, and each group's total is the kept
+ * total, given per group in kept_reward_totals(g, total). Reads `top_holders` and group_keys as the query does.
+ */
+export const INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL = `
+WITH h AS (SELECT DISTINCT entity FROM top_holders),
+r AS (
+  SELECT k.g, c.entity, c.amount::BIGNUM AS amount FROM group_keys k JOIN ${COPIES.r} c ON c.model = k.id
+  WHERE c.entity IN (SELECT entity FROM h)
+),
+joined AS (SELECT k.g, h.entity, r.amount FROM group_keys k CROSS JOIN h LEFT JOIN r ON r.g = k.g AND r.entity = h.entity),
+tot AS (SELECT k.g, t.total::BIGNUM AS total FROM group_keys k JOIN kept_reward_totals t ON t.g = k.g),
+ins AS (
+  SELECT k.g, count(j.entity) AS holders, count(j.amount) AS overlap, coalesce(sum(j.amount), 0::BIGNUM) AS insider_rewards
+  FROM group_keys k LEFT JOIN joined j ON j.g = k.g GROUP BY k.g
+)
+SELECT
+  i.g,
+  i.holders,
+  i.overlap,
+  CASE WHEN i.holders > 0 THEN i.overlap::DOUBLE / i.holders END AS overlap_share,
+  i.insider_rewards::VARCHAR AS insider_rewards,
+  t.total::VARCHAR AS total_rewards,
+  CASE WHEN t.total > 0 THEN i.insider_rewards::DOUBLE / t.total::DOUBLE END AS insider_reward_share
+FROM ins i JOIN tot t ON t.g = i.g
+ORDER BY i.g
+`
+
+/** Writes kept_reward_totals(g, total) for INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL: per group number, its decimal total. */
+export async function writeKeptRewardTotals(conn: DuckDBConnection, totals: ReadonlyMap<number, string>): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE kept_reward_totals (g BIGINT NOT NULL, total VARCHAR NOT NULL)`)
+  const appender = await conn.createAppender('kept_reward_totals', 'main', 'temp')
+  for (const [g, total] of totals) {
+    appender.appendBigInt(BigInt(g))
+    appender.appendVarchar(total)
+    appender.endRow()
+  }
+  appender.closeSync()
+}
+
 const FILL_SQL: Record<FollowedRelation, string> = {
   group_contrib: `CREATE OR REPLACE TEMP TABLE group_contrib AS
     SELECT k.g, c.entity AS contributor, c.amount AS value FROM group_keys k JOIN ${COPIES.c} c ON c.model = k.id`,
