@@ -562,14 +562,19 @@ WHERE registry = $source AND accepted${only('contributor')} GROUP BY model_id, c
 UNION ALL
 SELECT '${PROTOCOL}', contributor, CAST(sum(value) AS HUGEINT) FROM validated_contribution
 WHERE registry = $source AND accepted${only('contributor')} GROUP BY contributor`,
+  // One join of the payments to their epochs, summed per (model, recipient), a model NULL for payments to an epoch
+  // not opened; the protocol-wide amounts sum those sums, all of them (~10 ms less than joining twice, at the
+  // benchmark's size). Amounts are never negative, so the protocol's sum overflows HUGEINT exactly when the direct
+  // sum would.
   r: (only) => `
-SELECT ep.model_id AS model, r.recipient AS entity, CAST(sum(r.amount) AS HUGEINT) AS amount
-FROM reward_paid r JOIN epoch ep ON ep.distributor = r.distributor AND ep.epoch_id = r.epoch_id
-WHERE r.distributor = $source${only('r.recipient')} GROUP BY ep.model_id, r.recipient
+WITH per_model AS (
+  SELECT ep.model_id, r.recipient, sum(r.amount) AS amount
+  FROM reward_paid r LEFT JOIN epoch ep ON ep.distributor = r.distributor AND ep.epoch_id = r.epoch_id
+  WHERE r.distributor = $source${only('r.recipient')} GROUP BY ep.model_id, r.recipient
+)
+SELECT model_id AS model, recipient AS entity, CAST(amount AS HUGEINT) AS amount FROM per_model WHERE model_id IS NOT NULL
 UNION ALL
-SELECT '${PROTOCOL}', r.recipient, CAST(sum(r.amount) AS HUGEINT)
-FROM reward_paid r LEFT JOIN epoch ep ON ep.distributor = r.distributor AND ep.epoch_id = r.epoch_id
-WHERE r.distributor = $source${only('r.recipient')} GROUP BY r.recipient`,
+SELECT '${PROTOCOL}', recipient, CAST(sum(amount) AS HUGEINT) FROM per_model GROUP BY recipient`,
 }
 
 /** The diff (as diffSql's) of a side's current amounts against the whole copy, or of the logged entities' only. */
