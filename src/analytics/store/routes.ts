@@ -227,7 +227,8 @@ async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputPa
   return {n: Number(row?.n), digest: String(row?.digest)}
 }
 
-async function votesAreAllAt(conn: DuckDBConnection, governor: string, block: string | number | bigint | null | undefined): Promise<boolean> {
+/** Whether VOTES_ALL of `governor` at `block` has every mirrored vote of it: no vote lies above the block. */
+export async function votesAreAllAt(conn: DuckDBConnection, governor: string, block: string | number | bigint | null | undefined): Promise<boolean> {
   if (block === null || block === undefined) return true
   const r = await conn.runAndReadAll(`SELECT ${ROWS_ABOVE('vote_cast', 'governor = $governor')} AS above`, {governor, block: String(block)})
   return r.getRowObjectsJson()[0]?.above === false

@@ -8,7 +8,7 @@ import {extractTyped} from './extract'
 import {materialize, PROPOSAL_VOTES_BY_PROPOSAL, PROPOSAL_WEIGHTS_BY_PROPOSAL} from './inputs'
 import {MIRROR_TABLES} from './schema'
 import {TEST_GOVERNOR as G, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, rebuiltMirrorDigest} from './test-events'
-import {dropVoteRowDigestsAbove, keptGroupedDigests} from './vote-digests'
+import {dropVoteRowDigestsAbove, initVoteRowDigests, keptGroupedDigests} from './vote-digests'
 
 /**
  * Votes on proposals 1–4 with distinct voters each (some of weight 0, and a voter with a positive and a zero vote on
@@ -80,15 +80,32 @@ describe('per-proposal input digests from the kept per-vote numbers', () => {
     expect((await mirrorDigest(conn)).vote_row_digest).toEqual((await rebuiltMirrorDigest(conn)).vote_row_digest)
   })
 
-  it('are the numbers of the votes: a changed number shows in the kept digest', async () => {
+  it('are the numbers of the votes below the head, and their per-proposal sums at the head: a changed one shows', async () => {
     await insertTestEvents(conn, votes(1, 5, 3))
     await extractTyped(conn, -1)
     await keys(['1'])
-    await materialize(conn, 'group_votes', PROPOSAL_VOTES_BY_PROPOSAL, {governor: G, block: null})
-    const before = await keptGroupedDigests(conn, PROPOSAL_VOTES_BY_PROPOSAL, 'group_votes', {governor: G, block: null})
+    const digestAt = async (block: number | null) => {
+      await materialize(conn, 'group_votes', PROPOSAL_VOTES_BY_PROPOSAL, {governor: G, block})
+      return (await keptGroupedDigests(conn, PROPOSAL_VOTES_BY_PROPOSAL, 'group_votes', {governor: G, block}))?.[0]
+    }
+    const [head, below] = [await digestAt(null), await digestAt(4)]
     await conn.run(`UPDATE vote_row_digest SET m_votes = m_votes + 1 WHERE proposal_id = '1'`)
-    const after = await keptGroupedDigests(conn, PROPOSAL_VOTES_BY_PROPOSAL, 'group_votes', {governor: G, block: null})
-    expect(after?.[0]?.digest).not.toBe(before?.[0]?.digest)
-    expect(after?.[0]?.n).toBe(before?.[0]?.n)
+    expect((await digestAt(4))?.digest).not.toBe(below?.digest)
+    expect(await digestAt(null)).toEqual(head)
+    expect(await digestAt(5)).toEqual(head)
+    await conn.run(`UPDATE head_digest SET lower_sum = lower_sum + 1 WHERE input = 'proposal_votes' AND scope = $scope`, {scope: `${G}/1`})
+    expect((await digestAt(null))?.digest).not.toBe(head?.digest)
+    expect((await digestAt(null))?.n).toBe(head?.n)
+  })
+
+  it('a mirror kept before the per-proposal sums gets them, as a rebuild sums them', async () => {
+    await insertTestEvents(conn, votes(1, 8, 4))
+    await extractTyped(conn, -1)
+    const sums = `SELECT input, scope, n, upper_sum::VARCHAR AS u, lower_sum::VARCHAR AS l FROM head_digest WHERE input LIKE 'proposal_%' ORDER BY ALL`
+    const kept = await queryRows(conn, sums)
+    expect(new Set(kept.map((r) => r.input))).toEqual(new Set(['proposal_votes', 'proposal_weights']))
+    await conn.run(`DELETE FROM head_digest WHERE input LIKE 'proposal_%'`)
+    await initVoteRowDigests(conn)
+    expect(await queryRows(conn, sums)).toEqual(kept)
   })
 })

@@ -3,7 +3,8 @@ import {hasRows} from '../duckdb'
 import {queryRows, type Row} from '../metrics/sql-values'
 import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
 import {type InputParams, PROPOSAL_VOTES_BY_PROPOSAL, PROPOSAL_WEIGHTS_BY_PROPOSAL} from './inputs'
-import {hasDerivedTable} from './routes'
+import {addMissingInput, addRowHashes} from './head-digests'
+import {hasDerivedTable, votesAreAllAt} from './routes'
 
 /**
  * The md5 numbers of every vote as the per-proposal inputs render it, kept by the sync, so that the per-proposal input
@@ -29,6 +30,11 @@ export const VOTE_ROW_DIGEST_DDL = `CREATE TABLE IF NOT EXISTS vote_row_digest (
 
 /** After new rows are extracted: the votes above `cut`. */
 export async function addVoteRowDigestsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
+  await insertVoteRowDigestsAbove(conn, cut)
+  await addProposalSums(conn, 'd.block_number > $cut', {cut}, 1)
+}
+
+async function insertVoteRowDigestsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
   await conn.run(
     `INSERT INTO vote_row_digest
      SELECT c.id, c.block_number, c.governor, c.proposal_id, c.weight > 0,
@@ -41,14 +47,40 @@ export async function addVoteRowDigestsAbove(conn: DuckDBConnection, cut: number
 
 /** Before a rollback deletes the rows above `cut`. */
 export async function dropVoteRowDigestsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
+  await addProposalSums(conn, 'd.block_number > $cut', {cut}, -1)
   await conn.run(`DELETE FROM vote_row_digest WHERE block_number > $cut`, {cut})
 }
 
 /** Fills the table when it is empty while the mirror holds votes (a rebuild, or a mirror made before it existed). */
 export async function initVoteRowDigests(conn: DuckDBConnection): Promise<void> {
+  // The per-proposal sums came after the numbers (a mirror kept before them gets them here once).
+  await addMissingInput(conn, 'proposal_votes', 'SELECT 1 FROM vote_row_digest', () => addProposalSums(conn, 'true', {}, 1))
   if ((await hasRows(conn, 'vote_row_digest')) || !(await hasRows(conn, 'vote_cast'))) return
   await addVoteRowDigestsAbove(conn, -1)
 }
+
+/** head_digest's scope of a proposal's kept numbers, in SQL over the governor's and the proposal id's expressions. */
+const proposalScopeSql = (governor: string, proposal: string) => `${governor} || '/' || ${proposal}`
+
+/**
+ * ± the vote_row_digest rows (alias d) matching `where` in the per-proposal sums (head-digests.ts, inputs
+ * 'proposal_votes' and 'proposal_weights'): 1 after they are inserted, -1 before they are deleted.
+ */
+async function addProposalSums(conn: DuckDBConnection, where: string, params: Record<string, number>, sign: 1 | -1): Promise<void> {
+  const scope = proposalScopeSql('d.governor', 'd.proposal_id')
+  await addRowHashes(conn, 'proposal_votes', `SELECT ${scope} AS scope, d.m_votes AS m, CAST($sign AS INTEGER) AS s FROM vote_row_digest d WHERE ${where}`, {...params, sign})
+  await addRowHashes(
+    conn,
+    'proposal_weights',
+    `SELECT ${scope} AS scope, d.m_weights AS m, CAST($sign AS INTEGER) AS s FROM vote_row_digest d WHERE d.positive AND (${where})`,
+    {...params, sign},
+  )
+}
+
+/** Per group_keys row (g, n, digest): the per-proposal sums of `input` at the head. */
+const headSql = (input: 'proposal_votes' | 'proposal_weights') => `
+SELECT k.g, coalesce(h.n, 0) AS n, ${DIGEST_OF_SUMS('h.upper_sum', 'h.lower_sum')} AS digest
+FROM group_keys k LEFT JOIN head_digest h ON h.input = '${input}' AND h.scope = ${proposalScopeSql('$governor', 'k.id')}`
 
 /** Per group_keys row: (g, n, digest) of the kept numbers `column` of the votes in the bound, positive ones only or all. */
 const keptSql = (column: 'm_votes' | 'm_weights', positiveOnly: boolean) => `
@@ -70,8 +102,14 @@ export async function keptGroupedDigests(conn: DuckDBConnection, groupedSql: str
   // Bound as text (a block number beyond 2^53 stays exact; the SQL casts it).
   const text = (v: InputParams[string] | undefined) => (v === null || v === undefined ? null : String(v))
   const bound = {governor: text(params.governor), block: text(params.block)}
-  if (groupedSql === PROPOSAL_VOTES_BY_PROPOSAL) return queryRows(conn, keptSql('m_votes', false), bound)
-  const kept = await queryRows(conn, keptSql('m_weights', true), bound)
+  // At the head (no vote of the governor above the bound), the per-proposal sums the sync keeps; below it, the numbers.
+  const atHead = (await hasDerivedTable(conn, 'head_digest')) && (await votesAreAllAt(conn, String(bound.governor), bound.block))
+  const [votes, weights] = atHead
+    ? [() => queryRows(conn, headSql('proposal_votes'), {governor: bound.governor}), () => queryRows(conn, headSql('proposal_weights'), {governor: bound.governor})]
+    : [() => queryRows(conn, keptSql('m_votes', false), bound), () => queryRows(conn, keptSql('m_weights', true), bound)]
+  if (groupedSql === PROPOSAL_VOTES_BY_PROPOSAL) return votes()
+  const kept = await weights()
   const rows = new Map((await queryRows(conn, `SELECT g, count(*) AS n FROM ${relation} GROUP BY g`)).map((r) => [String(r.g), Number(r.n)]))
   return kept.every((k) => (rows.get(String(k.g)) ?? 0) === Number(k.n)) ? kept : undefined
 }
+
