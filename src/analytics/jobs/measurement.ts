@@ -99,7 +99,8 @@ export interface InputPart {
  * Either returns undefined when it does not apply (the relation is materialized and hashed as usual).
  */
 export interface KeptInput {
-  fill(relation: string): Promise<{n: number; digest: string} | undefined>
+  /** `filled` false: the count and digest only, the relation left as it was (no later input reuses it). */
+  fill(relation: string): Promise<{n: number; digest: string; filled?: boolean} | undefined>
   digestOf(relation: string): Promise<{n: number; digest: string} | undefined>
 }
 
@@ -117,7 +118,7 @@ export async function prepareInput(conn: DuckDBConnection, input: InputSpec, cac
     const kept = filled ?? (await materializeInputWithKeptDigest(conn, input.relation, input.sql, input.params)).kept
     const row = kept ?? (await keptInput?.digestOf(input.relation)) ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
     held = {key, n: Number(row.n), digest: String(row.digest)}
-    cache?.set(input.relation, held)
+    if (filled?.filled !== false) cache?.set(input.relation, held)
   }
   return {relation: input.relation, n: held.n, digest: held.digest}
 }

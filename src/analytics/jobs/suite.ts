@@ -72,7 +72,7 @@ export async function computeSuite(
     // Repeat voters, delegate activity and the protocol-wide validator metrics at the head: from the sync's tallies,
     // not a million votes or 200,000 validations.
     const {records, provenance} =
-      (options.keepState ? await runFromKeptFairness(conn, m, inputFromBlock, cache) : undefined) ??
+      (options.keepState ? await runFromKeptFairness(conn, m, inputFromBlock, cache, tableDue(m)) : undefined) ??
       (await runFromTallies(conn, m, inputFromBlock, cache)) ??
       (await runMeasurement(conn, m, inputFromBlock, cache))
     results.metrics.push(...records)
@@ -128,6 +128,8 @@ async function runFromKeptFairness(
   m: Measurement,
   inputFromBlock: number,
   cache: InputCache,
+  /** Whether the fairness table is wanted: it reads `contrib`'s rows (the insider overlap reads `reward`'s). */
+  tableWanted: boolean,
 ): Promise<{records: MetricRecord[]; provenance: InputProvenance} | undefined> {
   const q = m.queries[0]
   const [contrib, reward] = m.inputs
@@ -136,12 +138,17 @@ async function runFromKeptFairness(
   }
   const namespace = await keptFairnessNamespace(conn, contrib.params, reward.params)
   if (namespace === undefined) return undefined
-  // Each input is filled from the kept copy when the copy follows the mirror, else materialized and then followed by
-  // the copy; either way the copy gives its digest.
+  // Each input is filled from the kept copy when the copy follows the mirror (contrib only when the table reads it),
+  // else materialized and then followed by the copy; either way the copy gives its digest.
   const kept = keptFairnessSession(conn, namespace)
   const first = (rows: Row[] | undefined) => (rows?.[0] ? {n: Number(rows[0].n), digest: String(rows[0].digest)} : undefined)
   const provenance = await prepareInputs(conn, m, cache, {
-    fill: async (relation) => (isFollowedRelation(relation) ? first(await kept.fill(relation)) : undefined),
+    fill: async (relation) => {
+      if (!isFollowedRelation(relation)) return undefined
+      const withRows = relation !== 'contrib' || tableWanted
+      const digest = first(await kept.fill(relation, withRows))
+      return digest && {...digest, filled: withRows}
+    },
     digestOf: async (relation) => (isFollowedRelation(relation) ? first(await kept.digests(relation)) : undefined),
   })
   const row = (await kept.single()) ?? (await queryOne(conn, q.sql, q.params))
