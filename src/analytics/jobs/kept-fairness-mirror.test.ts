@@ -74,11 +74,10 @@ describe('the kept fairness amounts following the mirror through the sync log', 
   async function expectFollowerEqualsOneOff(height: number): Promise<void> {
     // First without fairness tables (a typical refresh): the per-model rewards are then never filled from the copy,
     // and the insider overlap per model reads the copy (batch.ts, fromKeptCopy).
-    // Likewise the protocol's contributions (only its table reads them).
-    for (const relation of ['group_reward', 'contrib']) await conn.run(`DROP TABLE IF EXISTS ${relation}`)
+    // Likewise the protocol's contributions and rewards (its insider overlap reads the copy: insidersFromKeptCopy).
+    for (const relation of ['group_reward', 'contrib', 'reward']) await conn.run(`DROP TABLE IF EXISTS ${relation}`)
     const withoutTables = await computeSuite(conn, contracts, height, 0, {keepState: true, fairnessTableDue: () => false})
-    expect(await tableExists('group_reward'), 'group_reward left unfilled').toBe(false)
-    expect(await tableExists('contrib'), 'contrib left unfilled').toBe(false)
+    for (const relation of ['group_reward', 'contrib', 'reward']) expect(await tableExists(relation), `${relation} left unfilled`).toBe(false)
     const follower = await computeSuite(conn, contracts, height, 0, {keepState: true})
     const oneOff = await computeSuite(conn, contracts, height, 0)
     expect(follower.fairness.length).toBeGreaterThan(0)

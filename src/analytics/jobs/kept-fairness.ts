@@ -625,6 +625,46 @@ FROM ins i JOIN tot t ON t.g = i.g
 ORDER BY i.g
 `
 
+/**
+ * INSIDER_OVERLAP_SQL (insiders.ts) over the kept copy's protocol-wide rewards instead of a filled `reward`: the same
+ * columns and values, as INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL for one group. Parameter: $total, the kept total.
+ */
+export const INSIDER_OVERLAP_FROM_COPY_SQL = `
+WITH h AS (SELECT DISTINCT entity FROM top_holders),
+r AS (SELECT entity, amount::BIGNUM AS amount FROM ${COPIES.r} WHERE model = '${PROTOCOL}' AND entity IN (SELECT entity FROM h)),
+joined AS (SELECT h.entity, r.amount FROM h LEFT JOIN r ON h.entity = r.entity),
+tot AS (SELECT $total::BIGNUM AS total),
+ins AS (
+  SELECT count(*) AS holders, count(amount) AS overlap, coalesce(sum(amount), 0::BIGNUM) AS insider_rewards
+  FROM joined
+)
+SELECT
+  i.holders,
+  i.overlap,
+  CASE WHEN i.holders > 0 THEN i.overlap::DOUBLE / i.holders END AS overlap_share,
+  i.insider_rewards::VARCHAR AS insider_rewards,
+  t.total::VARCHAR AS total_rewards,
+  CASE WHEN t.total > 0 THEN i.insider_rewards::DOUBLE / t.total::DOUBLE END AS insider_reward_share
+FROM ins i, tot t
+`
+
+/**
+ * The protocol-wide REWARDS at `params` as the kept copy holds them: its row count, digest and exact total, when the
+ * copy followed the mirror at its current sync state (a follower's suite at the head did, filling or digesting the
+ * fairness inputs), for this distributor, and `params` asks for the head; undefined otherwise.
+ */
+export async function keptProtocolRewards(conn: DuckDBConnection, params: InputParams): Promise<{n: number; digest: string; total: string} | undefined> {
+  const kept = keptByConnection.get(conn)
+  if (!kept?.valid || kept.mirroredAt === undefined || params.model != null || params.block == null) return undefined
+  const [, distributor] = JSON.parse(kept.namespace) as [string, string]
+  if (params.distributor !== distributor) return undefined
+  const state = await readSyncState(conn)
+  if (state === undefined || `${state.syncedAt}/${state.height}` !== kept.mirroredAt || BigInt(state.height) !== BigInt(params.block)) return undefined
+  const digest = digestOfSums(kept.digestSums.get(`r/${PROTOCOL}`))
+  if (!digest) return undefined
+  return {...digest, total: (kept.scopes.get(PROTOCOL)?.rows.rewardTotal ?? 0n).toString()}
+}
+
 /** Writes kept_reward_totals(g, total) for INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL: per group number, its decimal total. */
 export async function writeKeptRewardTotals(conn: DuckDBConnection, totals: ReadonlyMap<number, string>): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE kept_reward_totals (g BIGINT NOT NULL, total VARCHAR NOT NULL)`)

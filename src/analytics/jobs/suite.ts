@@ -8,12 +8,14 @@ import type {ContractsConfig} from '../../processor/contracts-config'
 import {runBatched} from './batch'
 import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {runFromTallies} from './from-tallies'
-import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession} from './kept-fairness'
+import {INSIDER_OVERLAP_FROM_COPY_SQL, isFollowedRelation, keptFairnessNamespace, keptFairnessSession, keptProtocolRewards} from './kept-fairness'
 import {headBalancesRow} from '../store/head-balances'
 import {balancesInPlaceAt} from '../store/routes'
 import {
-  combineInputs, type InputCache, type InputProvenance, type MetricRecord, prepareInputs, runMeasurement, type Measurement, toRecords,
+  combineInputs, type InputCache, type InputProvenance, type MetricRecord, prepareInput, prepareInputs, runMeasurement, type Measurement, toRecords,
 } from './measurement'
+import {INSIDER_OVERLAP_SQL} from '../metrics/insiders'
+import {REWARDS} from '../store/inputs'
 import {planSuite, type PlanOptions} from './plan'
 import type {FairnessTable, LorenzRecord, SuiteResults} from './results'
 
@@ -73,6 +75,7 @@ export async function computeSuite(
     // not a million votes or 200,000 validations.
     const {records, provenance} =
       (options.keepState ? await runFromKeptFairness(conn, m, inputFromBlock, cache, tableDue(m)) : undefined) ??
+      (options.keepState ? await insidersFromKeptCopy(conn, m, inputFromBlock, cache) : undefined) ??
       (await runFromTallies(conn, m, inputFromBlock, cache)) ??
       (await runMeasurement(conn, m, inputFromBlock, cache))
     results.metrics.push(...records)
@@ -128,7 +131,7 @@ async function runFromKeptFairness(
   m: Measurement,
   inputFromBlock: number,
   cache: InputCache,
-  /** Whether the fairness table is wanted: it reads `contrib`'s rows (the insider overlap reads `reward`'s). */
+  /** Whether the fairness table is wanted: it alone reads the rows of `contrib` and `reward`. */
   tableWanted: boolean,
 ): Promise<{records: MetricRecord[]; provenance: InputProvenance} | undefined> {
   const q = m.queries[0]
@@ -138,20 +141,44 @@ async function runFromKeptFairness(
   }
   const namespace = await keptFairnessNamespace(conn, contrib.params, reward.params)
   if (namespace === undefined) return undefined
-  // Each input is filled from the kept copy when the copy follows the mirror (contrib only when the table reads it),
+  // Each input is filled from the kept copy when the copy follows the mirror (only when the table reads its rows),
   // else materialized and then followed by the copy; either way the copy gives its digest.
   const kept = keptFairnessSession(conn, namespace)
   const first = (rows: Row[] | undefined) => (rows?.[0] ? {n: Number(rows[0].n), digest: String(rows[0].digest)} : undefined)
   const provenance = await prepareInputs(conn, m, cache, {
     fill: async (relation) => {
       if (!isFollowedRelation(relation)) return undefined
-      const withRows = relation !== 'contrib' || tableWanted
+      // The protocol's insider overlap reads the copy too (insidersFromKeptCopy).
+      const withRows = (relation !== 'contrib' && relation !== 'reward') || tableWanted
       const digest = first(await kept.fill(relation, withRows))
       return digest && {...digest, filled: withRows}
     },
     digestOf: async (relation) => (isFollowedRelation(relation) ? first(await kept.digests(relation)) : undefined),
   })
   const row = (await kept.single()) ?? (await queryOne(conn, q.sql, q.params))
+  return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance}
+}
+
+/**
+ * The protocol-wide insider overlap at the head from the kept copy (INSIDER_OVERLAP_FROM_COPY_SQL): the records
+ * runMeasurement makes, the rewards' count and digest from the copy, the top holders materialized as usual. Undefined
+ * when `m` is not that measurement or the copy does not stand for its rewards (keptProtocolRewards).
+ */
+async function insidersFromKeptCopy(
+  conn: DuckDBConnection,
+  m: Measurement,
+  inputFromBlock: number,
+  cache: InputCache,
+): Promise<{records: MetricRecord[]; provenance: InputProvenance} | undefined> {
+  const q = m.queries[0]
+  const [holders, reward] = m.inputs
+  if (m.queries.length !== 1 || q?.sql !== INSIDER_OVERLAP_SQL || m.inputs.length !== 2 || holders?.relation !== 'top_holders' || reward?.sql !== REWARDS) {
+    return undefined
+  }
+  const kept = await keptProtocolRewards(conn, reward.params)
+  if (kept === undefined) return undefined
+  const provenance = combineInputs([await prepareInput(conn, holders, cache), {relation: reward.relation, n: kept.n, digest: kept.digest}])
+  const row = await queryOne(conn, INSIDER_OVERLAP_FROM_COPY_SQL, {total: kept.total})
   return {records: toRecords(m, q, row, provenance, inputFromBlock), provenance}
 }
 
