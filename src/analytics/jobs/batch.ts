@@ -180,9 +180,14 @@ async function runBatch(
         (await keptGroupedDigests(conn, input.grouped.sql, input.grouped.relation, params)) ??
         (await queryRows(conn, groupedDigestSql(input.grouped.relation, input.columns)))
       const digests = byGroup(rows)
-      // Unfilled, the relation's later readers take the copy, with its totals per group.
-      const unfilledTotals = fromCopy && !rowsRead ? new Map(fromCopy.map((r) => [members[Number(r.g)]!.group, String(r.total)])) : undefined
-      grouped.set(input.grouped.relation, {key, digests, unfilledTotals})
+      if (fromCopy && !rowsRead) {
+        // Left unfilled: the rewards' later readers run their twins over the copy, with its totals per group; any other
+        // relation is materialized again by a later reader.
+        const totals = new Map(fromCopy.map((r) => [members[Number(r.g)]!.group, String(r.total)]))
+        if (relation === REWARDS_BY_MODEL_RELATION) grouped.set(relation, {key, digests, unfilledTotals: totals})
+      } else {
+        grouped.set(relation, {key, digests})
+      }
       perInput.push({relation: input.relation, digests})
     } else {
       const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, params)
@@ -242,9 +247,16 @@ async function keptFairnessFor(conn: DuckDBConnection, batch: Batch) {
   return namespace === undefined ? undefined : keptFairnessSession(conn, namespace)
 }
 
-/** Whether a shape's queries read `relation`'s rows: it is one of its inputs, and a query has no twin over the kept copy. */
+/** The per-model rewards' relation: the one whose readers may have twins over the kept copy (QueryShape.fromKeptCopy). */
+const REWARDS_BY_MODEL_RELATION = 'group_reward'
+
+/**
+ * Whether a shape's queries read `relation`'s rows: it is one of its inputs, and (for the per-model rewards) a query
+ * has no twin over the kept copy.
+ */
 const readsRowsOf = (shape: Shape, relation: string) =>
-  shape.inputs.some((i) => i.grouped?.relation === relation) && shape.queries.some((q) => q.fromKeptCopy === undefined)
+  shape.inputs.some((i) => i.grouped?.relation === relation) &&
+  (relation !== REWARDS_BY_MODEL_RELATION || shape.queries.some((q) => q.fromKeptCopy === undefined))
 
 /** A grouped query's rows from its twin over the kept fairness copy, with the copy's totals per group (kept-fairness.ts). */
 async function fromKeptCopy(
