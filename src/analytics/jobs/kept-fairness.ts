@@ -1,6 +1,8 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {FAIRNESS_COLUMNS, FAIRNESS_MARGIN} from '../metrics/fairness'
 import {FROM_FIXED_POINT} from '../metrics/concentration'
+import {insiderOverlapByGroupSqlOver} from '../metrics/grouped-fairness'
+import {insiderOverlapSqlOver} from '../metrics/insiders'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
 import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {FairnessAmounts, type FairnessFigures, type Side} from '../store/fairness-amounts'
@@ -601,52 +603,22 @@ const MIRROR_DIFF: Record<Side, {whole: string; touched: string}> = {
  * digests taken from it say so), so the top holders' rewards are their rows, and each group's total is the kept
  * total, given per group in kept_reward_totals(g, total). Reads `top_holders` and group_keys as the query does.
  */
-export const INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL = `
-WITH h AS (SELECT DISTINCT entity FROM top_holders),
-r AS (
+export const INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL = insiderOverlapByGroupSqlOver(
+  `
   SELECT k.g, c.entity, c.amount::BIGNUM AS amount FROM group_keys k JOIN ${COPIES.r} c ON c.model = k.id
   WHERE c.entity IN (SELECT entity FROM h)
-),
-joined AS (SELECT k.g, h.entity, r.amount FROM group_keys k CROSS JOIN h LEFT JOIN r ON r.g = k.g AND r.entity = h.entity),
-tot AS (SELECT k.g, t.total::BIGNUM AS total FROM group_keys k JOIN kept_reward_totals t ON t.g = k.g),
-ins AS (
-  SELECT k.g, count(j.entity) AS holders, count(j.amount) AS overlap, coalesce(sum(j.amount), 0::BIGNUM) AS insider_rewards
-  FROM group_keys k LEFT JOIN joined j ON j.g = k.g GROUP BY k.g
+`,
+  'tot AS (SELECT k.g, t.total::BIGNUM AS total FROM group_keys k JOIN kept_reward_totals t ON t.g = k.g)',
 )
-SELECT
-  i.g,
-  i.holders,
-  i.overlap,
-  CASE WHEN i.holders > 0 THEN i.overlap::DOUBLE / i.holders END AS overlap_share,
-  i.insider_rewards::VARCHAR AS insider_rewards,
-  t.total::VARCHAR AS total_rewards,
-  CASE WHEN t.total > 0 THEN i.insider_rewards::DOUBLE / t.total::DOUBLE END AS insider_reward_share
-FROM ins i JOIN tot t ON t.g = i.g
-ORDER BY i.g
-`
 
 /**
  * INSIDER_OVERLAP_SQL (insiders.ts) over the kept copy's protocol-wide rewards instead of a filled `reward`: the same
  * columns and values, as INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL for one group. Parameter: $total, the kept total.
  */
-export const INSIDER_OVERLAP_FROM_COPY_SQL = `
-WITH h AS (SELECT DISTINCT entity FROM top_holders),
-r AS (SELECT entity, amount::BIGNUM AS amount FROM ${COPIES.r} WHERE model = '${PROTOCOL}' AND entity IN (SELECT entity FROM h)),
-joined AS (SELECT h.entity, r.amount FROM h LEFT JOIN r ON h.entity = r.entity),
-tot AS (SELECT $total::BIGNUM AS total),
-ins AS (
-  SELECT count(*) AS holders, count(amount) AS overlap, coalesce(sum(amount), 0::BIGNUM) AS insider_rewards
-  FROM joined
+export const INSIDER_OVERLAP_FROM_COPY_SQL = insiderOverlapSqlOver(
+  `SELECT entity, amount::BIGNUM AS amount FROM ${COPIES.r} WHERE model = '${PROTOCOL}' AND entity IN (SELECT entity FROM h)`,
+  'SELECT $total::BIGNUM AS total',
 )
-SELECT
-  i.holders,
-  i.overlap,
-  CASE WHEN i.holders > 0 THEN i.overlap::DOUBLE / i.holders END AS overlap_share,
-  i.insider_rewards::VARCHAR AS insider_rewards,
-  t.total::VARCHAR AS total_rewards,
-  CASE WHEN t.total > 0 THEN i.insider_rewards::DOUBLE / t.total::DOUBLE END AS insider_reward_share
-FROM ins i, tot t
-`
 
 /**
  * The protocol-wide REWARDS at `params` as the kept copy holds them: its row count, digest and exact total, when the

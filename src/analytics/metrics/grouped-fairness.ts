@@ -82,20 +82,31 @@ ORDER BY k.g
  * refresh. The totals are HUGEINT sums while all the rewards together stay below 2^126 (no group's partial sum can
  * overflow then; DuckDB raises an error when one does), BIGNUM ones otherwise.
  */
-export const INSIDER_OVERLAP_BY_GROUP_SQL = `
-WITH h AS (SELECT DISTINCT entity FROM top_holders),
-r AS (
+export const INSIDER_OVERLAP_BY_GROUP_SQL = insiderOverlapByGroupSqlOver(
+  `
   SELECT g, recipient AS entity, sum(amount::BIGNUM) AS amount FROM group_reward
   WHERE amount > 0 AND recipient IN (SELECT entity FROM h) GROUP BY g, recipient
-),
-joined AS (SELECT k.g, h.entity, r.amount FROM group_keys k CROSS JOIN h LEFT JOIN r ON r.g = k.g AND r.entity = h.entity),
-approx AS (SELECT sum(amount::DOUBLE) AS a FROM group_reward WHERE amount > 0),
+`,
+  `approx AS (SELECT sum(amount::DOUBLE) AS a FROM group_reward WHERE amount > 0),
 sums AS (
   SELECT g, sum(amount) FILTER (WHERE (SELECT a FROM approx) < 8.5e37)::BIGNUM AS total FROM group_reward WHERE amount > 0 GROUP BY g
   UNION ALL
   SELECT g, sum(amount::BIGNUM) FROM group_reward WHERE amount > 0 AND (SELECT a FROM approx) >= 8.5e37 GROUP BY g
 ),
-tot AS (SELECT k.g, coalesce(max(s.total), 0::BIGNUM) AS total FROM group_keys k LEFT JOIN sums s ON s.g = k.g GROUP BY k.g),
+tot AS (SELECT k.g, coalesce(max(s.total), 0::BIGNUM) AS total FROM group_keys k LEFT JOIN sums s ON s.g = k.g GROUP BY k.g)`,
+)
+
+/**
+ * INSIDER_OVERLAP_BY_GROUP_SQL's text with the top holders' rewards per group (`r`: g, entity, amount as BIGNUM) and
+ * the CTEs that end in each group's total (`totals`, ending with tot(g, total)) given by the caller; the rest is the
+ * metric. Also for the twin over the kept fairness copy (jobs/kept-fairness.ts), which must give the same values.
+ */
+export function insiderOverlapByGroupSqlOver(r: string, totals: string): string {
+  return `
+WITH h AS (SELECT DISTINCT entity FROM top_holders),
+r AS (${r}),
+joined AS (SELECT k.g, h.entity, r.amount FROM group_keys k CROSS JOIN h LEFT JOIN r ON r.g = k.g AND r.entity = h.entity),
+${totals},
 ins AS (
   SELECT k.g, count(j.entity) AS holders, count(j.amount) AS overlap, coalesce(sum(j.amount), 0::BIGNUM) AS insider_rewards
   FROM group_keys k LEFT JOIN joined j ON j.g = k.g GROUP BY k.g
@@ -111,3 +122,4 @@ SELECT
 FROM ins i JOIN tot t ON t.g = i.g
 ORDER BY i.g
 `
+}

@@ -14,12 +14,16 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { queryOne, readInt, readIntegerString, readNumberOrNull } from './sql-values'
 
-/** No parameters. One row. */
-export const INSIDER_OVERLAP_SQL = `
+/**
+ * INSIDER_OVERLAP_SQL's text with its rewards per top holder (`r`: entity, amount as BIGNUM, amounts > 0) and their
+ * total (`tot`: total) given by the caller; the rest is the metric. Also for the twin over the kept fairness copy
+ * (jobs/kept-fairness.ts), which must give the same values.
+ */
+export const insiderOverlapSqlOver = (r: string, tot: string): string => `
 WITH h AS (SELECT DISTINCT entity FROM top_holders),
-r AS (SELECT recipient AS entity, sum(amount::BIGNUM) AS amount FROM reward WHERE amount > 0 GROUP BY recipient),
+r AS (${r}),
 joined AS (SELECT h.entity, r.amount FROM h LEFT JOIN r ON h.entity = r.entity),
-tot AS (SELECT coalesce(sum(amount), 0::BIGNUM) AS total FROM r),
+tot AS (${tot}),
 ins AS (
   SELECT count(*) AS holders, count(amount) AS overlap, coalesce(sum(amount), 0::BIGNUM) AS insider_rewards
   FROM joined
@@ -33,6 +37,12 @@ SELECT
   CASE WHEN t.total > 0 THEN i.insider_rewards::DOUBLE / t.total::DOUBLE END AS insider_reward_share
 FROM ins i, tot t
 `
+
+/** No parameters. One row. */
+export const INSIDER_OVERLAP_SQL = insiderOverlapSqlOver(
+  'SELECT recipient AS entity, sum(amount::BIGNUM) AS amount FROM reward WHERE amount > 0 GROUP BY recipient',
+  'SELECT coalesce(sum(amount), 0::BIGNUM) AS total FROM r',
+)
 
 export interface InsiderOverlapResult {
   holders: number
