@@ -1,5 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {MD5_LOWER, MD5_UPPER} from './input-digest'
+import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
 
 /**
  * Input digests of the two largest inputs, kept current by the sync so that a refresh at the head reads them instead
@@ -147,5 +147,13 @@ export async function addMissingInput(conn: DuckDBConnection, input: string, row
 }
 
 /** Count and digest of an input at the head as kept (NULL sums when the scope has no rows: the empty digest). */
+/**
+ * Per group_keys row (g, n, digest): the kept count and digest of `input` in the scope `scope` (SQL over the group's
+ * id, k.id); a scope without rows has the empty digest.
+ */
+export const headDigestsByGroupSql = (input: string, scope: string): string => `
+SELECT k.g, coalesce(h.n, 0) AS n, ${DIGEST_OF_SUMS('h.upper_sum', 'h.lower_sum')} AS digest
+FROM group_keys k LEFT JOIN head_digest h ON h.input = '${input}' AND h.scope = ${scope} ORDER BY k.g`
+
 export const HEAD_DIGEST_SQL = (digestOfSums: (u: string, l: string) => string) =>
   `SELECT coalesce(max(n), 0) AS n, ${digestOfSums('max(upper_sum)', 'max(lower_sum)')} AS digest FROM head_digest WHERE input = $input AND scope = $scope`

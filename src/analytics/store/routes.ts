@@ -4,7 +4,7 @@ import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {DIGEST_OF_SUMS} from './input-digest'
 import {ROWS_ABOVE} from './rows-above'
-import {HEAD_DIGEST_SQL, validationsModelScopeSql, validationsScope} from './head-digests'
+import {HEAD_DIGEST_SQL, headDigestsByGroupSql, validationsModelScopeSql, validationsScope} from './head-digests'
 import {
   BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL,
   VOTES_ALL, VOTING_POWER_AT,
@@ -61,12 +61,7 @@ export async function materializeGroupedInputWithKeptDigests(
 /** Per group of group_keys (id = model id), the kept count and digest of VALIDATIONS' rows of that model (head_digest). */
 async function validationsDigestsByModel(conn: DuckDBConnection, registry: string): Promise<Row[] | undefined> {
   if (!(await hasDerivedTable(conn, 'head_digest'))) return undefined
-  return queryRows(
-    conn,
-    `SELECT k.g, coalesce(h.n, 0) AS n, ${DIGEST_OF_SUMS('h.upper_sum', 'h.lower_sum')} AS digest
-     FROM group_keys k LEFT JOIN head_digest h ON h.input = 'validations' AND h.scope = ${validationsModelScopeSql('$registry', 'k.id')} ORDER BY k.g`,
-    {registry},
-  )
+  return queryRows(conn, headDigestsByGroupSql('validations', validationsModelScopeSql('$registry', 'k.id')), {registry})
 }
 
 /**
@@ -159,7 +154,6 @@ async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | numb
   const row = r.getRowObjectsJson()[0]
   return Number(row?.oversized) === 0 && row?.above === false
 }
-
 
 /** Whether delegate_power stands for VOTING_POWER_AT of `token` at `block` (see the module comment). */
 async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[string] | undefined, block: InputParams[string] | undefined): Promise<boolean> {

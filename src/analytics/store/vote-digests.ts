@@ -3,7 +3,7 @@ import {hasRows} from '../duckdb'
 import {queryRows, type Row} from '../metrics/sql-values'
 import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
 import {type InputParams, PROPOSAL_VOTES_BY_PROPOSAL, PROPOSAL_WEIGHTS_BY_PROPOSAL} from './inputs'
-import {addMissingInput, addRowHashes} from './head-digests'
+import {addMissingInput, addRowHashes, headDigestsByGroupSql} from './head-digests'
 import {hasDerivedTable, votesAreAllAt} from './routes'
 
 /**
@@ -77,11 +77,6 @@ async function addProposalSums(conn: DuckDBConnection, where: string, params: Re
   )
 }
 
-/** Per group_keys row (g, n, digest): the per-proposal sums of `input` at the head. */
-const headSql = (input: 'proposal_votes' | 'proposal_weights') => `
-SELECT k.g, coalesce(h.n, 0) AS n, ${DIGEST_OF_SUMS('h.upper_sum', 'h.lower_sum')} AS digest
-FROM group_keys k LEFT JOIN head_digest h ON h.input = '${input}' AND h.scope = ${proposalScopeSql('$governor', 'k.id')}`
-
 /** Per group_keys row: (g, n, digest) of the kept numbers `column` of the votes in the bound, positive ones only or all. */
 const keptSql = (column: 'm_votes' | 'm_weights', positiveOnly: boolean) => `
 SELECT k.g, count(x.m) AS n, ${DIGEST_OF_SUMS(`sum(${MD5_UPPER('x.m')})`, `sum(${MD5_LOWER('x.m')})`)} AS digest
@@ -104,11 +99,12 @@ export async function keptGroupedDigests(conn: DuckDBConnection, groupedSql: str
   const bound = {governor: text(params.governor), block: text(params.block)}
   // At the head (no vote of the governor above the bound), the per-proposal sums the sync keeps; below it, the numbers.
   const atHead = (await hasDerivedTable(conn, 'head_digest')) && (await votesAreAllAt(conn, String(bound.governor), bound.block))
-  const [votes, weights] = atHead
-    ? [() => queryRows(conn, headSql('proposal_votes'), {governor: bound.governor}), () => queryRows(conn, headSql('proposal_weights'), {governor: bound.governor})]
-    : [() => queryRows(conn, keptSql('m_votes', false), bound), () => queryRows(conn, keptSql('m_weights', true), bound)]
-  if (groupedSql === PROPOSAL_VOTES_BY_PROPOSAL) return votes()
-  const kept = await weights()
+  const digests = (input: 'proposal_votes' | 'proposal_weights', column: 'm_votes' | 'm_weights', positiveOnly: boolean) =>
+    atHead
+      ? queryRows(conn, headDigestsByGroupSql(input, proposalScopeSql('$governor', 'k.id')), {governor: bound.governor})
+      : queryRows(conn, keptSql(column, positiveOnly), bound)
+  if (groupedSql === PROPOSAL_VOTES_BY_PROPOSAL) return digests('proposal_votes', 'm_votes', false)
+  const kept = await digests('proposal_weights', 'm_weights', true)
   const rows = new Map((await queryRows(conn, `SELECT g, count(*) AS n FROM ${relation} GROUP BY g`)).map((r) => [String(r.g), Number(r.n)]))
   return kept.every((k) => (rows.get(String(k.g)) ?? 0) === Number(k.n)) ? kept : undefined
 }
