@@ -193,8 +193,24 @@ export const SCHEMA_DDL: readonly string[] = [
   ...PROPOSAL_SNAPSHOT_DDL,
 ]
 
+/** The table each statement of SCHEMA_DDL creates. */
+const SCHEMA_TABLES: readonly string[] = SCHEMA_DDL.map((ddl) => {
+  const name = /^CREATE TABLE IF NOT EXISTS (\w+)/.exec(ddl)?.[1]
+  if (!name) throw new Error(`not a CREATE TABLE IF NOT EXISTS statement: ${ddl.slice(0, 60)}`)
+  return name
+})
+
+/**
+ * Creates the tables the mirror lacks. Every sync calls it, and the tables almost always exist: one catalogue query
+ * finds which are missing, instead of ~27 CREATE TABLE IF NOT EXISTS statements (~1 ms each, every sync). A table that
+ * exists is left as it is either way.
+ */
 export async function ensureSchema(conn: DuckDBConnection): Promise<void> {
-  for (const ddl of SCHEMA_DDL) await conn.run(ddl)
+  const reader = await conn.runAndReadAll(
+    `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary`,
+  )
+  const present = new Set(reader.getRowObjectsJson().map((r) => String(r.table_name)))
+  for (const [i, ddl] of SCHEMA_DDL.entries()) if (!present.has(SCHEMA_TABLES[i]!)) await conn.run(ddl)
 }
 
 export async function dropSchema(conn: DuckDBConnection): Promise<void> {
