@@ -9,7 +9,7 @@ import {extractTyped} from '../store/extract'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
 import {runBatched} from './batch'
 import {type MetricRecord, runMeasurement} from './measurement'
-import {planSuite} from './plan'
+import {planSuite, storedKey} from './plan'
 import {computeSuite} from './suite'
 
 const MR = '0x' + '3'.repeat(40)
@@ -139,6 +139,48 @@ describe('batched proposal and model measurements', () => {
     const one = await computeSuite(conn, contracts, 60, 0, {fairnessTableDue: (kind, id) => `${kind}/${id}` === wanted})
     expect(one.fairness).toEqual(all.fairness.filter((f) => `${f.scopeKind}/${f.scopeId}` === wanted))
     expect(one.fairness.length).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('plans a fairness measurement exactly when a row it reads changed after its stored block, or it has none', async () => {
+    // What each fairness distribution reads, and the last change of each at or below a block over the whole history
+    // (planSuite asks only within a window above the earliest stored block).
+    const reads: Record<string, string[]> = {
+      contributions_vs_rewards: [`contribution WHERE registry = '${CR}'`, `validation WHERE registry = '${CR}'`, `reward_paid WHERE distributor = '${RD}'`, `epoch WHERE distributor = '${RD}'`],
+      validations: [`contribution WHERE registry = '${CR}'`, `validation WHERE registry = '${CR}'`],
+      insiders: [`votes_change WHERE token = '${T}'`, `reward_paid WHERE distributor = '${RD}'`, `epoch WHERE distributor = '${RD}'`],
+    }
+    const lastChange = async (distribution: string, block: number) => {
+      const maxima = await queryRows(conn, `SELECT ${reads[distribution]!.map((r, i) => `(SELECT max(block_number) FROM ${r} AND block_number <= ${block}) AS m${i}`).join(', ')}`)
+      const values = Object.values(maxima[0]!).filter((v) => v !== null).map(Number)
+      return values.length === 0 ? null : Math.max(...values)
+    }
+    const rnd = testMulberry(11)
+    let skipped = 0
+    let planned = 0
+    for (const block of [12, 30, 45, 60]) {
+      const all = (await planSuite(conn, contracts, block)).filter((m) => m.distribution in reads)
+      for (let round = 0; round < 6; round++) {
+        // Each fairness measurement stored at a random block at or below this one, at this block (nothing can have
+        // changed since), above it, or never.
+        const stored = new Map<string, number>()
+        for (const m of all) {
+          const r = rnd(8)
+          if (r > 0) stored.set(storedKey(m.distribution, m.scopeKind, m.scopeId), r === 1 ? block + 3 : r <= 3 ? block : rnd(block + 1))
+        }
+        const got = new Set((await planSuite(conn, contracts, block, {stored})).filter((m) => m.distribution in reads).map((m) => storedKey(m.distribution, m.scopeKind, m.scopeId)))
+        for (const m of all) {
+          const key = storedKey(m.distribution, m.scopeKind, m.scopeId)
+          const s = stored.get(key)
+          const since = await lastChange(m.distribution, block)
+          const unchanged = s !== undefined && s <= block && (since === null || s >= since)
+          expect({key, block, s, since, planned: got.has(key)}).toEqual({key, block, s, since, planned: !unchanged})
+          if (unchanged) skipped++
+          else planned++
+        }
+      }
+    }
+    expect(skipped).toBeGreaterThan(10)
+    expect(planned).toBeGreaterThan(10)
   }, 60_000)
 
   it('the rewards per model, read by the fairness and the insider-overlap shapes, are materialized and hashed once', async () => {
