@@ -98,3 +98,9 @@ export async function hasRows(conn: DuckDBConnection, table: string): Promise<bo
   const reader = await conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM ${table}) AS any`)
   return reader.getRowObjectsJson()[0]?.any === true
 }
+
+/** Whether the boolean SQL expression `condition` (constant SQL, values as $parameters) is true. */
+export async function holds(conn: DuckDBConnection, condition: string, params?: Record<string, string | number>): Promise<boolean> {
+  const reader = await conn.runAndReadAll(`SELECT (${condition}) AS holds`, params)
+  return reader.getRowObjectsJson()[0]?.holds === true
+}

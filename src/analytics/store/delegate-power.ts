@@ -1,5 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {hasRows} from '../duckdb'
+import {hasRows, holds} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
 import {addDelegatePowerRows} from './head-digests'
 
@@ -57,6 +57,10 @@ export async function refreshDelegatePowerAbove(conn: DuckDBConnection, cut: num
  * mirror made before the table existed). Inside the sync's transaction, before its rollback step.
  */
 export async function initDelegatePower(conn: DuckDBConnection): Promise<void> {
-  if ((await hasRows(conn, 'delegate_power')) || !(await hasRows(conn, 'votes_change'))) return
-  await refreshDelegatePowerAbove(conn, -1, true)
+  if (await holds(conn, NO_DELEGATE_POWER)) await refreshDelegatePowerAbove(conn, -1, true)
 }
+
+const NO_DELEGATE_POWER = `NOT EXISTS (SELECT 1 FROM delegate_power) AND EXISTS (SELECT 1 FROM votes_change)`
+
+/** The conditions under which initDelegatePower fills something (derived-state.ts asks them all at once). */
+export const DELEGATE_POWER_INIT_CHECKS: readonly string[] = [NO_DELEGATE_POWER]

@@ -1,4 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {holds} from '../duckdb'
 import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
 
 /**
@@ -124,26 +125,35 @@ export function addVotesAbove(conn: DuckDBConnection, cut: number, sign: 1 | -1)
  * before the table existed). Inside the sync's transaction, before its rollback step, so the steps after keep it.
  */
 export async function initHeadDigests(conn: DuckDBConnection): Promise<void> {
-  const r = await conn.runAndReadAll(`SELECT (SELECT count(*) FROM head_digest) AS kept, (SELECT count(*) FROM audit_event) AS rows`)
-  const row = r.getRowObjectsJson()[0]
-  if (Number(row?.kept) === 0 && Number(row?.rows) > 0) {
+  if (await holds(conn, NO_SUMS)) {
     await addRows(conn, 'balances', `SELECT b.token AS scope, ${BALANCE_ROW} AS r, 1 AS s FROM balance_state b WHERE b.balance > 0`)
     await addVotesAbove(conn, -1, 1)
   }
   // The voting power's sums came later than the others (a delegate_power still to be filled, initDelegatePower, adds
   // its rows through refreshDelegatePowerAbove).
-  await addMissingInput(conn, 'voting_power', 'SELECT 1 FROM delegate_power WHERE new_votes > 0', () =>
+  await addMissingInput(conn, VOTING_POWER_SUMS_MISSING, () =>
     addRows(conn, 'voting_power', `SELECT p.token AS scope, ${POWER_ROW} AS r, 1 AS s FROM delegate_power p WHERE p.new_votes > 0`),
   )
 }
 
+/** head_digest holds nothing while the mirror holds rows. */
+const NO_SUMS = `NOT EXISTS (SELECT 1 FROM head_digest) AND EXISTS (SELECT 1 FROM audit_event)`
+
 /**
- * For an input whose sums came after the rows they follow: `add` sums them from scratch when head_digest has none for
- * `input` while `rows` (a SELECT) finds rows, i.e. in a mirror kept before the sums existed.
+ * For an input whose sums came after the rows they follow: head_digest has none for `input` while `rows` (a SELECT)
+ * finds rows, i.e. a mirror kept before the sums existed.
  */
-export async function addMissingInput(conn: DuckDBConnection, input: string, rows: string, add: () => Promise<void>): Promise<void> {
-  const r = await conn.runAndReadAll(`SELECT NOT EXISTS (SELECT 1 FROM head_digest WHERE input = $input) AND EXISTS (${rows}) AS missing`, {input})
-  if (r.getRowObjectsJson()[0]?.missing === true) await add()
+export const inputSumsMissing = (input: string, rows: string): string =>
+  `NOT EXISTS (SELECT 1 FROM head_digest WHERE input = '${input}') AND EXISTS (${rows})`
+
+const VOTING_POWER_SUMS_MISSING = inputSumsMissing('voting_power', 'SELECT 1 FROM delegate_power WHERE new_votes > 0')
+
+/** The conditions under which initHeadDigests fills something (derived-state.ts asks them all at once). */
+export const HEAD_DIGEST_INIT_CHECKS: readonly string[] = [NO_SUMS, VOTING_POWER_SUMS_MISSING]
+
+/** `add` sums an input from scratch when `missing` (inputSumsMissing) holds. */
+export async function addMissingInput(conn: DuckDBConnection, missing: string, add: () => Promise<void>): Promise<void> {
+  if (await holds(conn, missing)) await add()
 }
 
 /** Count and digest of an input at the head as kept (NULL sums when the scope has no rows: the empty digest). */

@@ -1,9 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {hasRows} from '../duckdb'
+import {holds} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
-import {addMissingInput, addValidationPairs} from './head-digests'
+import {addMissingInput, addValidationPairs, inputSumsMissing} from './head-digests'
 import {ROWS_ABOVE} from './rows-above'
-import {addValidatorTallies, initValidatorTallies} from './validator-tallies'
+import {addValidatorTallies, initValidatorTallies, VALIDATOR_TALLY_INIT_CHECKS} from './validator-tallies'
 
 /**
  * Every validation joined to its contribution, kept by the sync, so that the contribution inputs at the head
@@ -82,23 +82,26 @@ export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: numbe
 export async function initValidatedPairs(conn: DuckDBConnection): Promise<void> {
   await addValidationDigestColumn(conn)
   // The validations' head digests came after the pairs (after m_validation too, which they add).
-  await addMissingInput(conn, 'validations', 'SELECT 1 FROM validated_contribution', () => addValidationPairs(conn, 'true', {}, 1))
+  await addMissingInput(conn, VALIDATION_SUMS_MISSING, () => addValidationPairs(conn, 'true', {}, 1))
   // So did the validator tallies.
   await initValidatorTallies(conn)
-  if ((await hasRows(conn, 'validated_contribution')) || !(await hasRows(conn, 'validation'))) return
-  await addValidatedPairsAbove(conn, -1)
+  if (await holds(conn, NO_PAIRS)) await addValidatedPairsAbove(conn, -1)
 }
 
 /** A mirror whose validated_contribution predates m_validation: the column is added and filled once. */
 async function addValidationDigestColumn(conn: DuckDBConnection): Promise<void> {
-  const r = await conn.runAndReadAll(
-    `SELECT count(*) AS n FROM duckdb_columns()
-     WHERE table_name = 'validated_contribution' AND column_name = 'm_validation' AND database_name = current_database()`,
-  )
-  if (Number(r.getRowObjectsJson()[0]?.n) > 0) return
+  if (!(await holds(conn, NO_DIGEST_COLUMN))) return
   await conn.run(`ALTER TABLE validated_contribution ADD COLUMN m_validation UHUGEINT`)
   await conn.run(`UPDATE validated_contribution SET m_validation = ${VALIDATION_ROW_MD5('validator', 'contributor')}`)
 }
+
+const NO_DIGEST_COLUMN = `NOT EXISTS (SELECT 1 FROM duckdb_columns()
+  WHERE table_name = 'validated_contribution' AND column_name = 'm_validation' AND database_name = current_database())`
+const VALIDATION_SUMS_MISSING = inputSumsMissing('validations', 'SELECT 1 FROM validated_contribution')
+const NO_PAIRS = `NOT EXISTS (SELECT 1 FROM validated_contribution) AND EXISTS (SELECT 1 FROM validation)`
+
+/** The conditions under which initValidatedPairs fills something (derived-state.ts asks them all at once). */
+export const VALIDATED_PAIR_INIT_CHECKS: readonly string[] = [NO_DIGEST_COLUMN, VALIDATION_SUMS_MISSING, ...VALIDATOR_TALLY_INIT_CHECKS, NO_PAIRS]
 
 const MODEL = 'CAST($model AS VARCHAR)'
 const IN_SCOPE = `p.registry = $registry AND (${MODEL} IS NULL OR p.model_id = ${MODEL})`

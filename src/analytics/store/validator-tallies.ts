@@ -1,4 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {holds} from '../duckdb'
 import {concentrationByGroupSqlOver} from '../metrics/grouped'
 import {concentrationSqlOver} from '../metrics/concentration'
 
@@ -40,9 +41,13 @@ export async function addValidatorTallies(conn: DuckDBConnection, where: string,
  * existed; a rebuild fills the pairs, and the tallies with them, through addValidatedPairsAbove).
  */
 export async function initValidatorTallies(conn: DuckDBConnection): Promise<void> {
-  const r = await conn.runAndReadAll(`SELECT NOT EXISTS (SELECT 1 FROM validator_tally) AND EXISTS (SELECT 1 FROM validated_contribution) AS missing`)
-  if (r.getRowObjectsJson()[0]?.missing === true) await addValidatorTallies(conn, 'true', {}, 1)
+  if (await holds(conn, NO_TALLIES)) await addValidatorTallies(conn, 'true', {}, 1)
 }
+
+const NO_TALLIES = `NOT EXISTS (SELECT 1 FROM validator_tally) AND EXISTS (SELECT 1 FROM validated_contribution)`
+
+/** The conditions under which initValidatorTallies fills something (derived-state.ts asks them all at once). */
+export const VALIDATOR_TALLY_INIT_CHECKS: readonly string[] = [NO_TALLIES]
 
 const MODEL = 'CAST($model AS VARCHAR)'
 

@@ -1,9 +1,9 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {hasRows} from '../duckdb'
+import {holds} from '../duckdb'
 import {queryRows, type Row} from '../metrics/sql-values'
 import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
 import {type InputParams, PROPOSAL_VOTES_BY_PROPOSAL, PROPOSAL_WEIGHTS_BY_PROPOSAL} from './inputs'
-import {addMissingInput, addRowHashes, headDigestsByGroupSql} from './head-digests'
+import {addMissingInput, addRowHashes, headDigestsByGroupSql, inputSumsMissing} from './head-digests'
 import {hasDerivedTable, votesAreAllAt} from './routes'
 
 /**
@@ -54,10 +54,15 @@ export async function dropVoteRowDigestsAbove(conn: DuckDBConnection, cut: numbe
 /** Fills the table when it is empty while the mirror holds votes (a rebuild, or a mirror made before it existed). */
 export async function initVoteRowDigests(conn: DuckDBConnection): Promise<void> {
   // The per-proposal sums came after the numbers (a mirror kept before them gets them here once).
-  await addMissingInput(conn, 'proposal_votes', 'SELECT 1 FROM vote_row_digest', () => addProposalSums(conn, 'true', {}, 1))
-  if ((await hasRows(conn, 'vote_row_digest')) || !(await hasRows(conn, 'vote_cast'))) return
-  await addVoteRowDigestsAbove(conn, -1)
+  await addMissingInput(conn, PROPOSAL_SUMS_MISSING, () => addProposalSums(conn, 'true', {}, 1))
+  if (await holds(conn, NO_VOTE_ROW_DIGESTS)) await addVoteRowDigestsAbove(conn, -1)
 }
+
+const PROPOSAL_SUMS_MISSING = inputSumsMissing('proposal_votes', 'SELECT 1 FROM vote_row_digest')
+const NO_VOTE_ROW_DIGESTS = `NOT EXISTS (SELECT 1 FROM vote_row_digest) AND EXISTS (SELECT 1 FROM vote_cast)`
+
+/** The conditions under which initVoteRowDigests fills something (derived-state.ts asks them all at once). */
+export const VOTE_ROW_DIGEST_INIT_CHECKS: readonly string[] = [PROPOSAL_SUMS_MISSING, NO_VOTE_ROW_DIGESTS]
 
 /** head_digest's scope of a proposal's kept numbers, in SQL over the governor's and the proposal id's expressions. */
 const proposalScopeSql = (governor: string, proposal: string) => `${governor} || '/' || ${proposal}`

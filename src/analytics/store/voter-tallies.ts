@@ -1,4 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {holds} from '../duckdb'
 import {delegateActivitySqlOver} from '../metrics/participation'
 
 /**
@@ -62,11 +63,13 @@ async function addDelta(conn: DuckDBConnection, table: string, keys: readonly st
  * before the tables existed). Inside the sync's transaction, before its rollback step, as initHeadDigests.
  */
 export async function initVoterTallies(conn: DuckDBConnection): Promise<void> {
-  const r = await conn.runAndReadAll(`SELECT (SELECT count(*) FROM governor_tally) AS kept, (SELECT count(*) FROM vote_cast) AS votes`)
-  const row = r.getRowObjectsJson()[0]
-  if (Number(row?.kept) > 0 || Number(row?.votes) === 0) return
-  await addVoterTalliesAbove(conn, -1, 1)
+  if (await holds(conn, NO_VOTER_TALLIES)) await addVoterTalliesAbove(conn, -1, 1)
 }
+
+const NO_VOTER_TALLIES = `NOT EXISTS (SELECT 1 FROM governor_tally) AND EXISTS (SELECT 1 FROM vote_cast)`
+
+/** The conditions under which initVoterTallies fills something (derived-state.ts asks them all at once). */
+export const VOTER_TALLY_INIT_CHECKS: readonly string[] = [NO_VOTER_TALLIES]
 
 /**
  * REPEAT_VOTERS_SQL (metrics/participation.ts) over VOTES_ALL of $governor at the head, from the tallies: the same
