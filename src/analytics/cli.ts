@@ -35,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(JSON.stringify(await rebuildFromScratch(duck, pg)))
       // falls through: a rebuilt mirror is refreshed at once
       case 'refresh': {
-        const run = await refreshAnalytics({duck, pg, contracts, backfillEvery: config.ANALYTICS_BACKFILL_EVERY, tablesEvery: config.ANALYTICS_TABLES_EVERY, tablesRefreshBlocks: config.ANALYTICS_TABLES_REFRESH_BLOCKS})
+        const side = await mirror.connect()
+        const run = await refreshAnalytics({duck, pg, contracts, backfillEvery: config.ANALYTICS_BACKFILL_EVERY, tablesEvery: config.ANALYTICS_TABLES_EVERY, tablesRefreshBlocks: config.ANALYTICS_TABLES_REFRESH_BLOCKS, side})
         console.log(`analytics at block(s) ${run.blocks.join(', ') || 'none'}: ${run.metricValues} values in ${run.ms.toFixed(0)} ms`)
         return 0
       }

@@ -38,6 +38,8 @@ export async function followAnalytics(opts: {
   if (opts.fresh) for (const suffix of ['', '.wal']) rmSync(opts.analyticsDb + suffix, {force: true})
   const mirror = await openAnalyticsDb(opts.analyticsDb)
   const duck = await mirror.connect()
+  // The suite runs part of its measurements on a second connection, beside the first (suite.ts, sideConnection).
+  const side = await mirror.connect()
   const pg = new Pool({connectionString: opts.databaseUrl, max: 2})
   // An idle client whose connection the server ends (a restart, an administrator's terminate, a shutdown ahead of
   // ours) makes the pool emit 'error'; unheard, that ends the process. The pool has dropped the client by then: the
@@ -53,7 +55,7 @@ export async function followAnalytics(opts: {
       const asked = waiting
       waiting = []
       try {
-        const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery, tablesEvery: opts.tablesEvery, tablesRefreshBlocks: opts.tablesRefreshBlocks, keepState: true})
+        const run = await refreshAnalytics({duck, pg, contracts: opts.contracts, backfillEvery: opts.backfillEvery, tablesEvery: opts.tablesEvery, tablesRefreshBlocks: opts.tablesRefreshBlocks, keepState: true, side})
         if (run.blocks.length > 0) {
           opts.log(`analytics: ${run.metricValues} metric values at block(s) ${summarize(run.blocks)} in ${run.ms.toFixed(0)} ms`)
         }

@@ -655,6 +655,7 @@ async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: Contrac
   const mirror = await openAnalyticsDb(file)
   cleanup.push(async () => mirror.close())
   const duck = await mirror.connect()
+  const side = await mirror.connect()
   const head = Number((await queryOne(duck, `SELECT height FROM sync_state`)).height)
   console.log(`reusing the mirror ${file} at height ${head} (suite only; not a full benchmark run)`)
   const suiteMs: number[] = []
@@ -662,7 +663,7 @@ async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: Contrac
     await forgetKeptBalances(duck)
     await forgetKeptFairness(duck)
     const t0 = performance.now()
-    const results = await computeSuite(duck, contracts, head, 0)
+    const results = await computeSuite(duck, contracts, head, 0, {sideConnection: side})
     const t1 = performance.now()
     await writeResults(pool, results)
     const t2 = performance.now()
@@ -746,6 +747,8 @@ async function main(): Promise<void> {
     const mirror: AnalyticsDb = await openAnalyticsDb(keptMirror ?? path.join(tmp, 'analytics.duckdb'))
     cleanup.push(async () => mirror.close())
     const duck = await mirror.connect()
+    // The follower's second connection (follow.ts): the suite runs the measurements that need no kept state on it.
+    const side = await mirror.connect()
     console.log(`  RSS before load: peak ${peakRssMiB().toFixed(0)} MiB, now ${(procStatusKiB('VmRSS') / 1024).toFixed(0)} MiB`)
     const load = await syncFromPostgres(duck, pool)
     if (load.pulled !== events) throw new Error(`sync pulled ${load.pulled} rows, expected ${events}`)
@@ -765,7 +768,7 @@ async function main(): Promise<void> {
       await forgetKeptBalances(duck)
       await forgetKeptFairness(duck)
       const t0 = performance.now()
-      results = await computeSuite(duck, contracts, head, 0)
+      results = await computeSuite(duck, contracts, head, 0, {sideConnection: side})
       const t1 = performance.now()
       await writeResults(pool, results)
       const t2 = performance.now()
@@ -798,7 +801,7 @@ async function main(): Promise<void> {
       const status = await readIndexStatus(gen)
       // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
       const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? timeStatements(duck) : undefined
-      const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100, keepState: true})
+      const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100, keepState: true, side})
       if (profiled) printStatementProfile(`incremental round ${round}`, profiled.stop())
       if (run.sync.pulled !== n) throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}`)
       if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)

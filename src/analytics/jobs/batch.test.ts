@@ -183,6 +183,28 @@ describe('batched proposal and model measurements', () => {
     expect(planned).toBeGreaterThan(10)
   }, 60_000)
 
+  it('computeSuite with a second connection gives what it gives alone, in the same order, and runs the rest there', async () => {
+    const side = await db.connect()
+    const counted = (c: DuckDBConnection) => {
+      let n = 0
+      const run = c.run.bind(c)
+      c.run = ((...a: unknown[]) => (n++, (run as (...x: unknown[]) => ReturnType<DuckDBConnection['run']>)(...a))) as DuckDBConnection['run']
+      return {statements: () => n, restore: () => void (c.run = run)}
+    }
+    for (const block of [30, 60]) {
+      const alone = await computeSuite(conn, contracts, block, 0)
+      const onSide = counted(side)
+      const withSide = await computeSuite(conn, contracts, block, 0, {sideConnection: side})
+      onSide.restore()
+      expect(withSide).toEqual(alone)
+      expect(alone.metrics.length).toBeGreaterThan(50)
+      expect(onSide.statements()).toBeGreaterThan(10)
+    }
+    // A follower: the kept state stays on the first connection, refresh after refresh.
+    const kept = [await computeSuite(conn, contracts, 60, 0, {keepState: true, sideConnection: side}), await computeSuite(conn, contracts, 60, 0, {keepState: true, sideConnection: side})]
+    for (const results of kept) expect(results).toEqual(await computeSuite(conn, contracts, 60, 0))
+  }, 60_000)
+
   it('the rewards per model, read by the fairness and the insider-overlap shapes, are materialized and hashed once', async () => {
     const plan = await planSuite(conn, contracts, 60)
     const statements: string[] = []

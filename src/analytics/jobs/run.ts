@@ -38,6 +38,8 @@ export async function refreshAnalytics(opts: {
   tablesRefreshBlocks?: number
   /** More refreshes follow on this connection (the follower): keep in-process state across them (suite.ts). */
   keepState?: boolean
+  /** A second connection to the same mirror, for the suite's measurements that need no state kept on `duck` (suite.ts). */
+  side?: DuckDBConnection
 }): Promise<AnalyticsRun> {
   const t0 = performance.now()
   const {duck, pg, contracts} = opts
@@ -67,7 +69,7 @@ export async function refreshAnalytics(opts: {
     const t1 = performance.now()
     const fairnessTableDue = (scopeKind: string, scopeId: string) =>
       fairnessTableRule({block, latest: latestTables.get(fairnessScopeKey(scopeKind, scopeId)), refreshBlocks, keepEvery: opts.tablesEvery ?? 0})
-    const results = await computeSuite(duck, contracts, block, fromBlock, {stored, fairnessTableDue, keepState: opts.keepState ?? false})
+    const results = await computeSuite(duck, contracts, block, fromBlock, {stored, fairnessTableDue, keepState: opts.keepState ?? false, sideConnection: opts.side})
     const t2 = performance.now()
     await writeResults(pg, results, new Date(), retention)
     for (const key of new Set(results.fairness.map((f) => fairnessScopeKey(f.scopeKind, f.scopeId)))) {

@@ -32,6 +32,12 @@ export interface SuiteOptions extends PlanOptions {
    * ~1.3–2 s at the benchmark's size, a waste for a one-off suite). Default false.
    */
   keepState?: boolean
+  /**
+   * A second connection to the same database. The measurements that read no state kept on the first (readsKeptState)
+   * run on it, beside the others: the suite is a chain of small statements and in-process work, each mostly on one
+   * core, so two chains use the second core. Each keeps its own temp relations. Default: none, one chain.
+   */
+  sideConnection?: DuckDBConnection
 }
 
 /** Points kept per Lorenz curve: enough for a chart, bounded for a million holders. */
@@ -50,38 +56,80 @@ export async function computeSuite(
   options: SuiteOptions = {},
 ): Promise<SuiteResults> {
   const tableDue = (m: Measurement) => m.distribution === 'contributions_vs_rewards' && (options.fairnessTableDue?.(m.scopeKind, m.scopeId) ?? true)
-  const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
-  const cache: InputCache = new Map()
   const plan = await planSuite(conn, contracts, block, options)
-  // Per-proposal and per-model measurements in a few grouped queries (batch.ts); the rest one by one.
-  const batched = await runBatched(conn, plan, inputFromBlock, cache, tableDue, options.keepState ?? false)
-  for (const [index, m] of plan.entries()) {
-    const done = batched.get(index)
+  const side = options.sideConnection
+  const run = (c: DuckDBConnection, selected: (m: Measurement) => boolean) =>
+    computeMeasurements(c, plan, selected, inputFromBlock, tableDue, options.keepState ?? false)
+  const [onMain, onSide] = side
+    ? await Promise.all([run(conn, readsKeptState), run(side, (m) => !readsKeptState(m))])
+    : [await run(conn, () => true), new Map<number, Outcome>()]
+  // In plan order, whichever connection computed it.
+  const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
+  for (const index of plan.keys()) {
+    const outcome = onMain.get(index) ?? onSide.get(index)
+    if (!outcome) throw new Error(`suite: measurement ${index} of the plan was not computed`)
+    results.metrics.push(...outcome.records)
+    results.lorenz.push(...outcome.lorenz)
+    if (outcome.table && outcome.table.rows > 0) results.fairness.push(outcome.table)
+  }
+  return results
+}
+
+/**
+ * Whether a measurement may read state kept on the connection that synced (the balances kept sorted, head-balances.ts;
+ * the kept fairness copy, kept-fairness.ts, which the per-model batches read too): it runs there. Every other
+ * measurement reads only the mirror's tables and can run on a second connection (SuiteOptions.sideConnection).
+ */
+const readsKeptState = (m: Measurement): boolean =>
+  (m.scopeKind === 'token' && m.distribution === 'balances') || m.distribution === 'contributions_vs_rewards' || m.distribution === 'insiders'
+
+/** What one measurement gives the suite's results. */
+interface Outcome {
+  records: MetricRecord[]
+  lorenz: LorenzRecord[]
+  table?: FairnessTable
+}
+
+/**
+ * The `selected` measurements of `plan` on `conn`, by plan index: the per-proposal and per-model ones in a few
+ * grouped queries (batch.ts), the rest one by one. Temp relations and the input cache belong to `conn`.
+ */
+async function computeMeasurements(
+  conn: DuckDBConnection,
+  plan: readonly Measurement[],
+  selected: (m: Measurement) => boolean,
+  inputFromBlock: number,
+  tableDue: (m: Measurement) => boolean,
+  keepState: boolean,
+): Promise<Map<number, Outcome>> {
+  const indices = [...plan.keys()].filter((i) => selected(plan[i]!))
+  const mine = indices.map((i) => plan[i]!)
+  const out = new Map<number, Outcome>()
+  const cache: InputCache = new Map()
+  const batched = await runBatched(conn, mine, inputFromBlock, cache, tableDue, keepState)
+  for (const [k, m] of mine.entries()) {
+    const index = indices[k]!
+    const done = batched.get(k)
     if (done) {
-      results.metrics.push(...done.records)
-      if (tableDue(m)) {
-        if (!done.table) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
-        pushTable(results, m, done.table, done.provenance.digest)
-      }
+      if (tableDue(m) && !done.table) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
+      out.set(index, {records: done.records, lorenz: [], table: tableDue(m) ? tableOf(m, done.table!, done.provenance.digest) : undefined})
       continue
     }
     if (m.scopeKind === 'token') {
       const {records, provenance, curve} = await concentrationWithLorenz(conn, m, inputFromBlock, cache)
-      results.metrics.push(...records)
-      results.lorenz.push(...lorenzRecords(m, curve, provenance.digest))
+      out.set(index, {records, lorenz: lorenzRecords(m, curve, provenance.digest)})
       continue
     }
     // Repeat voters, delegate activity and the protocol-wide validator metrics at the head: from the sync's tallies,
     // not a million votes or 200,000 validations.
     const {records, provenance} =
-      (options.keepState ? await runFromKeptFairness(conn, m, inputFromBlock, cache, tableDue(m)) : undefined) ??
-      (options.keepState ? await insidersFromKeptCopy(conn, m, inputFromBlock, cache) : undefined) ??
+      (keepState ? await runFromKeptFairness(conn, m, inputFromBlock, cache, tableDue(m)) : undefined) ??
+      (keepState ? await insidersFromKeptCopy(conn, m, inputFromBlock, cache) : undefined) ??
       (await runFromTallies(conn, m, inputFromBlock, cache)) ??
       (await runMeasurement(conn, m, inputFromBlock, cache))
-    results.metrics.push(...records)
-    if (tableDue(m)) pushTable(results, m, await fairnessTable(conn), provenance.digest)
+    out.set(index, {records, lorenz: [], table: tableDue(m) ? tableOf(m, await fairnessTable(conn), provenance.digest) : undefined})
   }
-  return results
+  return out
 }
 
 /**
@@ -210,9 +258,7 @@ async function fairnessTable(conn: DuckDBConnection): Promise<{rows: number; lin
   return {rows: Number(row.rows), lines: row.lines === null ? '' : String(row.lines)}
 }
 
-/** A scope's table with its provenance; a table without rows is not stored (the scope then has no table). */
-function pushTable(results: SuiteResults, m: Measurement, table: {rows: number; lines: string}, digest: string): void {
-  if (table.rows === 0) return
-  const t: FairnessTable = {scopeKind: m.scopeKind, scopeId: m.scopeId, asOfBlock: m.asOfBlock, inputDigest: digest, ...table}
-  results.fairness.push(t)
+/** A scope's table with its provenance; a table without rows is not stored (computeSuite: the scope then has no table). */
+function tableOf(m: Measurement, table: {rows: number; lines: string}, digest: string): FairnessTable {
+  return {scopeKind: m.scopeKind, scopeId: m.scopeId, asOfBlock: m.asOfBlock, inputDigest: digest, ...table}
 }
