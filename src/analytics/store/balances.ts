@@ -78,7 +78,8 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
  * which takes them at the next suite. Only the tokens it keeps are logged (balance_log_tokens, which it fills when it
  * builds a token's state), so a first load or a token it does not keep logs nothing. TEMP tables: they belong to the
  * connection that synced, and are transactional, so a sync that fails takes its changes back with it. (One process
- * owns a mirror file, and the analytics follower syncs and computes on one connection.)
+ * owns a mirror file, and the analytics follower syncs and computes the balances on one connection: suite.ts runs only
+ * measurements that read no kept state on its second connection.)
  */
 export async function ensureBalanceLog(conn: DuckDBConnection): Promise<void> {
   await conn.run(`CREATE TEMP TABLE IF NOT EXISTS balance_changes (token VARCHAR NOT NULL, old HUGEINT, new HUGEINT NOT NULL)`)
