@@ -6,7 +6,7 @@ import {queryRows} from '../metrics/sql-values'
 import {copyLinesDiff} from '../metrics/test-compare'
 import type {AnalyticsDb} from '../duckdb'
 import {extractTyped} from '../store/extract'
-import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
+import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, recordStatements} from '../store/test-events'
 import {runBatched} from './batch'
 import {type MetricRecord, runMeasurement} from './measurement'
 import {planSuite, storedKey} from './plan'
@@ -185,20 +185,13 @@ describe('batched proposal and model measurements', () => {
 
   it('computeSuite with a second connection gives what it gives alone, in the same order, and runs the rest there', async () => {
     const side = await db.connect()
-    const counted = (c: DuckDBConnection) => {
-      let n = 0
-      const run = c.run.bind(c)
-      c.run = ((...a: unknown[]) => (n++, (run as (...x: unknown[]) => ReturnType<DuckDBConnection['run']>)(...a))) as DuckDBConnection['run']
-      return {statements: () => n, restore: () => void (c.run = run)}
-    }
     for (const block of [30, 60]) {
       const alone = await computeSuite(conn, contracts, block, 0)
-      const onSide = counted(side)
-      const withSide = await computeSuite(conn, contracts, block, 0, {sideConnection: side})
-      onSide.restore()
+      const onSide = recordStatements(side)
+      const withSide = await computeSuite(conn, contracts, block, 0, {sideConnection: side}).finally(onSide.restore)
       expect(withSide).toEqual(alone)
       expect(alone.metrics.length).toBeGreaterThan(50)
-      expect(onSide.statements()).toBeGreaterThan(10)
+      expect(onSide.statements.length).toBeGreaterThan(10)
     }
     // A follower: the kept state stays on the first connection, refresh after refresh.
     const kept = [await computeSuite(conn, contracts, 60, 0, {keepState: true, sideConnection: side}), await computeSuite(conn, contracts, 60, 0, {keepState: true, sideConnection: side})]
@@ -207,18 +200,13 @@ describe('batched proposal and model measurements', () => {
 
   it('the rewards per model, read by the fairness and the insider-overlap shapes, are materialized and hashed once', async () => {
     const plan = await planSuite(conn, contracts, 60)
-    const statements: string[] = []
-    const run = conn.run.bind(conn)
-    conn.run = ((sql: string, ...rest: unknown[]) => {
-      statements.push(sql)
-      return (run as (...a: unknown[]) => ReturnType<DuckDBConnection['run']>)(sql, ...rest)
-    }) as DuckDBConnection['run']
+    const recorded = recordStatements(conn)
     try {
       await runBatched(conn, plan, 0)
     } finally {
-      conn.run = run
+      recorded.restore()
     }
-    const count = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length
+    const count = (pattern: RegExp) => recorded.statements.filter((sql) => pattern.test(sql)).length
     expect(count(/TEMP TABLE group_reward AS/)).toBe(1)
     expect(count(/FROM group_reward\) x ON x\.g = k\.g/)).toBe(1)
     // Both shapes were batched, so the second one did reuse the first one's rows.

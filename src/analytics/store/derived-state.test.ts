@@ -5,7 +5,7 @@ import {initDerivedState} from './derived-state'
 import {mirrorDigest} from './digest'
 import {DERIVED_TABLES} from './schema'
 import {
-  applyTestSyncStep, rebuiltMirrorDigest, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent,
+  applyTestSyncStep, rebuiltMirrorDigest, recordStatements, TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent,
   openTestMirror,
 } from './test-events'
 
@@ -80,19 +80,13 @@ describe('initDerivedState', () => {
 
   it('asks one question of a mirror that has everything, and changes nothing', async () => {
     const before = await mirrorDigest(conn)
-    // Every statement goes through run (runAndReadAll too).
-    const statements: string[] = []
-    const run = conn.run.bind(conn)
-    conn.run = ((sql: string, ...rest: unknown[]) => {
-      statements.push(sql)
-      return (run as (...a: unknown[]) => ReturnType<DuckDBConnection['run']>)(sql, ...rest)
-    }) as DuckDBConnection['run']
+    const recorded = recordStatements(conn)
     try {
       await initDerivedState(conn)
     } finally {
-      conn.run = run
+      recorded.restore()
     }
-    expect(statements.length).toBe(1)
+    expect(recorded.statements.length).toBe(1)
     expect(await mirrorDigest(conn)).toEqual(before)
   })
 })

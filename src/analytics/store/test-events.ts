@@ -104,3 +104,17 @@ export async function rebuiltMirrorDigest(conn: DuckDBConnection): Promise<Recor
     db.close()
   }
 }
+
+/**
+ * Records the text of every statement run on `conn` (runAndReadAll goes through run too) until `restore()`: for tests
+ * that count the statements a step issues.
+ */
+export function recordStatements(conn: DuckDBConnection): {statements: string[]; restore: () => void} {
+  const statements: string[] = []
+  const run = conn.run.bind(conn)
+  conn.run = ((sql: string, ...rest: unknown[]) => {
+    statements.push(sql)
+    return (run as (...a: unknown[]) => ReturnType<DuckDBConnection['run']>)(sql, ...rest)
+  }) as DuckDBConnection['run']
+  return {statements, restore: () => void (conn.run = run)}
+}
