@@ -94,13 +94,12 @@ export async function openAnalyticsDb(file: string, options: AnalyticsDbOptions 
  * Whether the relation `table` (a constant name, never a value) has a row: a step can skip its work on an empty delta
  * (CREATE TABLE AS reports no row count).
  */
-export async function hasRows(conn: DuckDBConnection, table: string): Promise<boolean> {
-  const reader = await conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM ${table}) AS any`)
-  return reader.getRowObjectsJson()[0]?.any === true
+export function hasRows(conn: DuckDBConnection, table: string): Promise<boolean> {
+  return holds(conn, `EXISTS (SELECT 1 FROM ${table})`)
 }
 
-/** Whether the boolean SQL expression `condition` (constant SQL, values as $parameters) is true. */
-export async function holds(conn: DuckDBConnection, condition: string, params?: Record<string, string | number>): Promise<boolean> {
-  const reader = await conn.runAndReadAll(`SELECT (${condition}) AS holds`, params)
+/** Whether the boolean SQL expression `condition` (constant SQL, no value spliced in) is true. */
+export async function holds(conn: DuckDBConnection, condition: string): Promise<boolean> {
+  const reader = await conn.runAndReadAll(`SELECT (${condition}) AS holds`)
   return reader.getRowObjectsJson()[0]?.holds === true
 }
