@@ -106,8 +106,7 @@ async function keptBalances(conn: DuckDBConnection, token: string, rebuild: bool
   await ensureBalanceLog(conn)
   // Kept state whose token is no longer logged (see balances.ts) has missed changes: rebuilt.
   const kept = (await isLogged(conn, token)) ? byToken.get(token) : undefined
-  const changes = await readLoggedChanges(conn, token)
-  const count = changes.oldHi.length
+  const {count, limbs: changes} = await readLoggedChanges(conn, token)
   if (kept && !rebuild && (count === 0 || (count <= Math.max(REBUILD_ABOVE_CHANGES, kept.ordered.count / 4) && kept.ordered.applyLimbs(changes)))) {
     if (count > 0) {
       try {
@@ -146,16 +145,43 @@ async function isLogged(conn: DuckDBConnection, token: string): Promise<boolean>
   return Number((await queryOne(conn, `SELECT count(*) AS n FROM balance_log_tokens WHERE token = $token`, {token})).n) > 0
 }
 
-/** A balance as two exact DOUBLE limbs (ordered-balances.ts), hi −1 when there is none (NULL or not positive). */
-const LIMBS_SQL = (w: string) =>
-  `CASE WHEN ${w} > 0 THEN (${w} >> 52)::DOUBLE ELSE -1 END AS ${w}_hi, CASE WHEN ${w} > 0 THEN (${w} & 4503599627370495)::DOUBLE ELSE 0 END AS ${w}_lo`
-
-/** The changes logged for `token` on this connection since it was last brought up to them, as limbs. */
-async function readLoggedChanges(conn: DuckDBConnection, token: string): Promise<ChangeLimbs> {
-  const reader = await conn.runAndReadAll(`SELECT ${LIMBS_SQL('old')}, ${LIMBS_SQL('new')} FROM balance_changes WHERE token = $token`, {token})
-  const [oldHi, oldLo, newHi, newLo] = (reader.getColumnsJS() as number[][]).map((c) => Float64Array.from(c))
-  const none = new Float64Array(0)
-  return {oldHi: oldHi ?? none, oldLo: oldLo ?? none, newHi: newHi ?? none, newLo: newLo ?? none}
+/**
+ * The changes logged for `token` on this connection since it was last brought up to them: how many, and as limbs the
+ * positive old balances (those that leave) and the positive new ones (those that enter), each list sorted by DuckDB
+ * (applyLimbs then has nothing to sort: sorting ~15,000 limb pairs in the process cost ~10 ms a refresh).
+ */
+async function readLoggedChanges(conn: DuckDBConnection, token: string): Promise<{count: number; limbs: ChangeLimbs}> {
+  // Side 0: old balances, 1: new balances, 2: one row with the count of logged changes in `hi`.
+  const reader = await conn.runAndReadAll(
+    `SELECT side, hi, lo FROM (
+       SELECT 0 AS side, old AS w, (old >> 52)::DOUBLE AS hi, (old & 4503599627370495)::DOUBLE AS lo FROM balance_changes WHERE token = $token AND old > 0
+       UNION ALL
+       SELECT 1, new, (new >> 52)::DOUBLE, (new & 4503599627370495)::DOUBLE FROM balance_changes WHERE token = $token AND new > 0
+       UNION ALL
+       SELECT 2, NULL, count(*)::DOUBLE, 0 FROM balance_changes WHERE token = $token
+     ) ORDER BY side, w`,
+    {token},
+  )
+  const [side, hi, lo] = reader.getColumnsJS() as [number[], number[], number[]]
+  const from = (s: number) => {
+    let a = 0
+    while (a < side.length && side[a]! < s) a++
+    let b = a
+    while (b < side.length && side[b] === s) b++
+    return [a, b] as const
+  }
+  const [o0, o1] = from(0)
+  const [n0, n1] = from(1)
+  const [c0] = from(2)
+  return {
+    count: Number(hi[c0] ?? 0),
+    limbs: {
+      oldHi: Float64Array.from(hi.slice(o0, o1)),
+      oldLo: Float64Array.from(lo.slice(o0, o1)),
+      newHi: Float64Array.from(hi.slice(n0, n1)),
+      newLo: Float64Array.from(lo.slice(n0, n1)),
+    },
+  }
 }
 
 /**

@@ -85,6 +85,42 @@ describe('OrderedBalances', () => {
     )
   })
 
+  it('takes changes as sorted lists of leaving and entering balances, refresh after refresh, past its capacity', () => {
+    /** The changes as head-balances.ts reads them: the positive old and new balances, each list sorted ascending. */
+    const sortedLists = (changes: BalanceChange[]) => {
+      const limbs = (ws: bigint[]) => {
+        const sorted = ws.filter((w) => w > 0n).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        return [Float64Array.from(sorted, (w) => Number(w / 2n ** 52n)), Float64Array.from(sorted, (w) => Number(w % 2n ** 52n))] as const
+      }
+      const [oldHi, oldLo] = limbs(changes.map((c) => c.old ?? 0n))
+      const [newHi, newLo] = limbs(changes.map((c) => c.new))
+      return {oldHi, oldLo, newHi, newLo}
+    }
+    fc.assert(
+      fc.property(
+        fc.array(balance, {minLength: 1, maxLength: 30}),
+        fc.array(fc.array(fc.record({account: fc.nat(3000), to: fc.oneof(fc.constant(0n), balance)}), {maxLength: 1500}), {minLength: 1, maxLength: 5}),
+        (initial, steps) => {
+          const accounts = new Map(initial.map((w, i) => [i, w]))
+          const ordered = OrderedBalances.fromValues(initial)!
+          // One refresh per step, alternating the two forms: the merge writes into the arrays the last one left.
+          for (const [i, step] of steps.entries()) {
+            const changes = changesOf(accounts, [step])
+            expect(i % 2 === 0 ? ordered.applyLimbs(sortedLists(changes)) : ordered.apply(changes)).toBe(true)
+            const now = [...accounts.values()]
+            expect(ordered.count).toBe(now.length)
+            expect(ordered.figures(101, 3n * 10n ** 17n)).toEqual(reference(now, 101, 3n * 10n ** 17n))
+          }
+        },
+      ),
+      {numRuns: 40},
+    )
+    // A list that is not sorted is sorted first.
+    const ordered = OrderedBalances.fromValues([3n, 1n])!
+    expect(ordered.applyLimbs({oldHi: Float64Array.of(0, 0), oldLo: Float64Array.of(3, 1), newHi: Float64Array.of(0, 0), newLo: Float64Array.of(9, 2)})).toBe(true)
+    expect(ordered.figures(101, null)).toEqual(reference([9n, 2n], 101, null))
+  })
+
   it('refuses, changing nothing, a change whose old balance it does not hold, and values at the limit', () => {
     const ordered = OrderedBalances.fromValues([5n, 7n, 7n])!
     expect(ordered.apply([{old: 6n, new: 1n}])).toBe(false)
