@@ -135,4 +135,40 @@ describe('sync edges', () => {
     expect(r.pulled).toBe(2)
     expect(await all('SELECT value FROM token_transfer ORDER BY id')).toEqual([{value: '11'}, {value: '12'}])
   })
+
+  it('an index re-indexed from below the mirror\'s finalized height: checked at the lower cut, re-pulled from it', async () => {
+    await transfer(1, TOKEN, '10')
+    const replaced = [await transfer(2, TOKEN, '20'), await transfer(3, TOKEN, '30')]
+    await setStatus(3)
+    await syncFromPostgres(conn, pool)
+    // The processor re-indexed from block 1: blocks 2 and 3 now hold other events, and only block 1 is final.
+    await pool.query('DELETE FROM audit_event WHERE id = ANY($1)', [replaced])
+    const other = '0x' + 'e'.repeat(64)
+    await addEvent(2, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '22'}, other)
+    await addEvent(3, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '33'}, other)
+    await setStatus(1, [2, 3])
+    // The anchor is the row at block 1, which Postgres still holds; the rows at the old finalized height are gone.
+    const r = await syncFromPostgres(conn, pool)
+    expect(r).toMatchObject({pulled: 2, droppedUnfinalized: 2, finalizedHeight: 1})
+    expect(await all('SELECT value FROM token_transfer ORDER BY id')).toEqual([{value: '10'}, {value: '22'}, {value: '33'}])
+    const rebuilt = await openAnalyticsDb(':memory:')
+    try {
+      const c2 = await rebuilt.connect()
+      await rebuildFromScratch(c2, pool)
+      expect(await mirrorDigest(conn)).toEqual(await mirrorDigest(c2))
+    } finally {
+      rebuilt.close()
+    }
+    // Final up to block 4; then the index is re-indexed from block 2 and block 2 itself changed: the row kept at the
+    // lower cut is not Postgres' any more, while the row at the old finalized height still is.
+    await transfer(4, TOKEN, '40')
+    await setStatus(4)
+    await syncFromPostgres(conn, pool)
+    await pool.query('DELETE FROM audit_event WHERE block_number = 2')
+    await addEvent(2, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '23'}, '0x' + 'd'.repeat(64))
+    await setStatus(2, [3, 4])
+    const before = await mirrorDigest(conn)
+    await expect(syncFromPostgres(conn, pool)).rejects.toThrow(MirrorDivergedError)
+    expect(await mirrorDigest(conn)).toEqual(before)
+  })
 })
