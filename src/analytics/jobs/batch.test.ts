@@ -48,6 +48,9 @@ function scenario(): TestEvent[] {
         voteStart: String(p.start), voteEnd: String(p.end), description: 'p',
       })
     }
+    // The models' owners change now and then (model_owners is skipped while they do not).
+    if (block === 25 || block === 50) reg(block, 'ModelOwnershipTransferred', {modelId: '2', previousOwner: acct(block === 25 ? 0 : 5), newOwner: acct(block === 25 ? 5 : 6)})
+    if (block === 40) reg(block, 'ModelRegistered', {modelId: '5', owner: acct(7), name: 'm5', metadataURI: ''})
     // Model 4 never gets a contribution nor a reward: the empty scope.
     for (let k = rnd(3); k > 0; k--) {
       const id = String(++contribution)
@@ -141,13 +144,14 @@ describe('batched proposal and model measurements', () => {
     expect(one.fairness.length).toBeGreaterThan(0)
   }, 60_000)
 
-  it('plans a fairness measurement exactly when a row it reads changed after its stored block, or it has none', async () => {
+  it('plans a fairness or model owner measurement exactly when a row it reads changed after its stored block, or it has none', async () => {
     // What each fairness distribution reads, and the last change of each at or below a block over the whole history
     // (planSuite asks only within a window above the earliest stored block).
     const reads: Record<string, string[]> = {
       contributions_vs_rewards: [`contribution WHERE registry = '${CR}'`, `validation WHERE registry = '${CR}'`, `reward_paid WHERE distributor = '${RD}'`, `epoch WHERE distributor = '${RD}'`],
       validations: [`contribution WHERE registry = '${CR}'`, `validation WHERE registry = '${CR}'`],
       insiders: [`votes_change WHERE token = '${T}'`, `reward_paid WHERE distributor = '${RD}'`, `epoch WHERE distributor = '${RD}'`],
+      model_owners: [`model WHERE registry = '${MR}'`, `model_owner_change WHERE registry = '${MR}'`],
     }
     const lastChange = async (distribution: string, block: number) => {
       const maxima = await queryRows(conn, `SELECT ${reads[distribution]!.map((r, i) => `(SELECT max(block_number) FROM ${r} AND block_number <= ${block}) AS m${i}`).join(', ')}`)
@@ -160,7 +164,7 @@ describe('batched proposal and model measurements', () => {
     for (const block of [12, 30, 45, 60]) {
       const all = (await planSuite(conn, contracts, block)).filter((m) => m.distribution in reads)
       for (let round = 0; round < 6; round++) {
-        // Each fairness measurement stored at a random block at or below this one, at this block (nothing can have
+        // Each such measurement stored at a random block at or below this one, at this block (nothing can have
         // changed since), above it, or never.
         const stored = new Map<string, number>()
         for (const m of all) {
@@ -181,6 +185,15 @@ describe('batched proposal and model measurements', () => {
     }
     expect(skipped).toBeGreaterThan(10)
     expect(planned).toBeGreaterThan(10)
+    // The registry's one model_owners measurement, stored on each side of every model change (blocks 1, 25, 40, 50).
+    const key = storedKey('model_owners', 'protocol', MR)
+    for (const block of [30, 45, 60]) {
+      const since = await lastChange('model_owners', block)
+      for (const s of [0, 24, 25, 39, 40, 49, 50, block].filter((b) => b <= block)) {
+        const got = (await planSuite(conn, contracts, block, {stored: new Map([[key, s]])})).some((m) => m.distribution === 'model_owners')
+        expect({block, s, since, planned: got}).toEqual({block, s, since, planned: since !== null && s < since})
+      }
+    }
   }, 60_000)
 
   it('computeSuite with a second connection gives what it gives alone, in the same order, and runs the rest there', async () => {

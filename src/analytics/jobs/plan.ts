@@ -36,6 +36,8 @@ import {
  * - Fairness scopes (model / protocol): contributions_vs_rewards and validations read contribution, validation,
  *   reward_paid and epoch rows only; insiders also reads votes_change (top holders). A scope is skipped when no row
  *   of the tables it reads (of its registry / distributor / token) lies in (S, B].
+ * - The model registry's owner concentration (model_owners) reads model and model_owner_change rows of its registry
+ *   only, and is skipped when none lies in (S, B].
  * - Token and governor scopes are measured at every head (transfers and votes change nearly every block).
  *
  * Without `stored` (the reproduce command, tests, the benchmark's full suite) every measurement is planned, so a
@@ -114,6 +116,9 @@ export async function planSuite(conn: DuckDBConnection, contracts: ContractsConf
     }
   }
   for (const modelRegistry of of('modelRegistry')) {
+    const scopeId = modelRegistry.address
+    const s = options.stored?.get(storedKey('model_owners', 'protocol', scopeId))
+    if (s !== undefined && s <= block && unchangedSince('model_owners', 'protocol', scopeId, await modelOwnerChange(conn, scopeId, block, s))) continue
     plan.push({
       distribution: 'model_owners',
       scopeKind: 'protocol',
@@ -221,6 +226,20 @@ async function fairnessChanges(
   const max = (...xs: (number | null)[]) => xs.reduce<number | null>((a, x) => (x === null ? a : a === null ? x : Math.max(a, x)), null)
   const [c, v, r, w] = [n(row.contribution), n(row.validation), n(row.reward), n(row.power)]
   return {contributions_vs_rewards: max(c, v, r), validations: max(c, v), insiders: max(w, r)}
+}
+
+/**
+ * The last block in (`after`, `block`] with a model or model_owner_change row of `registry` (NULL: none), which is
+ * all model_owners reads (MODEL_OWNERS_AT); `after` is the stored block it is compared with (see fairnessChanges).
+ */
+async function modelOwnerChange(conn: DuckDBConnection, registry: string, block: number, after: number): Promise<number | null> {
+  const window = 'registry = $registry AND block_number > $after AND block_number <= $block'
+  const row = await queryOne(
+    conn,
+    `SELECT greatest((SELECT max(block_number) FROM model WHERE ${window}), (SELECT max(block_number) FROM model_owner_change WHERE ${window})) AS last`,
+    {registry, block, after},
+  )
+  return row.last == null ? null : Number(row.last)
 }
 
 function fairnessMeasurements(
