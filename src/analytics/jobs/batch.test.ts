@@ -211,6 +211,16 @@ describe('batched proposal and model measurements', () => {
     for (const results of kept) expect(results).toEqual(await computeSuite(conn, contracts, 60, 0))
   }, 60_000)
 
+  it('the top holders, read by the per-model and the protocol-wide insider overlap, are materialized and hashed once a suite', async () => {
+    for (const keepState of [false, true, true]) {
+      const recorded = recordStatements(conn)
+      const results = await computeSuite(conn, contracts, 60, 0, {keepState}).finally(recorded.restore)
+      expect(recorded.statements.filter((sql) => /TEMP TABLE top_holders AS/.test(sql))).toHaveLength(1)
+      expect(recorded.statements.filter((sql) => /FROM top_holders/.test(sql) && /md5_number/.test(sql))).toHaveLength(1)
+      expect(results.metrics.filter((r) => r.distribution === 'insiders' && r.scopeKind === 'protocol').length).toBeGreaterThan(0)
+    }
+  })
+
   it('the rewards per model, read by the fairness and the insider-overlap shapes, are materialized and hashed once', async () => {
     const plan = await planSuite(conn, contracts, 60)
     const recorded = recordStatements(conn)

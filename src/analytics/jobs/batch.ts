@@ -8,7 +8,7 @@ import {keptGroupedDigests} from '../store/vote-digests'
 import {type QueryShape, type Shape, SHAPES} from './batch-shapes'
 import {groupedFromValidatorTallies} from './from-tallies'
 import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession, writeKeptRewardTotals} from './kept-fairness'
-import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
+import {combineInputs, DIGEST_OF_SUMS, INPUT_DIGEST_SQL, type InputCache, inputCacheKey, type InputProvenance, type Measurement, type MetricRecord, toRecords} from './measurement'
 
 /**
  * The per-proposal and per-model measurements of a suite, computed in a few grouped queries instead of a handful
@@ -81,7 +81,7 @@ export async function runBatched(
   const grouped: GroupedInputs = new Map()
   for (const batch of batches.values()) {
     for (const input of batch.shape.inputs) cache?.delete(input.relation)
-    for (const [index, result] of await runBatch(conn, batch, inputFromBlock, tableWanted, grouped, keepState)) out.set(index, result)
+    for (const [index, result] of await runBatch(conn, batch, inputFromBlock, tableWanted, grouped, keepState, cache)) out.set(index, result)
   }
   return out
 }
@@ -132,6 +132,7 @@ async function runBatch(
   tableWanted: (m: Measurement) => boolean,
   grouped: GroupedInputs,
   keepState: boolean,
+  cache: InputCache | undefined,
 ): Promise<Map<number, BatchedResult>> {
   const {shape, members} = batch
   // One measurement per group and batch (the plan has one per distribution and scope); else rows would mix.
@@ -192,7 +193,11 @@ async function runBatch(
     } else {
       const {kept} = await materializeInputWithKeptDigest(conn, input.relation, input.sql, params)
       const row = kept ?? (await queryOne(conn, INPUT_DIGEST_SQL(input.relation)))
-      perInput.push({relation: input.relation, digests: new Map(), shared: {n: Number(row.n), digest: String(row.digest)}})
+      const shared = {n: Number(row.n), digest: String(row.digest)}
+      perInput.push({relation: input.relation, digests: new Map(), shared})
+      // A shared input is the single input of the same name and parameters: a later measurement reading it (the
+      // protocol-wide insider overlap reads the top holders the per-model batch read) takes it from the cache.
+      cache?.set(input.relation, {key: inputCacheKey({sql: input.sql, params}), ...shared})
     }
   }
   const provenanceOf = (group: string): InputProvenance => {

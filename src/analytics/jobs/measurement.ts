@@ -79,6 +79,10 @@ export {DIGEST_OF_SUMS, INPUT_DIGEST_SQL} from '../store/input-digest'
  */
 export type InputCache = Map<string, {key: string; n: number; digest: string}>
 
+/** What an InputCache entry was filled from: the input's query and parameters. */
+export const inputCacheKey = (input: Pick<InputSpec, 'sql' | 'params'>): string =>
+  `${input.sql}\n${JSON.stringify(input.params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`
+
 /** Materializes the inputs on `conn` (temp tables belong to one connection) and returns their provenance. */
 export async function prepareInputs(conn: DuckDBConnection, m: Measurement, cache?: InputCache, keptInput?: KeptInput): Promise<InputProvenance> {
   const parts: InputPart[] = []
@@ -109,7 +113,7 @@ export interface KeptInput {
  * from `keptInput`'s fill, else the route's kept digest, else `keptInput`'s digestOf, else by hashing every row.
  */
 export async function prepareInput(conn: DuckDBConnection, input: InputSpec, cache?: InputCache, keptInput?: KeptInput): Promise<InputPart> {
-  const key = `${input.sql}\n${JSON.stringify(input.params, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`
+  const key = inputCacheKey(input)
   let held = cache?.get(input.relation)
   if (held?.key !== key) {
     cache?.delete(input.relation)
