@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
 import {hasRows} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
+import {addBalanceTouchTotals} from './balance-totals'
 import {addBalanceChanges} from './head-digests'
 
 /**
@@ -41,7 +42,7 @@ SELECT token, account, CAST(sum(w) AS HUGEINT) AS delta FROM (
  * rows above the cut and with 1 after inserting new ones, in the same transaction.
  *
  * balance_state is read twice: balance_touch holds, per touched account, its row id, old and new balance; the kept
- * digest of the balances (head-digests.ts) is updated from balance_touch alone; the rows that go are deleted by row
+ * digest of the balances (head-digests.ts) and their kept totals (balance-totals.ts) are updated from balance_touch alone; the rows that go are deleted by row
  * id, the rows that stay are updated in one join on the key, and the new ones appended. Joining the delta to the
  * million rows of balance_state in every step (the digest before and after, the update, the insert and the delete)
  * took ~280 ms of every sync at the benchmark's size.
@@ -59,6 +60,7 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
        FROM balance_delta d LEFT JOIN balance_state b ON b.token = d.token AND b.account = d.account`,
     )
     await addBalanceChanges(conn)
+    await addBalanceTouchTotals(conn)
     await logBalanceChanges(conn)
     // Row ids stay valid within the transaction: the delete only marks rows. The update joins on the key instead:
     // joined on rowid it took ~54 ms at the benchmark's size, on (token, account) ~33 ms (one row per key).

@@ -59,6 +59,7 @@ describe('initDerivedState', () => {
       `ALTER TABLE validated_contribution DROP COLUMN m_validation`, `DELETE FROM validator_tally`, `DELETE FROM head_digest WHERE input = 'validations'`,
     ],
     'no per-proposal sums': [`DELETE FROM head_digest WHERE input IN ('proposal_votes', 'proposal_weights')`],
+    'no balance totals': [`DELETE FROM balance_total`],
     'no vote row digests (nor their sums)': [`DELETE FROM vote_row_digest`, `DELETE FROM head_digest WHERE input IN ('proposal_votes', 'proposal_weights')`],
   }
 

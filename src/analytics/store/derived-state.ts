@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {holds} from '../duckdb'
 import {applyTransfersAbove} from './balances'
+import {BALANCE_TOTAL_INIT_CHECKS, initBalanceTotals} from './balance-totals'
 import {DELEGATE_POWER_INIT_CHECKS, initDelegatePower, refreshDelegatePowerAbove} from './delegate-power'
 import {logFairnessTouchedAbove} from './fairness-log'
 import {addVotesAbove, HEAD_DIGEST_INIT_CHECKS, initHeadDigests} from './head-digests'
@@ -23,7 +24,7 @@ import {addVoterTalliesAbove, initVoterTallies, VOTER_TALLY_INIT_CHECKS} from '.
  * derived-state.test.ts takes a mirror through every state these steps repair.
  */
 const INIT_CHECKS: readonly string[] = [
-  ...HEAD_DIGEST_INIT_CHECKS, ...VOTER_TALLY_INIT_CHECKS, ...DELEGATE_POWER_INIT_CHECKS, ...VALIDATED_PAIR_INIT_CHECKS, ...VOTE_ROW_DIGEST_INIT_CHECKS,
+  ...HEAD_DIGEST_INIT_CHECKS, ...BALANCE_TOTAL_INIT_CHECKS, ...VOTER_TALLY_INIT_CHECKS, ...DELEGATE_POWER_INIT_CHECKS, ...VALIDATED_PAIR_INIT_CHECKS, ...VOTE_ROW_DIGEST_INIT_CHECKS,
 ]
 
 /**
@@ -37,6 +38,7 @@ const INIT_CHECKS: readonly string[] = [
 export async function initDerivedState(conn: DuckDBConnection): Promise<void> {
   if (!(await holds(conn, INIT_CHECKS.map((c) => `(${c})`).join(' OR ')))) return
   await initHeadDigests(conn)
+  await initBalanceTotals(conn)
   await initVoterTallies(conn)
   await initDelegatePower(conn)
   await initValidatedPairs(conn)

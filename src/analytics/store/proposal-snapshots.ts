@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
+import {KEPT_SUMS_IN_RANGE} from './balance-totals'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_STATE, PROPOSAL_SNAPSHOTS} from './inputs'
@@ -111,13 +112,15 @@ export async function proposalSnapshotsAt(conn: DuckDBConnection, governor: stri
 
 /**
  * Whether balance_state leaves out a mirrored transfer or delegate_power a vote change (of any token): the rules
- * routes.ts applies to BALANCES_AT and VOTING_POWER_AT. A mirror last synced before delegate_power existed has none.
+ * routes.ts applies to BALANCES_AT and VOTING_POWER_AT; or a kept sum of balance_state is beyond the range
+ * PROPOSAL_SNAPSHOT_AT_FROM_STATE reads it in (balance-totals.ts). A mirror last synced before delegate_power or
+ * balance_total existed has neither.
  */
 async function stateLeavesOutAmounts(conn: DuckDBConnection): Promise<boolean> {
-  if (!(await hasDerivedTable(conn, 'delegate_power'))) return true
+  if (!(await hasDerivedTable(conn, 'delegate_power')) || !(await hasDerivedTable(conn, 'balance_total'))) return true
   const row = await queryOne(
     conn,
-    `SELECT ${TRANSFERS_LEFT_OUT_OF_BALANCES} > 0 OR ${VOTE_CHANGES_LEFT_OUT_OF_POWER} > 0 AS left_out`,
+    `SELECT ${TRANSFERS_LEFT_OUT_OF_BALANCES} > 0 OR ${VOTE_CHANGES_LEFT_OUT_OF_POWER} > 0 OR NOT (${KEPT_SUMS_IN_RANGE}) AS left_out`,
   )
   return row.left_out === true
 }

@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {BALANCE_STATE_DDL} from './balances'
+import {BALANCE_TOTAL_DDL} from './balance-totals'
 import {DELEGATE_POWER_DDL} from './delegate-power'
 import {SCANNED_HUGEINT} from './column-storage'
 import {FAIRNESS_LOG_TABLES} from './fairness-log'
@@ -165,11 +166,11 @@ export function typedTableDdl(t: TypedTable): string {
 export const MIRROR_TABLES: readonly string[] = ['audit_event', ...TYPED_TABLES.map((t) => t.name), 'oversized_amount']
 
 /**
- * Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, head-digests.ts,
- * voter-tallies.ts, delegate-power.ts, validated-contributions.ts, validator-tallies.ts, vote-digests.ts).
+ * Tables derived from the mirror tables and maintained by the sync (no block_number: see balances.ts, balance-totals.ts,
+ * head-digests.ts, voter-tallies.ts, delegate-power.ts, validated-contributions.ts, validator-tallies.ts, vote-digests.ts).
  */
 export const DERIVED_TABLES: readonly string[] = [
-  'balance_state', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power', 'validated_contribution', 'validator_tally', 'vote_row_digest',
+  'balance_state', 'balance_total', 'head_digest', ...VOTER_TALLY_TABLES, 'delegate_power', 'validated_contribution', 'validator_tally', 'vote_row_digest',
 ]
 
 /**
@@ -184,6 +185,7 @@ export const SCHEMA_DDL: readonly string[] = [
   OVERSIZED_AMOUNT_DDL,
   SYNC_STATE_DDL,
   BALANCE_STATE_DDL,
+  BALANCE_TOTAL_DDL,
   HEAD_DIGEST_DDL,
   ...VOTER_TALLY_DDL,
   DELEGATE_POWER_DDL,
