@@ -43,7 +43,10 @@
  *
  * (BIGNUM caveats found in DuckDB 1.5.6, avoided here: a BIGNUM → HUGEINT cast fails for any non-zero value,
  * so it goes through VARCHAR; comparing `column::BIGNUM` with a BIGNUM constant fails for the same reason;
- * BIGNUM multiplication and division return DOUBLE.)
+ * BIGNUM multiplication and division return DOUBLE. Not avoided yet: a HUGEINT → BIGNUM cast drops the 2^120 bit of
+ * a value in [2^120, 2^120 + 183·2^64), and of its negative (found in balance-totals.test.ts; through VARCHAR the
+ * cast is exact). The wide paths below cast each value so, and a HUGEINT sum in that window cast to BIGNUM is wrong
+ * too: a window of relative width ~2^-48 just above 1.3·10^36, far above real supplies in wei. See the README.)
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
 import {
