@@ -22,6 +22,9 @@ import {holds} from '../duckdb'
 export const BALANCE_TOTAL_DDL = `CREATE TABLE IF NOT EXISTS balance_total (token VARCHAR NOT NULL, n BIGINT NOT NULL, hi HUGEINT NOT NULL,
   lo HUGEINT NOT NULL)`
 
+/** The range of hi (alias t) in which hi·2^64 is a HUGEINT: −2^63 <= hi < 2^63. */
+const HI_IN_RANGE = (t: string) => `(${t}.hi >= -9223372036854775808 AND ${t}.hi < 9223372036854775808)`
+
 /**
  * A kept sum (alias t) as one exact BIGNUM: hi·2^64 in HUGEINT, exact while −2^63 <= hi < 2^63 (a sum below ~2^127
  * in magnitude), plus lo, added as BIGNUM (DuckDB's BIGNUM adds exactly but multiplies in DOUBLE). NULL beyond that
@@ -30,11 +33,10 @@ export const BALANCE_TOTAL_DDL = `CREATE TABLE IF NOT EXISTS balance_total (toke
  * small; balance-totals.test.ts hits one).
  */
 export const BALANCE_TOTAL_SUM_SQL = (t: string) =>
-  `(CASE WHEN ${t}.hi >= -9223372036854775808 AND ${t}.hi < 9223372036854775808
-     THEN (${t}.hi * 18446744073709551616::HUGEINT)::VARCHAR::BIGNUM + ${t}.lo::VARCHAR::BIGNUM END)`
+  `(CASE WHEN ${HI_IN_RANGE(t)} THEN (${t}.hi * 18446744073709551616::HUGEINT)::VARCHAR::BIGNUM + ${t}.lo::VARCHAR::BIGNUM END)`
 
 /** Whether every kept sum has its BIGNUM (BALANCE_TOTAL_SUM_SQL), as a condition. */
-export const KEPT_SUMS_IN_RANGE = `NOT EXISTS (SELECT 1 FROM balance_total WHERE hi < -9223372036854775808 OR hi >= 9223372036854775808)`
+export const KEPT_SUMS_IN_RANGE = `NOT EXISTS (SELECT 1 FROM balance_total k WHERE NOT ${HI_IN_RANGE('k')})`
 
 /**
  * Adds to balance_total the rows of `source` (columns token, w: a balance, s: +1 for a row that comes, -1 for a row
