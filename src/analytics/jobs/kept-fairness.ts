@@ -1,6 +1,7 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {FAIRNESS_COLUMNS, FAIRNESS_MARGIN} from '../metrics/fairness'
 import {FROM_FIXED_POINT} from '../metrics/concentration'
+import {HUGEINT_TO_BIGNUM} from '../metrics/bignum'
 import {insiderOverlapByGroupSqlOver} from '../metrics/grouped-fairness'
 import {insiderOverlapSqlOver} from '../metrics/insiders'
 import {queryOne, queryRows, type Row} from '../metrics/sql-values'
@@ -605,7 +606,7 @@ const MIRROR_DIFF: Record<Side, {whole: string; touched: string}> = {
  */
 export const INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL = insiderOverlapByGroupSqlOver(
   `
-  SELECT k.g, c.entity, c.amount::BIGNUM AS amount FROM group_keys k JOIN ${COPIES.r} c ON c.model = k.id
+  SELECT k.g, c.entity, ${HUGEINT_TO_BIGNUM('c.amount')} AS amount FROM group_keys k JOIN ${COPIES.r} c ON c.model = k.id
   WHERE c.entity IN (SELECT entity FROM h)
 `,
   'tot AS (SELECT k.g, t.total::BIGNUM AS total FROM group_keys k JOIN kept_reward_totals t ON t.g = k.g)',
@@ -616,7 +617,7 @@ export const INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL = insiderOverlapByGroupSqlOv
  * columns and values, as INSIDER_OVERLAP_BY_GROUP_FROM_COPY_SQL for one group. Parameter: $total, the kept total.
  */
 export const INSIDER_OVERLAP_FROM_COPY_SQL = insiderOverlapSqlOver(
-  `SELECT entity, amount::BIGNUM AS amount FROM ${COPIES.r} WHERE model = '${PROTOCOL}' AND entity IN (SELECT entity FROM h)`,
+  `SELECT entity, ${HUGEINT_TO_BIGNUM('amount')} AS amount FROM ${COPIES.r} WHERE model = '${PROTOCOL}' AND entity IN (SELECT entity FROM h)`,
   'SELECT $total::BIGNUM AS total',
 )
 

@@ -12,8 +12,13 @@ import {materializeInputWithKeptDigest} from '../store/routes'
  * 6: the fairness TVD is summed in fixed point too (ORDER_FREE_SUM) instead of an fsum in entity order, and on the
  * narrow path (judgedSql, fairness.ts) amounts are summed in HUGEINT and shares divide HUGEINT → DOUBLE casts instead
  * of BIGNUM → DOUBLE ones; shares, TVD and the over/under counts can differ from version 5's in the last digit.
+ * 7: every HUGEINT becomes a BIGNUM through its decimal text (metrics/bignum.ts): DuckDB 1.5.6's direct cast drops the
+ * 2^120 bit of values in [2^120, 2^120 + 183·2^64) and their negatives, so version 6 was wrong (or failed) wherever an
+ * amount, a sum or a cumulative sum on a BIGNUM path fell there. Totals are summed in HUGEINT where that cannot
+ * overflow (EXACT_SUM) in every concentration query, and the insider overlap sums only the top holders' rewards per
+ * recipient. Values outside that window are the same as version 6's.
  */
-export const JOB_VERSION = 'deai-lens-analytics/6'
+export const JOB_VERSION = 'deai-lens-analytics/7'
 
 export type ScopeKind = 'token' | 'governor' | 'proposal' | 'model' | 'protocol'
 

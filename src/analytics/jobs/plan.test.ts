@@ -65,7 +65,7 @@ describe('PROPOSAL_SNAPSHOTS', () => {
       expect(batch.map((r) => r.proposal_id)).toEqual(proposals.map((r) => r.proposal_id))
       for (const r of batch) {
         const q = await queryOne(conn, QUORUM_AT, {governor: G, proposal: String(r.proposal_id), token: T})
-        const power = await queryOne(conn, `SELECT CAST(coalesce(sum(w::BIGNUM), 0::BIGNUM) AS VARCHAR) AS total FROM (${VOTING_POWER_AT})`, {
+        const power = await queryOne(conn, `SELECT CAST(coalesce(sum(w::VARCHAR::BIGNUM), 0::BIGNUM) AS VARCHAR) AS total FROM (${VOTING_POWER_AT})`, {
           token: T,
           block: Number(r.vote_start),
         })
@@ -115,6 +115,42 @@ it('PROPOSAL_SNAPSHOT_AT_FROM_STATE sums balances beyond the HUGEINT bound in BI
     const fromState = await queryRows(conn, PROPOSAL_SNAPSHOT_AT_FROM_STATE, {governor: G, token: T, proposal: id})
     expect(fromState).toEqual(await queryRows(conn, PROPOSAL_SNAPSHOT_AT, {governor: G, token: T, proposal: id}))
     expect(fromState.map((r) => String(r.quorum))).toEqual(['0'])
+  } finally {
+    db.close()
+  }
+})
+
+it('the snapshot figures are exact with amounts and sums in the HUGEINT → BIGNUM cast defect window (metrics/bignum.ts)', async () => {
+  // 2^120 + 7 minted then burnt, one delegate's power at 2^120 + 9 then 0: single amounts in the window; the supply
+  // 2^119 + (2^119 + 5) and the power 2^119 + (2^119 + 1) after them: sums in it.
+  const w = 2n ** 120n
+  const tok = (block: number, name: string, args: Record<string, unknown>): TestEvent => ({block, contract: T, kind: 'token', name, args})
+  const transfer = (block: number, from: string, to: string, value: bigint) => tok(block, 'Transfer', {from, to, value: String(value)})
+  const votes = (block: number, delegate: string, value: bigint) => tok(block, 'DelegateVotesChanged', {delegate, previousVotes: '0', newVotes: String(value)})
+  const propose = (block: number, id: string, voteStart: number): TestEvent => ({block, contract: G, kind: 'governor', name: 'ProposalCreated', args: {
+    proposalId: id, proposer: acct(0), targets: [], values: [], signatures: [], calldatas: [], voteStart: String(voteStart), voteEnd: '9', description: 'p'}})
+  const {db, conn} = await openTestMirror()
+  try {
+    await insertTestEvents(conn, [
+      {block: 1, contract: G, kind: 'governor', name: 'QuorumNumeratorUpdated', args: {oldQuorumNumerator: '0', newQuorumNumerator: '4'}},
+      transfer(1, Z, acct(1), w + 7n), transfer(2, Z, acct(2), w / 2n), transfer(2, Z, acct(3), w / 2n + 5n),
+      votes(2, acct(1), w + 9n), votes(2, acct(2), w / 2n), votes(3, acct(3), w / 2n + 1n),
+      propose(3, '1', 3), transfer(4, acct(1), Z, w + 7n), votes(4, acct(1), 0n), propose(5, '2', 5),
+    ])
+    await extractTyped(conn, -1)
+    await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 5, 5, 5, now())`)
+    const expected = [
+      {vote_start: 3, supply: 2n * w + 12n, power: 2n * w + 10n},
+      {vote_start: 5, supply: w + 5n, power: w + 1n},
+    ].map((x) => ({vote_start: String(x.vote_start), quorum: String((x.supply * 4n) / 100n), power: String(x.power)}))
+    const figures = (rows: Record<string, unknown>[]) => rows.map((r) => ({vote_start: String(r.vote_start), quorum: String(r.quorum), power: String(r.power)}))
+    expect(figures(await queryRows(conn, PROPOSAL_SNAPSHOTS, {governor: G, token: T, block: 5, after: null}))).toEqual(expected)
+    const ids = (await queryRows(conn, `SELECT id FROM proposal ORDER BY id`)).map((r) => String(r.id))
+    for (const sql of [PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_STATE]) {
+      const rows = []
+      for (const proposal of ids) rows.push(...(await queryRows(conn, sql, {governor: G, token: T, proposal})))
+      expect(figures(rows)).toEqual(expected)
+    }
   } finally {
     db.close()
   }

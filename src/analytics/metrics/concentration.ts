@@ -41,17 +41,15 @@
  * residue is clamped to the mathematical range (HHI_norm and entropy_norm in [0, 1],
  * entropy and Theil ≥ 0; note that DuckDB's greatest/least skip NULLs, hence the CASE guards).
  *
- * (BIGNUM caveats found in DuckDB 1.5.6, avoided here: a BIGNUM → HUGEINT cast fails for any non-zero value,
- * so it goes through VARCHAR; comparing `column::BIGNUM` with a BIGNUM constant fails for the same reason;
- * BIGNUM multiplication and division return DOUBLE. Not avoided yet: a HUGEINT → BIGNUM cast drops the 2^120 bit of
- * a value in [2^120, 2^120 + 183·2^64), and of its negative (found in balance-totals.test.ts; through VARCHAR the
- * cast is exact). The wide paths below cast each value so, and a HUGEINT sum in that window cast to BIGNUM is wrong
- * too: a window of relative width ~2^-48 just above 1.3·10^36, far above real supplies in wei. See the README.)
+ * (BIGNUM caveats found in DuckDB 1.5.6, avoided here: casts between HUGEINT and BIGNUM are wrong or fail for some
+ * values, so they go through VARCHAR (bignum.ts); comparing `column::BIGNUM` with a BIGNUM constant fails for the
+ * same reason; BIGNUM multiplication and division return DOUBLE.)
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
 import {
   queryOne, queryRows, readBoolean, readInt, readIntOrNull, readIntegerString, readNumberOrNull, shareToWad, type Row,
 } from './sql-values'
+import {HUGEINT_TO_BIGNUM} from './bignum'
 import {EXACT_SUM} from './exact-sum'
 
 export interface ConcentrationResult {
@@ -124,10 +122,11 @@ export const FROM_FIXED_POINT = (sum: string) => `(${sum}::VARCHAR::DOUBLE / ${F
  */
 export const concentrationAggregates = (path: 'hugeint' | 'bignum') => {
   const total = path === 'hugeint' ? 't.th' : 't.total'
+  const quorumAmount = path === 'hugeint' ? 'qt.amount' : HUGEINT_TO_BIGNUM('qt.amount')
   const gini = path === 'hugeint' ? `2 * sum(r.cum) - (any_value(t.n) + 1) * any_value(t.th)` : `sum(r.cum + r.cum - t.total) - any_value(t.total)`
   return `    (${gini})::VARCHAR AS gini_numerator,
     min(r.k) FILTER (WHERE r.cum > ${total} - r.cum) AS nakamoto_50,
-    min(r.k) FILTER (WHERE CASE WHEN qt.amount IS NOT NULL THEN r.cum > qt.amount
+    min(r.k) FILTER (WHERE CASE WHEN qt.amount IS NOT NULL THEN r.cum > ${quorumAmount}
                            ELSE r.cum::DOUBLE / ${total}::DOUBLE > qt.q::DOUBLE / 1e18 END) AS nakamoto_quorum,
     ${ORDER_FREE_SUM('r.s * r.s')} AS hhi,
     -${ORDER_FREE_SUM('r.s * ln(r.s)')} AS entropy,
@@ -164,17 +163,12 @@ export const CONCENTRATION_COLUMNS = `  t.n AS count,
   a.top10::DOUBLE / t.total::DOUBLE AS top10_share,
   a.top1pct::DOUBLE / t.total::DOUBLE AS top1pct_share`
 
-/** The totals `tot` (n, total BIGNUM, th HUGEINT or NULL, fast) of the entities `d`: W summed in BIGNUM. */
-const BIGNUM_TOTAL = `tot AS (
-  SELECT n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
-  FROM (SELECT count(*) AS n, coalesce(sum(w::BIGNUM), 0::BIGNUM) AS total FROM d) x
-),`
-
 /**
- * The same totals, W summed in HUGEINT when that cannot overflow and in BIGNUM only otherwise (EXACT_SUM): the BIGNUM
- * sum over a million balances cost ~70 ms of every refresh. Every w here is > 0. The total is the same BIGNUM either
- * way, so everything computed from it is too. concentration.test.ts covers both sides of the bound, and a W beyond
- * HUGEINT (with the bound moved past it, that test fails with the overflow error).
+ * The totals `tot` (n, total BIGNUM, th HUGEINT or NULL, fast) of the entities `d`: W summed in HUGEINT when that
+ * cannot overflow and in BIGNUM only otherwise (EXACT_SUM): the BIGNUM sum over a million balances cost ~70 ms of every
+ * refresh. Every w here is > 0. The total is the same BIGNUM either way, so everything computed from it is too.
+ * concentration.test.ts covers both sides of the bound, and a W beyond HUGEINT (with the bound moved past it, that
+ * test fails with the overflow error).
  */
 const GUARDED_TOTAL = `tot AS (
   SELECT n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
@@ -183,8 +177,7 @@ const GUARDED_TOTAL = `tot AS (
 
 export function concentrationSqlOver(distSelect?: string, options: {lorenz?: boolean} = {}): string {
   const source = distSelect === undefined ? '' : `dist AS (${distSelect}),`
-  // Only CONCENTRATION_WITH_LORENZ_SQL has these and the guarded total; the other queries' text (and so their SQL
-  // digest) is unchanged.
+  // Only CONCENTRATION_WITH_LORENZ_SQL has these; the other queries' text (and so their SQL digest) is unchanged.
   const lorenzFast = options.lorenz ? `,\n${LORENZ_INNER_RANKS}` : ''
   const lorenzWide = options.lorenz ? `,\n    NULL AS lorenz_k,\n    NULL AS lorenz_cum` : ''
   const lorenzColumns = options.lorenz ? `,\n  t.fast AS lorenz_fast,\n${LORENZ_INNER_POINTS},\n  t.th::VARCHAR::DOUBLE / t.total::DOUBLE AS lorenz_last_y` : ''
@@ -193,7 +186,7 @@ WITH ${source}
 -- NOT MATERIALIZED: DuckDB would otherwise copy the rows once more, since d is read three times (a third of the
 -- query's time at a million balances); each reader scans dist through the filter instead.
 d AS NOT MATERIALIZED (SELECT entity, w FROM dist WHERE w > 0),
-${options.lorenz ? GUARDED_TOTAL : BIGNUM_TOTAL}
+${GUARDED_TOTAL}
 quorum_threshold AS (
   -- floor(W * q / 10^18), exact without overflow since q <= 10^18; NULL without q or when W exceeds HUGEINT
   SELECT $quorum_wad::HUGEINT AS q,
@@ -214,11 +207,11 @@ ranked_fast AS (
 ranked_wide AS (
   SELECT r.k, r.cum, r.w::DOUBLE / t.total::DOUBLE AS s
   FROM (
-    SELECT w, row_number() OVER top AS k, (sum(w) OVER top_rows)::BIGNUM AS cum
+    SELECT w, row_number() OVER top AS k, ${HUGEINT_TO_BIGNUM('sum(w) OVER top_rows')} AS cum
     FROM d WHERE (SELECT NOT fast AND total <= ${HUGEINT_MAX} FROM tot)
     WINDOW top AS (ORDER BY w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     UNION ALL
-    SELECT w, row_number() OVER wide, sum(w::BIGNUM) OVER wide_rows
+    SELECT w, row_number() OVER wide, sum(${HUGEINT_TO_BIGNUM('w')}) OVER wide_rows
     FROM d WHERE (SELECT total > ${HUGEINT_MAX} FROM tot)
     WINDOW wide AS (ORDER BY w DESC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   ) r, tot t
@@ -310,7 +303,7 @@ function readLorenzPoint(row: Row): LorenzPoint {
  */
 export const LORENZ_SQL = `
 WITH d AS (SELECT entity, w FROM dist WHERE w > 0),
-tot AS (SELECT count(*) AS n, sum(w::BIGNUM) AS total FROM d),
+tot AS (SELECT count(*) AS n, ${EXACT_SUM('w', 'd', 'true')} AS total FROM d),
 params AS (SELECT $max_points::BIGINT AS m),
 -- D_i in HUGEINT when W fits (no partial sum can overflow), else in BIGNUM; only the kept points leave, as text.
 -- Ties need no order: the cumulative sum at each position depends on the sorted values only.
@@ -320,7 +313,7 @@ points AS (
   WINDOW up AS (ORDER BY d.w ASC), up_rows AS (up ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 points_wide AS (
-  SELECT row_number() OVER wide AS i, sum(d.w::BIGNUM) OVER wide_rows AS cum
+  SELECT row_number() OVER wide AS i, sum(${HUGEINT_TO_BIGNUM('d.w')}) OVER wide_rows AS cum
   FROM d, tot t WHERE t.total > ${HUGEINT_MAX}
   WINDOW wide AS (ORDER BY d.w ASC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),

@@ -61,6 +61,7 @@
  * The two branches are UNION ALL parts of one query, only one of which has rows for a scope.
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { HUGEINT_TO_BIGNUM } from './bignum'
 import { ORDER_FREE_SUM } from './concentration'
 import {
   queryOne, queryRows, readInt, readIntegerString, readNumberOrNull, readString, type Row,
@@ -134,15 +135,15 @@ r${suffix} AS (SELECT ${g}recipient AS entity, ${sum('amount')} AS r FROM ${rewa
     : `SELECT 2 * (c.n + r.n + 1) * greatest(coalesce(c.a, 0), coalesce(r.a, 0)) < 8.5e37 AS narrow
   FROM (${inputs(contrib, 'value')}) c, (${inputs(reward, 'amount')}) r`
   const tot = grouped
-    ? `SELECT k.g, count(u.entity) AS n, coalesce(sum(u.c_h)::BIGNUM, sum(u.c_w), 0::BIGNUM) AS c_total,
-    coalesce(sum(u.r_h)::BIGNUM, sum(u.r_w), 0::BIGNUM) AS r_total
+    ? `SELECT k.g, count(u.entity) AS n, coalesce(${HUGEINT_TO_BIGNUM('sum(u.c_h)')}, sum(u.c_w), 0::BIGNUM) AS c_total,
+    coalesce(${HUGEINT_TO_BIGNUM('sum(u.r_h)')}, sum(u.r_w), 0::BIGNUM) AS r_total
   FROM group_keys k LEFT JOIN u ON u.g = k.g GROUP BY k.g`
-    : `SELECT count(*) AS n, coalesce(sum(c_h)::BIGNUM, sum(c_w), 0::BIGNUM) AS c_total,
-    coalesce(sum(r_h)::BIGNUM, sum(r_w), 0::BIGNUM) AS r_total FROM u`
+    : `SELECT count(*) AS n, coalesce(${HUGEINT_TO_BIGNUM('sum(c_h)')}, sum(c_w), 0::BIGNUM) AS c_total,
+    coalesce(${HUGEINT_TO_BIGNUM('sum(r_h)')}, sum(r_w), 0::BIGNUM) AS r_total FROM u`
   return `
 WITH bound AS (
   ${bound}
-),${sums('', (x) => `sum(${x})`, false)}${sums('_wide', (x) => `sum(${x}::BIGNUM)`, true)}
+),${sums('', (x) => `sum(${x})`, false)}${sums('_wide', (x) => `sum(${HUGEINT_TO_BIGNUM(x)})`, true)}
 u AS (
   SELECT ${gOf}coalesce(c.entity, r.entity) AS entity, coalesce(c.c, 0::HUGEINT) AS c_h, coalesce(r.r, 0::HUGEINT) AS r_h,
     NULL::BIGNUM AS c_w, NULL::BIGNUM AS r_w
@@ -182,8 +183,8 @@ const JUDGED = judgedSql(false)
  * once, shared with the grouped query (grouped-fairness.ts).
  */
 export const FAIRNESS_AGGREGATES = `    0.5 * ${ORDER_FREE_SUM('abs(x.p - x.q)')} AS tvd,
-    coalesce(sum(x.gc_h)::BIGNUM, sum(x.gc_w)) - any_value(t.c_total) AS gini_c_numerator,
-    coalesce(sum(x.gr_h)::BIGNUM, sum(x.gr_w)) - any_value(t.r_total) AS gini_r_numerator,
+    coalesce(${HUGEINT_TO_BIGNUM('sum(x.gc_h)')}, sum(x.gc_w)) - any_value(t.c_total) AS gini_c_numerator,
+    coalesce(${HUGEINT_TO_BIGNUM('sum(x.gr_h)')}, sum(x.gr_w)) - any_value(t.r_total) AS gini_r_numerator,
     count(x.entity) * sum(x.ac * x.ar) - sum(x.ac) * sum(x.ar) AS rank_cov,
     count(x.entity) * sum(x.ac * x.ac) - sum(x.ac) * sum(x.ac) AS rank_var_c,
     count(x.entity) * sum(x.ar * x.ar) - sum(x.ar) * sum(x.ar) AS rank_var_r,

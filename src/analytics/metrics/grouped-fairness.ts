@@ -11,6 +11,8 @@
  *   top_holders(entity) (shared by every group), group_reward                  INSIDER_OVERLAP_BY_GROUP_SQL
  */
 import { concentrationByGroupSqlOver } from './grouped'
+import { HUGEINT_TO_BIGNUM } from './bignum'
+import { EXACT_SUMS_BY } from './exact-sum'
 import { FAIRNESS_AGGREGATES, FAIRNESS_COLUMNS, fairnessCopySql, judgedSql } from './fairness'
 
 const JUDGED_BY_GROUP = judgedSql(true)
@@ -84,16 +86,12 @@ ORDER BY k.g
  */
 export const INSIDER_OVERLAP_BY_GROUP_SQL = insiderOverlapByGroupSqlOver(
   `
-  SELECT g, recipient AS entity, sum(amount::BIGNUM) AS amount FROM group_reward
+  SELECT g, recipient AS entity, sum(${HUGEINT_TO_BIGNUM('amount')}) AS amount FROM group_reward
   WHERE amount > 0 AND recipient IN (SELECT entity FROM h) GROUP BY g, recipient
 `,
-  `approx AS (SELECT sum(amount::DOUBLE) AS a FROM group_reward WHERE amount > 0),
-sums AS (
-  SELECT g, sum(amount) FILTER (WHERE (SELECT a FROM approx) < 8.5e37)::BIGNUM AS total FROM group_reward WHERE amount > 0 GROUP BY g
-  UNION ALL
-  SELECT g, sum(amount::BIGNUM) FROM group_reward WHERE amount > 0 AND (SELECT a FROM approx) >= 8.5e37 GROUP BY g
+  `sums AS (${EXACT_SUMS_BY('g', 'amount', 'group_reward', 'amount > 0')}
 ),
-tot AS (SELECT k.g, coalesce(max(s.total), 0::BIGNUM) AS total FROM group_keys k LEFT JOIN sums s ON s.g = k.g GROUP BY k.g)`,
+tot AS (SELECT k.g, coalesce(s.total, 0::BIGNUM) AS total FROM group_keys k LEFT JOIN sums s ON s.g = k.g)`,
 )
 
 /**

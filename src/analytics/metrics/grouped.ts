@@ -21,6 +21,8 @@
  */
 import { CONCENTRATION_COLUMNS, concentrationAggregates, FAST_PATH, HUGEINT_MAX } from './concentration'
 import { PARTICIPATION_FAST_PATH, participationColumns, PIVOTAL_IF } from './participation'
+import { HUGEINT_TO_BIGNUM } from './bignum'
+import { EXACT_SUMS_BY } from './exact-sum'
 
 /**
  * concentrationSqlOver (concentration.ts) per group, over `distSelect` (constant SQL producing (g, entity, w)) or
@@ -34,7 +36,11 @@ WITH ${source}
 d AS NOT MATERIALIZED (SELECT g, entity, w FROM group_dist WHERE w > 0),
 tot AS (
   SELECT g, n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
-  FROM (SELECT k.g, count(d.w) AS n, coalesce(sum(d.w::BIGNUM), 0::BIGNUM) AS total FROM group_keys k LEFT JOIN d ON d.g = k.g GROUP BY k.g) x
+  FROM (
+    SELECT k.g, coalesce(c.n, 0) AS n, coalesce(s.total, 0::BIGNUM) AS total FROM group_keys k
+    LEFT JOIN (SELECT g, count(*) AS n FROM d GROUP BY g) c ON c.g = k.g
+    LEFT JOIN (${EXACT_SUMS_BY('g', 'w', 'd', 'true')}) s ON s.g = k.g
+  ) x
 ),
 quorum_threshold AS (
   SELECT g, $quorum_wad::HUGEINT AS q,
@@ -53,11 +59,11 @@ ranked_fast AS (
 ranked_wide AS (
   SELECT r.g, r.k, r.cum, r.w::DOUBLE / t.total::DOUBLE AS s
   FROM (
-    SELECT g, w, row_number() OVER top AS k, (sum(w) OVER top_rows)::BIGNUM AS cum
+    SELECT g, w, row_number() OVER top AS k, ${HUGEINT_TO_BIGNUM('sum(w) OVER top_rows')} AS cum
     FROM d WHERE g IN (SELECT g FROM tot WHERE NOT fast AND total <= ${HUGEINT_MAX})
     WINDOW top AS (PARTITION BY g ORDER BY w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     UNION ALL
-    SELECT g, w, row_number() OVER wide, sum(w::BIGNUM) OVER wide_rows
+    SELECT g, w, row_number() OVER wide, sum(${HUGEINT_TO_BIGNUM('w')}) OVER wide_rows
     FROM d WHERE g IN (SELECT g FROM tot WHERE total > ${HUGEINT_MAX})
     WINDOW wide AS (PARTITION BY g ORDER BY w DESC), wide_rows AS (wide ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   ) r JOIN tot t ON t.g = r.g
@@ -147,7 +153,7 @@ v_fast AS (
   WHERE support IN (0, 1, 2) AND g IN (SELECT g FROM params WHERE fast) GROUP BY g, voter, support
 ),
 v_wide AS (
-  SELECT g, voter, support, sum(weight::BIGNUM) AS w FROM group_votes
+  SELECT g, voter, support, sum(${HUGEINT_TO_BIGNUM('weight')}) AS w FROM group_votes
   WHERE support IN (0, 1, 2) AND g IN (SELECT g FROM params WHERE NOT fast) GROUP BY g, voter, support
 ),
 ${participationPathByGroup('fast')},

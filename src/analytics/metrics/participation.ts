@@ -41,6 +41,7 @@
  * here too, so the quorum reaches HUGEINT from its decimal text).
  */
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { HUGEINT_TO_BIGNUM } from './bignum'
 import {
   queryOne, readBoolean, readInt, readIntOrNull, readIntegerString, readNumberOrNull,
 } from './sql-values'
@@ -97,12 +98,14 @@ export const PIVOTAL_IF = `CASE
  * shared with the grouped query. Exact integers leave as VARCHAR, so both paths have one row type; turnout's
  * numerator reaches DOUBLE through BIGNUM on both paths, so the fast path rounds exactly as the wide one does.
  */
+/** The weight cast on a proposal: its three tallies. */
+const VOTES_CAST = '(o.for_votes + o.against_votes + o.abstain_votes)'
 export const participationColumns = (path: 'fast' | 'wide') => `  o.for_votes::VARCHAR AS for_votes,
   o.against_votes::VARCHAR AS against_votes,
   o.abstain_votes::VARCHAR AS abstain_votes,
   o.unique_voters,
   CASE WHEN o.supply > 0
-    THEN (o.for_votes + o.against_votes + o.abstain_votes)${path === 'fast' ? '::BIGNUM' : ''}::DOUBLE / o.supply::DOUBLE END AS turnout,
+    THEN ${path === 'fast' ? HUGEINT_TO_BIGNUM(VOTES_CAST) : VOTES_CAST}::DOUBLE / o.supply::DOUBLE END AS turnout,
   o.quorum_reached,
   o.vote_succeeded,
   o.vote_succeeded AND o.quorum_reached AS succeeded,
@@ -159,7 +162,7 @@ v_fast AS (
   WHERE support IN (0, 1, 2) AND (SELECT fast FROM params) GROUP BY voter, support
 ),
 v_wide AS (
-  SELECT voter, support, sum(weight::BIGNUM) AS w FROM votes
+  SELECT voter, support, sum(${HUGEINT_TO_BIGNUM('weight')}) AS w FROM votes
   WHERE support IN (0, 1, 2) AND NOT (SELECT fast FROM params) GROUP BY voter, support
 ),
 ${participationPath('fast')},

@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ZERO_ADDRESS} from '../../processor/ids'
+import {EXACT_SUM, EXACT_SUMS_BY} from '../metrics/exact-sum'
 import {BALANCE_TOTAL_SUM_SQL} from './balance-totals'
 
 /**
@@ -20,6 +21,9 @@ const exact = (column: string, id: string) =>
   `coalesce(${column}, error('uint256 beyond HUGEINT (|x| >= 2^127) in event ' || ${id} || ': ${column} is in oversized_amount; this scope cannot be measured exactly'))`
 
 const ZERO = `'${ZERO_ADDRESS}'`
+/** A transfer's change of the supply (HUGEINT): its value when minted, minus it when burnt. */
+const MINT_MINUS_BURN = `(CASE WHEN t.from_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END -
+    CASE WHEN t.to_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END)`
 const BLOCK = 'CAST($block AS BIGINT)'
 const MODEL = 'CAST($model AS VARCHAR)'
 /** Optional as-of filter and model scope. */
@@ -256,14 +260,12 @@ WITH p AS (
     AND ${exact('p.vote_start', 'p.id')} > coalesce(CAST($after AS BIGINT), -1)
 ),
 last_snapshot AS (SELECT max(snapshot_block) AS b FROM p),
-supply_per_block AS (
-  SELECT t.block_number, sum((
-    CASE WHEN t.from_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END -
-    CASE WHEN t.to_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END)::BIGNUM) AS d
+mint_burn AS MATERIALIZED (
+  SELECT t.block_number, ${MINT_MINUS_BURN} AS d
   FROM token_transfer t, last_snapshot l
   WHERE t.token = $token AND t.block_number <= l.b AND (t.from_addr = ${ZERO} OR t.to_addr = ${ZERO})
-  GROUP BY t.block_number
 ),
+supply_per_block AS (SELECT block_number, total AS d FROM (${EXACT_SUMS_BY('block_number', 'd', 'mint_burn', 'true')})),
 supply AS (
   SELECT block_number, sum(d) OVER (ORDER BY block_number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS supply
   FROM supply_per_block
@@ -273,14 +275,14 @@ numerator AS (
   WHERE q.governor = $governor
   QUALIFY row_number() OVER (PARTITION BY q.block_number ORDER BY q.id DESC) = 1
 ),
-power_change AS (
+power_change AS MATERIALIZED (
   SELECT v.block_number, v.w - coalesce(lag(v.w) OVER (PARTITION BY v.delegate ORDER BY v.id), 0) AS d
   FROM (
     SELECT v.id, v.block_number, v.delegate, ${exact('v.new_votes', 'v.id')} AS w
     FROM votes_change v, last_snapshot l WHERE v.token = $token AND v.block_number <= l.b
   ) v
 ),
-power_per_block AS (SELECT block_number, sum(d::BIGNUM) AS d FROM power_change GROUP BY block_number),
+power_per_block AS (SELECT block_number, total AS d FROM (${EXACT_SUMS_BY('block_number', 'd', 'power_change', 'true')})),
 power AS (
   SELECT block_number, sum(d) OVER (ORDER BY block_number ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS power
   FROM power_per_block
@@ -298,11 +300,8 @@ FROM joined j ASOF LEFT JOIN power w ON j.snapshot_block >= w.block_number
 ORDER BY j.id`
 
 /** Mints minus burns of $token in the rows `where` selects (p = the proposal), exact in BIGNUM. */
-const mintedMinusBurned = (where: string) => `
-  SELECT coalesce(sum((
-    CASE WHEN t.from_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END -
-    CASE WHEN t.to_addr = ${ZERO} THEN ${exact('t.value', 't.id')} ELSE 0 END)::BIGNUM), 0::BIGNUM)
-  FROM token_transfer t WHERE t.token = $token AND ${where} AND (t.from_addr = ${ZERO} OR t.to_addr = ${ZERO})`
+const mintedMinusBurned = (where: string) =>
+  `SELECT ${EXACT_SUM(MINT_MINUS_BURN, 'token_transfer t', `t.token = $token AND ${where} AND (t.from_addr = ${ZERO} OR t.to_addr = ${ZERO})`)}`
 
 /**
  * PROPOSAL_SNAPSHOTS' row for ONE proposal ($governor, $token, $proposal = the proposal row's id, its event id): the
@@ -329,9 +328,8 @@ numerator AS (
   WHERE q.governor = $governor AND q.block_number <= p.snapshot_block
   ORDER BY q.block_number DESC, q.id DESC LIMIT 1
 ),
-power AS (
-  SELECT coalesce(sum(w::BIGNUM), 0::BIGNUM) AS power FROM (${power})
-)
+power_rows AS MATERIALIZED (${power}),
+power AS (SELECT ${EXACT_SUM('w', 'power_rows', 'true')} AS power)
 SELECT p.id, p.proposal_id, p.snapshot_block AS vote_start, p.vote_end,
   CAST(CASE WHEN p.snapshot_block <= (SELECT max(height) FROM sync_state)
     THEN (CAST(CAST(s.supply AS VARCHAR) AS HUGEINT) * (SELECT numerator FROM numerator)) // 100 END AS VARCHAR) AS quorum,
