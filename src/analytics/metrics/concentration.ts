@@ -26,9 +26,10 @@
  *
  * Empty set (no entity with w > 0): count 0, total '0', every other metric NULL.
  *
- * Exactness. Sums are exact. W is summed in BIGNUM (arbitrary precision). When W·(n + 1) < 2^125 (FAST_PATH: any
- * real token), the cumulative sums D_k, the Gini numerator and the Nakamoto comparisons run in HUGEINT, where that
- * bound keeps every sum and product below the type's limit (1.6–2× faster than BIGNUM at a million holders);
+ * Exactness. Sums are exact. W is a BIGNUM (arbitrary precision), summed in HUGEINT when no partial sum can overflow
+ * (EXACT_SUM). When W·(n + 1) < 2^125 (FAST_PATH: any real token), the cumulative sums D_k, the Gini numerator and
+ * the Nakamoto comparisons run in HUGEINT, where that bound keeps every sum and product below the type's limit
+ * (1.6–2× faster than BIGNUM at a million holders);
  * otherwise D_k are HUGEINT window sums cast to BIGNUM when W fits in HUGEINT, and BIGNUM window sums beyond (UNION
  * ALL branches, only one of which has rows; the BIGNUM window is ~6× slower). Plain `sum()` over HUGEINT is relied
  * on only within that bound: in DuckDB 1.5 it can wrap around silently on overflow. A ratio is formed in
