@@ -4,7 +4,7 @@
  * - HUGEINT → BIGNUM drops the 2^120 bit of a value in [2^120, 2^120 + 183·2^64) and of its negative (2^120 + 5
  *   becomes 5), silently, and so does the implicit cast where a HUGEINT meets a BIGNUM in an expression. Found by
  *   balance-totals.test.ts; bignum-window.test.ts puts amounts and sums in that window through every metric.
- * - BIGNUM → HUGEINT fails ("bignum too large") for any value beyond 64 bits.
+ * - BIGNUM → HUGEINT fails ("bignum too large") for any non-zero value.
  *
  * Through the decimal text both conversions are exact (BIGNUM → HUGEINT is written `TRY_CAST(x::VARCHAR AS HUGEINT)`). Every HUGEINT that becomes a BIGNUM in this project's SQL
  * (a column, a sum, a window sum) goes through HUGEINT_TO_BIGNUM, and never meets a BIGNUM unconverted; constants
