@@ -596,7 +596,6 @@ const MIRROR_DIFF: Record<Side, {whole: string; touched: string}> = {
   r: {whole: mirrorDiffSql('r', false), touched: mirrorDiffSql('r', true)},
 }
 
-/** Each followed relation filled from the copy: the rows, column names and types the inputs' queries give. */
 /**
  * INSIDER_OVERLAP_BY_GROUP_SQL (grouped-fairness.ts) over the kept copy of the per-model rewards instead of a filled
  * group_reward, for a batch whose group_reward digests came from the copy without filling it (batch.ts): the same
@@ -650,6 +649,7 @@ export async function writeKeptRewardTotals(conn: DuckDBConnection, totals: Read
   appender.closeSync()
 }
 
+/** Each followed relation filled from the copy: the rows, column names and types the inputs' queries give. */
 const FILL_SQL: Record<FollowedRelation, string> = {
   group_contrib: `CREATE OR REPLACE TEMP TABLE group_contrib AS
     SELECT k.g, c.entity AS contributor, c.amount AS value FROM group_keys k JOIN ${COPIES.c} c ON c.model = k.id`,
