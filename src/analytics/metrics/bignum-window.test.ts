@@ -72,7 +72,7 @@ describe('amounts and sums in the HUGEINT → BIGNUM cast defect window', () => 
         const [grouped] = await queryRows(db.conn, CONCENTRATION_BY_GROUP_SQL, params)
         expect(sameRow(grouped!, await queryOne(db.conn, CONCENTRATION_SQL, params))).toEqual([])
       }),
-      { numRuns: 120, ...PER_RUN },
+      { numRuns: 60, ...PER_RUN },
     )
   }, 120_000)
 
@@ -94,7 +94,7 @@ describe('amounts and sums in the HUGEINT → BIGNUM cast defect window', () => 
         const [grouped] = await queryRows(db.conn, PARTICIPATION_BY_GROUP_SQL)
         expect(sameRow(grouped!, single)).toEqual([])
       }),
-      { numRuns: 120, ...PER_RUN },
+      { numRuns: 60, ...PER_RUN },
     )
   }, 120_000)
 
@@ -119,7 +119,7 @@ describe('amounts and sums in the HUGEINT → BIGNUM cast defect window', () => 
           const [insiders] = await queryRows(db.conn, INSIDER_OVERLAP_BY_GROUP_SQL)
           expect(sameRow(insiders!, await queryOne(db.conn, INSIDER_OVERLAP_SQL))).toEqual([])
         }),
-      { numRuns: 120, ...PER_RUN },
+      { numRuns: 60, ...PER_RUN },
     )
   }, 120_000)
 })
