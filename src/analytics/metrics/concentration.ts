@@ -178,7 +178,7 @@ const GUARDED_TOTAL = `tot AS (
 
 export function concentrationSqlOver(distSelect?: string, options: {lorenz?: boolean} = {}): string {
   const source = distSelect === undefined ? '' : `dist AS (${distSelect}),`
-  // Only CONCENTRATION_WITH_LORENZ_SQL has these; the other queries' text (and so their SQL digest) is unchanged.
+  // Only CONCENTRATION_WITH_LORENZ_SQL has these: CONCENTRATION_SQL's text (and so its SQL digest) does not carry them.
   const lorenzFast = options.lorenz ? `,\n${LORENZ_INNER_RANKS}` : ''
   const lorenzWide = options.lorenz ? `,\n    NULL AS lorenz_k,\n    NULL AS lorenz_cum` : ''
   const lorenzColumns = options.lorenz ? `,\n  t.fast AS lorenz_fast,\n${LORENZ_INNER_POINTS},\n  t.th::VARCHAR::DOUBLE / t.total::DOUBLE AS lorenz_last_y` : ''

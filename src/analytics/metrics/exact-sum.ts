@@ -10,7 +10,7 @@ import {HUGEINT_TO_BIGNUM} from './bignum'
  * the BIGNUM sum only beyond (its WHERE keeps no row otherwise, which also spares the casts; a FILTER would not, DuckDB
  * computes an aggregate's argument for every row before the FILTER drops it). Either way the result is the same exact
  * BIGNUM (both reach it through HUGEINT_TO_BIGNUM, bignum.ts); 0 over no row. `value`, `from` and `where` are
- * constant SQL text (a column, a FROM item, a condition), never values. The grouped twin, per group key, is INSIDER_OVERLAP_BY_GROUP_SQL's `sums` (grouped-fairness.ts).
+ * constant SQL text (a column, a FROM item, a condition), never values. The grouped twin is EXACT_SUMS_BY.
  */
 export const EXACT_SUM = (value: string, from: string, where: string) => `(
   WITH approx AS (SELECT sum(abs(${value}::DOUBLE)) AS a FROM ${from} WHERE ${where})

@@ -42,8 +42,8 @@ FROM ins i, tot t
 
 /**
  * No parameters. One row. As its grouped twin (grouped-fairness.ts), it sums per recipient only the top holders'
- * rewards, and the total straight from the rows (EXACT_SUM): a BIGNUM per reward row costs ~4× a plain BIGNUM cast
- * through the decimal text (bignum.ts).
+ * rewards, and the total straight from the rows (EXACT_SUM): a BIGNUM per reward row, made through its decimal text
+ * (bignum.ts), costs ~4× the direct cast.
  */
 export const INSIDER_OVERLAP_SQL = insiderOverlapSqlOver(
   `SELECT recipient AS entity, sum(${HUGEINT_TO_BIGNUM('amount')}) AS amount FROM reward
