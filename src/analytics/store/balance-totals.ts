@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {holds} from '../duckdb'
+import {HUGEINT_TO_BIGNUM} from '../metrics/bignum'
 
 /**
  * Per token, the count and sum of balance_state's rows, kept by the sync, so that a refresh that passes a proposal
@@ -29,11 +30,11 @@ const HI_IN_RANGE = (t: string) => `(${t}.hi >= -9223372036854775808 AND ${t}.hi
  * A kept sum (alias t) as one exact BIGNUM: hi·2^64 in HUGEINT, exact while −2^63 <= hi < 2^63 (a sum below ~2^127
  * in magnitude), plus lo, added as BIGNUM (DuckDB's BIGNUM adds exactly but multiplies in DOUBLE). NULL beyond that
  * range: the readers check KEPT_SUMS_IN_RANGE first, or treat NULL as a mismatch. Each HUGEINT goes to BIGNUM through
- * VARCHAR: DuckDB 1.5.6's direct cast drops the 2^120 bit of values just above 2^120 (an upper word of 2^56 + k, k
- * small; balance-totals.test.ts hits one).
+ * HUGEINT_TO_BIGNUM: DuckDB 1.5.6's direct cast drops the 2^120 bit of values just above 2^120 (an upper word of
+ * 2^56 + k, k small; balance-totals.test.ts hits one).
  */
 export const BALANCE_TOTAL_SUM_SQL = (t: string) =>
-  `(CASE WHEN ${HI_IN_RANGE(t)} THEN (${t}.hi * 18446744073709551616::HUGEINT)::VARCHAR::BIGNUM + ${t}.lo::VARCHAR::BIGNUM END)`
+  `(CASE WHEN ${HI_IN_RANGE(t)} THEN ${HUGEINT_TO_BIGNUM(`${t}.hi * 18446744073709551616::HUGEINT`)} + ${HUGEINT_TO_BIGNUM(`${t}.lo`)} END)`
 
 /** Whether every kept sum has its BIGNUM (BALANCE_TOTAL_SUM_SQL), as a condition. */
 export const KEPT_SUMS_IN_RANGE = `NOT EXISTS (SELECT 1 FROM balance_total k WHERE NOT ${HI_IN_RANGE('k')})`
