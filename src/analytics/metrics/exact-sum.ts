@@ -20,12 +20,13 @@ export const EXACT_SUM = (value: string, from: string, where: string) => `(
     0::BIGNUM))`
 
 /**
- * EXACT_SUM per key, as the rows of a query (key, total BIGNUM): one row per key with rows, none for a key without.
- * The bound is judged over all the rows `where` selects, whichever key they have, so each key's HUGEINT sum stays
- * inside it too. `key`, `value`, `from` and `where` are constant SQL text.
+ * EXACT_SUM per key, as the rows of a query (key, n: the key's row count, total BIGNUM): one row per key with rows,
+ * none for a key without. The bound is judged over all the rows `where` selects, whichever key they have, so each
+ * key's HUGEINT sum stays inside it too. `key`, `value`, `from` and `where` are constant SQL text.
  */
 export const EXACT_SUMS_BY = (key: string, value: string, from: string, where: string) => `
   WITH approx AS (SELECT sum(abs(${value}::DOUBLE)) AS a FROM ${from} WHERE ${where})
-  SELECT ${key}, ${HUGEINT_TO_BIGNUM(`sum(${value})`)} AS total FROM ${from} WHERE ${where} AND (SELECT a FROM approx) < 8.5e37 GROUP BY ${key}
+  SELECT ${key}, count(*) AS n, ${HUGEINT_TO_BIGNUM(`sum(${value})`)} AS total FROM ${from}
+  WHERE ${where} AND (SELECT a FROM approx) < 8.5e37 GROUP BY ${key}
   UNION ALL
-  SELECT ${key}, sum(${HUGEINT_TO_BIGNUM(value)}) FROM ${from} WHERE ${where} AND (SELECT a FROM approx) >= 8.5e37 GROUP BY ${key}`
+  SELECT ${key}, count(*), sum(${HUGEINT_TO_BIGNUM(value)}) FROM ${from} WHERE ${where} AND (SELECT a FROM approx) >= 8.5e37 GROUP BY ${key}`

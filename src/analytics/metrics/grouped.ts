@@ -37,8 +37,7 @@ d AS NOT MATERIALIZED (SELECT g, entity, w FROM group_dist WHERE w > 0),
 tot AS (
   SELECT g, n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
   FROM (
-    SELECT k.g, coalesce(c.n, 0) AS n, coalesce(s.total, 0::BIGNUM) AS total FROM group_keys k
-    LEFT JOIN (SELECT g, count(*) AS n FROM d GROUP BY g) c ON c.g = k.g
+    SELECT k.g, coalesce(s.n, 0) AS n, coalesce(s.total, 0::BIGNUM) AS total FROM group_keys k
     LEFT JOIN (${EXACT_SUMS_BY('g', 'w', 'd', 'true')}) s ON s.g = k.g
   ) x
 ),
