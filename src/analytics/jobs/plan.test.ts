@@ -96,18 +96,24 @@ describe('PROPOSAL_SNAPSHOTS', () => {
   })
 })
 
+/** Single events of the hand-made histories below. */
+const transferEvent = (block: number, from: string, to: string, value: bigint): TestEvent =>
+  ({block, contract: T, kind: 'token', name: 'Transfer', args: {from, to, value: String(value)}})
+const votesEvent = (block: number, delegate: string, value: bigint): TestEvent =>
+  ({block, contract: T, kind: 'token', name: 'DelegateVotesChanged', args: {delegate, previousVotes: '0', newVotes: String(value)}})
+const numeratorEvent = (block: number, numerator: number): TestEvent =>
+  ({block, contract: G, kind: 'governor', name: 'QuorumNumeratorUpdated', args: {oldQuorumNumerator: '0', newQuorumNumerator: String(numerator)}})
+const proposalEvent = (block: number, proposalId: string, voteStart: number): TestEvent => ({block, contract: G, kind: 'governor', name: 'ProposalCreated', args: {
+  proposalId, proposer: acct(0), targets: [], values: [], signatures: [], calldatas: [], voteStart: String(voteStart), voteEnd: '9', description: 'p'}})
+
 it('PROPOSAL_SNAPSHOT_AT_FROM_STATE sums balances beyond the HUGEINT bound in BIGNUM (a HUGEINT sum could overflow there)', async () => {
   // Supply 2^126 + 5, but |balances| sum to 3·2^126 + 5: one account is at -2^126 (the mirror does not police ERC-20).
-  const big = String(2n ** 126n)
-  const tok = (block: number, from: string, to: string, value: string): TestEvent => ({block, contract: T, kind: 'token', name: 'Transfer', args: {from, to, value}})
+  const big = 2n ** 126n
   const {db, conn} = await openTestMirror()
   try {
     await insertTestEvents(conn, [
-      tok(1, Z, acct(1), big), tok(1, acct(2), acct(3), big), tok(2, Z, acct(4), '5'),
-      {block: 2, contract: G, kind: 'governor', name: 'QuorumNumeratorUpdated', args: {oldQuorumNumerator: '0', newQuorumNumerator: '0'}},
-      {block: 3, contract: G, kind: 'governor', name: 'ProposalCreated', args: {
-        proposalId: '7', proposer: acct(0), targets: [], values: [], signatures: [], calldatas: [], voteStart: '2', voteEnd: '9', description: 'p'}},
-      tok(4, Z, acct(5), '11'),
+      transferEvent(1, Z, acct(1), big), transferEvent(1, acct(2), acct(3), big), transferEvent(2, Z, acct(4), 5n),
+      numeratorEvent(2, 0), proposalEvent(3, '7', 2), transferEvent(4, Z, acct(5), 11n),
     ])
     await extractTyped(conn, -1)
     await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 4, 4, 4, now())`)
@@ -124,18 +130,13 @@ it('the snapshot figures are exact with amounts and sums in the HUGEINT → BIGN
   // 2^120 + 7 minted then burnt, one delegate's power at 2^120 + 9 then 0: single amounts in the window; the supply
   // 2^119 + (2^119 + 5) and the power 2^119 + (2^119 + 1) after them: sums in it.
   const w = 2n ** 120n
-  const tok = (block: number, name: string, args: Record<string, unknown>): TestEvent => ({block, contract: T, kind: 'token', name, args})
-  const transfer = (block: number, from: string, to: string, value: bigint) => tok(block, 'Transfer', {from, to, value: String(value)})
-  const votes = (block: number, delegate: string, value: bigint) => tok(block, 'DelegateVotesChanged', {delegate, previousVotes: '0', newVotes: String(value)})
-  const propose = (block: number, id: string, voteStart: number): TestEvent => ({block, contract: G, kind: 'governor', name: 'ProposalCreated', args: {
-    proposalId: id, proposer: acct(0), targets: [], values: [], signatures: [], calldatas: [], voteStart: String(voteStart), voteEnd: '9', description: 'p'}})
   const {db, conn} = await openTestMirror()
   try {
     await insertTestEvents(conn, [
-      {block: 1, contract: G, kind: 'governor', name: 'QuorumNumeratorUpdated', args: {oldQuorumNumerator: '0', newQuorumNumerator: '4'}},
-      transfer(1, Z, acct(1), w + 7n), transfer(2, Z, acct(2), w / 2n), transfer(2, Z, acct(3), w / 2n + 5n),
-      votes(2, acct(1), w + 9n), votes(2, acct(2), w / 2n), votes(3, acct(3), w / 2n + 1n),
-      propose(3, '1', 3), transfer(4, acct(1), Z, w + 7n), votes(4, acct(1), 0n), propose(5, '2', 5),
+      numeratorEvent(1, 4),
+      transferEvent(1, Z, acct(1), w + 7n), transferEvent(2, Z, acct(2), w / 2n), transferEvent(2, Z, acct(3), w / 2n + 5n),
+      votesEvent(2, acct(1), w + 9n), votesEvent(2, acct(2), w / 2n), votesEvent(3, acct(3), w / 2n + 1n),
+      proposalEvent(3, '1', 3), transferEvent(4, acct(1), Z, w + 7n), votesEvent(4, acct(1), 0n), proposalEvent(5, '2', 5),
     ])
     await extractTyped(conn, -1)
     await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 5, 5, 5, now())`)
