@@ -551,15 +551,15 @@ async function profileMeasurement(conn: DuckDBConnection, m: Measurement): Promi
  * Times every statement run on `conn` until stop() (refreshAnalytics' sync and suite both run on it): conn.run is
  * wrapped, which runAndReadAll also goes through. One performance.now() pair per statement: no measurable overhead.
  */
-function timeStatements(conn: DuckDBConnection): {stop(): {sql: string; ms: number}[]} {
+function timeStatements(conn: DuckDBConnection, origin = performance.now()): {stop(): TimedStatement[]} {
   const original = conn.run
-  const timed: {sql: string; ms: number}[] = []
+  const timed: TimedStatement[] = []
   conn.run = async function (this: DuckDBConnection, ...args: Parameters<DuckDBConnection['run']>) {
     const t0 = performance.now()
     try {
       return await original.apply(this, args)
     } finally {
-      timed.push({sql: args[0], ms: performance.now() - t0})
+      timed.push({sql: args[0], ms: performance.now() - t0, at: t0 - origin})
     }
   }
   return {
@@ -570,8 +570,15 @@ function timeStatements(conn: DuckDBConnection): {stop(): {sql: string; ms: numb
   }
 }
 
+/** One statement timed by timeStatements: its text, its time, and when it started (ms after the origin). */
+interface TimedStatement {
+  sql: string
+  ms: number
+  at: number
+}
+
 /** The statements by total time, grouped by their text (first 120 characters, whitespace collapsed). */
-function printStatementProfile(label: string, timed: {sql: string; ms: number}[]): void {
+function printStatementProfile(label: string, timed: TimedStatement[]): void {
   const bySql = new Map<string, {n: number; ms: number}>()
   for (const t of timed) {
     const key = t.sql.replace(/\s+/g, ' ').trim().slice(0, 120)
@@ -581,7 +588,8 @@ function printStatementProfile(label: string, timed: {sql: string; ms: number}[]
     bySql.set(key, e)
   }
   const total = timed.reduce((a, t) => a + t.ms, 0)
-  console.log(`  statement profile of ${label}: ${timed.length} DuckDB statements, ${fmtMs(total)} in all; the 12 slowest (total ms, count, text):`)
+  const span = timed.length === 0 ? '' : `, from ${fmtMs(Math.min(...timed.map((t) => t.at)))} to ${fmtMs(Math.max(...timed.map((t) => t.at + t.ms)))}`
+  console.log(`  statement profile of ${label}: ${timed.length} DuckDB statements, ${fmtMs(total)} in all${span}; the 12 slowest (total ms, count, text):`)
   const sorted = [...bySql.entries()].sort((a, b) => b[1].ms - a[1].ms)
   for (const [sql, e] of sorted.slice(0, 12)) console.log(`    ${e.ms.toFixed(0).padStart(6)} ×${String(e.n).padEnd(3)} ${sql}`)
   const rest = sorted.slice(12)
@@ -800,11 +808,24 @@ async function main(): Promise<void> {
       const insertMs = performance.now() - ti
       const status = await readIndexStatus(gen)
       // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
-      const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? timeStatements(duck) : undefined
+      // Both connections, so the sync's statements, the suite's on the syncing connection and those on the side
+      // connection are each summed: what a refresh spends outside DuckDB (Postgres, the process) is the rest.
+      const origin = performance.now()
+      const cpuBefore = process.cpuUsage()
+      const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? [timeStatements(duck, origin), timeStatements(side, origin)] : undefined
       const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100, keepState: true, side})
-      if (profiled) printStatementProfile(`incremental round ${round}`, profiled.stop())
+      if (profiled) {
+        const [onMain, onSide] = profiled.map((p) => p.stop()) as [TimedStatement[], TimedStatement[]]
+        const inSync = onMain.filter((t) => t.at < run.sync.ms)
+        printStatementProfile(`incremental round ${round}, the sync (${fmtMs(run.sync.ms)})`, inSync)
+        printStatementProfile(`incremental round ${round}, the suite on the syncing connection`, onMain.filter((t) => t.at >= run.sync.ms))
+        printStatementProfile(`incremental round ${round}, the suite on the side connection`, onSide)
+      }
       if (run.sync.pulled !== n) throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}`)
       if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)
+      // This process's CPU time (the JavaScript thread, DuckDB's threads) beside the wall time: at ~2× the wall time
+      // the refresh is bound by the machine's two cores, and only less work shortens it, not more overlap.
+      const cpu = process.cpuUsage(cpuBefore)
       refreshMs.push(run.ms)
       syncMs.push(run.sync.ms)
       incSuiteMs.push(run.suiteMs)
@@ -812,7 +833,8 @@ async function main(): Promise<void> {
       console.log(
         `incremental round ${round}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)}); ` +
           `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite ${fmtMs(run.suiteMs)} + write ${fmtMs(run.writeMs)} ` +
-          `+ bookkeeping ${fmtMs(run.ms - run.sync.ms - run.suiteMs - run.writeMs)} (${run.metricValues} values, ${fmtInt(run.fairnessRows)} fairness table rows)`,
+          `+ bookkeeping ${fmtMs(run.ms - run.sync.ms - run.suiteMs - run.writeMs)} (${run.metricValues} values, ${fmtInt(run.fairnessRows)} fairness table rows); ` +
+          `CPU ${fmtMs((cpu.user + cpu.system) / 1000)}`,
       )
     }
     const refreshMedian = median(refreshMs)
