@@ -200,9 +200,18 @@ async function followSide(conn: DuckDBConnection, kept: Kept, source: Source, si
 /** Runs a diff statement (it fills fairness_amount_diff) and applies the differing rows to the copy and the amounts. */
 async function applyDiff(conn: DuckDBConnection, kept: Kept, side: Side, diffSql: string, params?: Record<string, string>): Promise<void> {
   kept.valid = false
-  await conn.run(diffSql, params)
-  const diff = (await conn.runAndReadAll(READ_DIFF_SQL)).getColumnsJS() as (string | number)[][]
-  for (const sql of APPLY_DIFF_SQL[side]) await conn.run(sql)
+  // One transaction from the diff to the delete: the delete finds the old rows by the rowids the diff read.
+  await conn.run('BEGIN TRANSACTION')
+  let diff: (string | number)[][]
+  try {
+    await conn.run(diffSql, params)
+    diff = (await conn.runAndReadAll(READ_DIFF_SQL)).getColumnsJS() as (string | number)[][]
+    for (const sql of APPLY_DIFF_SQL[side]) await conn.run(sql)
+    await conn.run('COMMIT')
+  } catch (e) {
+    await conn.run('ROLLBACK').catch(() => undefined)
+    throw e
+  }
   // No rows, no columns.
   const [models = [], entities = [], l0 = [], l1 = [], l2 = []] = diff as [string[]?, string[]?, number[]?, number[]?, number[]?]
   const hashLimbs = diff.slice(5) as number[][]
@@ -349,22 +358,23 @@ const singleRelations: SourceRelations = {
  * the new row's md5 number as INPUT_DIGEST_SQL and groupedDigestSql render the row (a struct of the relation's two
  * columns), computed for these rows only.
  */
-const diffSql = (r: SourceRelations, side: Side) =>
-  diffOf(side, r.current(side), `SELECT * FROM ${COPIES[side]} WHERE model IN (SELECT model FROM (${r.groups}))`)
+const diffSql = (r: SourceRelations, side: Side) => diffOf(side, r.current(side), ` WHERE model IN (SELECT model FROM (${r.groups}))`)
 
 /**
  * fairness_amount_diff from a side's current positive amounts `current` (model, entity, amount) and the copy's rows
- * they are compared with, `kept`: per differing (model, entity), the new amount (NULL for a row gone), the new row's
- * md5 number and the old row's.
+ * they are compared with (those `keptWhere` selects): per differing (model, entity), the new amount (NULL for a row
+ * gone), the new row's md5 number, the old row's, and the old row's rowid in the copy (`rid`, NULL for a new row), by
+ * which applyDiff deletes it: ~2 ms against ~7 ms for a delete joined on (model, entity) over the ~180,000 rows of
+ * the benchmark's copy.
  */
-const diffOf = (side: Side, current: string, kept: string) => {
+const diffOf = (side: Side, current: string, keptWhere: string) => {
   const {entity, amount} = SIDE_COLUMNS[side]
   return `CREATE OR REPLACE TEMP TABLE fairness_amount_diff AS
 SELECT coalesce(cur.model, old.model) AS model, coalesce(cur.entity, old.entity) AS entity, cur.amount,
   CASE WHEN cur.amount IS NOT NULL THEN md5_number(CAST(struct_pack(${entity} := cur.entity, ${amount} := cur.amount) AS VARCHAR)) END AS m,
-  old.m AS old_m
+  old.m AS old_m, old.rid
 FROM (${current}) cur
-FULL OUTER JOIN (${kept}) old ON old.model = cur.model AND old.entity = cur.entity
+FULL OUTER JOIN (SELECT *, rowid AS rid FROM ${COPIES[side]}${keptWhere}) old ON old.model = cur.model AND old.entity = cur.entity
 WHERE cur.amount IS DISTINCT FROM old.amount`
 }
 
@@ -407,8 +417,9 @@ const READ_DIFF_SQL = `SELECT model, entity,
   ${HASH_LIMBS('m')}, ${HASH_LIMBS('old_m')}
 FROM fairness_amount_diff`
 
+/** The diff applied to a copy: the old rows out by their rowid (diffOf), the new ones in. */
 const applyTo = (copy: string) => [
-  `DELETE FROM ${copy} k USING fairness_amount_diff d WHERE k.model = d.model AND k.entity = d.entity`,
+  `DELETE FROM ${copy} WHERE rowid IN (SELECT rid FROM fairness_amount_diff WHERE rid IS NOT NULL)`,
   `INSERT INTO ${copy} SELECT model, entity, amount, m FROM fairness_amount_diff WHERE amount IS NOT NULL`,
 ]
 
@@ -587,7 +598,7 @@ const mirrorDiffSql = (side: Side, touchedOnly: boolean) => {
   return diffOf(
     side,
     `SELECT * FROM (${CURRENT_AMOUNTS[side](only)}) WHERE amount > 0`,
-    `SELECT * FROM ${COPIES[side]}${touchedOnly ? ` WHERE entity IN (${touched})` : ''}`,
+    touchedOnly ? ` WHERE entity IN (${touched})` : '',
   )
 }
 
