@@ -37,9 +37,10 @@ import {postgresForBench} from './postgres'
  *    fairness extras) when it misses its target or with `--profile`.
  * 4. Incremental: `--rounds` times, +`--increment` audit rows in new blocks above the head, then refreshAnalytics
  *    (sync + suite at the new head + write) as the follower calls it (keepState: the first round builds the state
- *    kept in the process across refreshes, kept-fairness.ts); median, and the sync part alone.
- *    With `--profile`, every DuckDB statement of the last round that writes no fairness table is timed, and the
- *    slowest are printed by total time, then the rest's total.
+ *    kept in the process across refreshes, kept-fairness.ts); median, and the sync part alone; each round also prints
+ *    the process's CPU time. With `--profile`, every DuckDB statement of the last round that writes no fairness table
+ *    is timed on both connections, and for the sync, the suite's part on the syncing connection and its part on the
+ *    side connection apart, the slowest are printed by total time, then the rest's total.
  * 5. Peak RSS of this process (DuckDB runs in-process) and DuckDB's own memory accounting.
  * 6. The stored history: metric_value grown by ~1M rows (the full suite's values copied to 200 earlier blocks), and the
  *    reads a refresh makes of it (the latest stored block per series; the backfill's missing blocks) timed, each with
