@@ -16,6 +16,7 @@ import {missingBackfillBlocks, refreshAnalytics} from '../analytics/jobs/run'
 import {computeSuite} from '../analytics/jobs/suite'
 import {forgetKeptBalances} from '../analytics/store/head-balances'
 import {forgetKeptFairness} from '../analytics/jobs/kept-fairness'
+import {forgetKeptPower} from '../analytics/store/head-power'
 import {materializeInputWithKeptDigest} from '../analytics/store/routes'
 import {syncFromPostgres} from '../analytics/store/sync'
 import {createRandomDatabase} from '../db/databases'
@@ -671,6 +672,7 @@ async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: Contrac
   for (let run = 1; run <= runs; run++) {
     await forgetKeptBalances(duck)
     await forgetKeptFairness(duck)
+    for (const c of [duck, side]) forgetKeptPower(c)
     const t0 = performance.now()
     const results = await computeSuite(duck, contracts, head, 0, {sideConnection: side})
     const t1 = performance.now()
@@ -773,9 +775,11 @@ async function main(): Promise<void> {
     const writeMs: number[] = []
     let results: SuiteResults | undefined
     for (let run = 1; run <= runs; run++) {
-      // Each run from the mirror alone: without the balances a previous run kept sorted, or the fairness amounts it kept.
+      // Each run from the mirror alone: without the balances or voting power a previous run kept sorted, or the
+      // fairness amounts it kept.
       await forgetKeptBalances(duck)
       await forgetKeptFairness(duck)
+      for (const c of [duck, side]) forgetKeptPower(c)
       const t0 = performance.now()
       results = await computeSuite(duck, contracts, head, 0, {sideConnection: side})
       const t1 = performance.now()

@@ -10,7 +10,8 @@ import {FAIRNESS_TABLE_LIMIT} from './batch-shapes'
 import {runFromTallies} from './from-tallies'
 import {INSIDER_OVERLAP_FROM_COPY_SQL, isFollowedRelation, keptFairnessNamespace, keptFairnessSession, keptProtocolRewards} from './kept-fairness'
 import {headBalancesRow} from '../store/head-balances'
-import {balancesInPlaceAt} from '../store/routes'
+import {headPowerRow} from '../store/head-power'
+import {balancesInPlaceAt, powerInPlaceAt} from '../store/routes'
 import {
   combineInputs, type InputCache, type InputProvenance, type MetricRecord, prepareInput, prepareInputs, runMeasurement, type Measurement, toRecords,
 } from './measurement'
@@ -145,15 +146,20 @@ async function concentrationWithLorenz(
 ): Promise<{records: MetricRecord[]; provenance: InputProvenance; curve: LorenzPoint[]}> {
   const q = m.queries[0]
   if (m.queries.length !== 1 || q?.sql !== CONCENTRATION_SQL) throw new Error(`token measurement ${m.distribution} is not one concentration query`)
-  // The balances at the head are read where the sync keeps them, with their kept digest, not copied into `dist`.
+  // The balances, or the voting power, at the head are read where the sync keeps them (balance_state,
+  // delegate_power), with their kept digest, not copied into `dist`.
   const input = m.inputs[0]
-  const inPlace = m.inputs.length === 1 && input ? await balancesInPlaceAt(conn, input.sql, input.params) : undefined
+  const balances = m.inputs.length === 1 && input ? await balancesInPlaceAt(conn, input.sql, input.params) : undefined
+  const power = m.inputs.length === 1 && input && !balances ? await powerInPlaceAt(conn, input.sql, input.params) : undefined
+  const inPlace = balances ?? power
   if (inPlace && input) {
     const provenance = combineInputs([{relation: input.relation, ...inPlace.kept}])
-    // The same row from the balances kept sorted in the process when it can (head-balances.ts), else by the query.
+    // The same row from the values kept sorted in the process when it can (head-balances.ts, head-power.ts), else by
+    // the query.
     const quorumWad = typeof q.params.quorum_wad === 'string' ? q.params.quorum_wad : null
+    const keptRow = balances ? headBalancesRow : headPowerRow
     const row =
-      (await headBalancesRow(conn, inPlace.params.token, quorumWad, LORENZ_POINTS)) ??
+      (await keptRow(conn, inPlace.params.token, quorumWad, LORENZ_POINTS)) ??
       (await queryOne(conn, concentrationWithLorenzOver(inPlace.select), {...q.params, ...inPlace.params, max_points: LORENZ_POINTS}))
     let curve = readLorenzOfConcentration(row)
     if (curve === undefined) {

@@ -2,7 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {CONCENTRATION_COLUMNS, FAST_PATH, FIXED_POINT_TERM, FROM_FIXED_POINT, LORENZ_INNER_POINTS} from '../metrics/concentration'
 import {queryOne, type Row} from '../metrics/sql-values'
 import {ensureBalanceLog} from './balances'
-import {type ChangeLimbs, OrderedBalances} from './ordered-balances'
+import {type ChangeLimbs, OrderedBalances, type OrderFigures} from './ordered-balances'
 import {BALANCES_FROM_STATE} from './routes'
 
 /**
@@ -50,16 +50,7 @@ export async function headBalancesRow(
     if (!terms) termScans++
     const row = await queryOne(conn, terms ? HEAD_BALANCES_KEPT_TERMS_SQL : HEAD_BALANCES_SQL, {
       token,
-      n: figures.n,
-      total: figures.total.toString(),
-      gini_numerator: figures.giniNumerator.toString(),
-      nakamoto_50: figures.nakamoto50,
-      nakamoto_quorum: figures.nakamotoQuorum,
-      top1: figures.top1?.toString() ?? null,
-      top10: figures.top10?.toString() ?? null,
-      top1pct: figures.top1pct?.toString() ?? null,
-      lorenz_k: figures.lorenzK.length > 0 ? figures.lorenzK.join(',') : null,
-      lorenz_cum: figures.lorenzCum.length > 0 ? figures.lorenzCum.join(',') : null,
+      ...orderStatisticParams(figures),
       ...(terms ? {f_hhi: terms.hhi.toString(), f_entropy: terms.entropy.toString(), f_theil: terms.theil.toString()} : {}),
     })
     const {n_check, w_check, m2_check, f_hhi, f_entropy, f_theil, ...concentration} = row
@@ -71,6 +62,22 @@ export async function headBalancesRow(
     }
   }
   throw new Error(`the balances of ${token} kept in the process differ from balance_state right after a rebuild from it`)
+}
+
+/** The order statistics as the parameters of headRowSql's row (ORDER_COLUMNS), with $n and $total. */
+export function orderStatisticParams(figures: OrderFigures): Record<string, string | number | null> {
+  return {
+    n: figures.n,
+    total: figures.total.toString(),
+    gini_numerator: figures.giniNumerator.toString(),
+    nakamoto_50: figures.nakamoto50,
+    nakamoto_quorum: figures.nakamotoQuorum,
+    top1: figures.top1?.toString() ?? null,
+    top10: figures.top10?.toString() ?? null,
+    top1pct: figures.top1pct?.toString() ?? null,
+    lorenz_k: figures.lorenzK.length > 0 ? figures.lorenzK.join(',') : null,
+    lorenz_cum: figures.lorenzCum.length > 0 ? figures.lorenzCum.join(',') : null,
+  }
 }
 
 /**
@@ -258,11 +265,12 @@ ${LORENZ_INNER_POINTS},
   t.th::VARCHAR::DOUBLE / t.total::DOUBLE AS lorenz_last_y`
 
 /**
- * The row from the order statistics (parameters) and one scan of balance_state that sums the terms afresh (with the
- * query's expressions over the same s = w / W), returning their exact sums to keep, and the checks.
+ * The row from the order statistics (parameters) and one scan of `source` (entity, w; parameter $token) that sums the
+ * terms afresh (with the query's expressions over the same s = w / W), returning their exact sums to keep, and the
+ * checks: over balance_state here, over delegate_power in head-power.ts.
  */
-const HEAD_BALANCES_SQL = `
-WITH d AS NOT MATERIALIZED (${BALANCES_FROM_STATE}),
+export const headRowSql = (source: string): string => `
+WITH d AS NOT MATERIALIZED (${source}),
 t AS (SELECT $n::BIGINT AS n, $total::BIGNUM AS total, $total::HUGEINT AS th),
 terms AS (
   SELECT ${CHECK_SUMS('r.w')},
@@ -282,6 +290,7 @@ ${ROW_COLUMNS},
   terms.f_hhi::VARCHAR AS f_hhi, terms.f_entropy::VARCHAR AS f_entropy, terms.f_theil::VARCHAR AS f_theil
 FROM t, a, terms
 `
+const HEAD_BALANCES_SQL = headRowSql(BALANCES_FROM_STATE)
 
 /** The same row with the terms' exact sums kept ($f_hhi, $f_entropy, $f_theil): the scan only checks. */
 const HEAD_BALANCES_KEPT_TERMS_SQL = `

@@ -33,7 +33,7 @@ import {
 // No filter on the zero address: balance_state never holds it (balances.ts leaves it out of every delta; tested), and
 // comparing a million account strings cost ~10 ms per scan, four scans per concentration query.
 export const BALANCES_FROM_STATE = `SELECT account AS entity, balance AS w FROM balance_state WHERE token = $token AND balance > 0`
-const VOTING_POWER_FROM_STATE = `SELECT delegate AS entity, new_votes AS w FROM delegate_power WHERE token = $token AND new_votes > 0`
+export const VOTING_POWER_FROM_STATE = `SELECT delegate AS entity, new_votes AS w FROM delegate_power WHERE token = $token AND new_votes > 0`
 /** TOP_HOLDERS_AT's ranking over VOTING_POWER_FROM_STATE. */
 const TOP_HOLDERS_FROM_STATE = `SELECT entity FROM (${VOTING_POWER_FROM_STATE}) ORDER BY w DESC, entity LIMIT CAST($limit AS BIGINT)`
 
@@ -112,6 +112,21 @@ export async function balancesInPlaceAt(
   if (sql !== BALANCES_AT || typeof params.token !== 'string' || !(await balancesAreCurrentAt(conn, params.block))) return undefined
   const kept = await keptDigestOf(conn, sql, params, 'balances')
   return kept === undefined ? undefined : {select: BALANCES_FROM_STATE, params: {token: params.token}, kept}
+}
+
+/**
+ * VOTING_POWER_AT at `params` read in place from delegate_power, with its kept count and digest, when delegate_power
+ * stands for it (as materializeInput decides) and the digest is kept; undefined otherwise. As balancesInPlaceAt, for
+ * the token's voting-power concentration at the head (head-power.ts). Parameters of `select`: $token.
+ */
+export async function powerInPlaceAt(
+  conn: DuckDBConnection,
+  sql: string,
+  params: InputParams,
+): Promise<{select: string; params: {token: string}; kept: KeptDigest} | undefined> {
+  if (sql !== VOTING_POWER_AT || typeof params.token !== 'string' || !(await powerIsCurrentAt(conn, params.token, params.block))) return undefined
+  const kept = await keptDigestOf(conn, sql, params, 'power')
+  return kept === undefined ? undefined : {select: VOTING_POWER_FROM_STATE, params: {token: params.token}, kept}
 }
 
 /** The contribution inputs and their routes over validated_contribution. */
