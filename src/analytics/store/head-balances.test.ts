@@ -10,6 +10,7 @@ import {dropSchema, ensureSchema} from './schema'
 import {
   applyTestSyncStep, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, type TestEvent, openTestMirror,
 } from './test-events'
+import {keptAndQueryRows} from './test-kept-rows'
 
 const U = '0x' + '3'.repeat(40)
 /** The suite's query over balance_state in place (suite.ts without head-balances.ts). */
@@ -60,13 +61,9 @@ describe('the token concentration at the head from the balances kept in the proc
 
   /** For both tokens and two parameter sets: the row equals the query's, value for value. */
   async function expectQueryRow(): Promise<void> {
-    for (const token of [T, U]) {
-      for (const [quorumWad, maxPoints] of [['40000000000000000', 5], [null, 101]] as const) {
-        const row = await headBalancesRow(conn, token, quorumWad, maxPoints)
-        const query = await queryOne(conn, QUERY, {token, quorum_wad: quorumWad, max_points: maxPoints})
-        expect(Number(query.count)).toBeGreaterThan(1)
-        expect(row).toEqual(query)
-      }
+    for (const {kept, query} of await keptAndQueryRows(conn, headBalancesRow, QUERY, [T, U])) {
+      expect(Number(query.count)).toBeGreaterThan(1)
+      expect(kept).toEqual(query)
     }
   }
 

@@ -2,10 +2,10 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {concentrationSqlOver} from '../metrics/concentration'
-import {queryOne} from '../metrics/sql-values'
 import {headPowerBuilds, headPowerRebuilds, headPowerRow} from './head-power'
 import {VOTING_POWER_FROM_STATE} from './routes'
 import {applyTestSyncStep, TEST_TOKEN as T, testAccount as acct, testMulberry, type TestEvent, openTestMirror} from './test-events'
+import {keptAndQueryRows} from './test-kept-rows'
 
 const U = '0x' + '3'.repeat(40)
 /** The suite's query over delegate_power in place (suite.ts without head-power.ts). */
@@ -41,13 +41,9 @@ describe('the voting-power concentration at the head from the power kept in the 
 
   /** For both tokens and two parameter sets: the row equals the query's, value for value. */
   async function expectQueryRow(): Promise<void> {
-    for (const token of [T, U]) {
-      for (const [quorumWad, maxPoints] of [['40000000000000000', 5], [null, 101]] as const) {
-        const row = await headPowerRow(conn, token, quorumWad, maxPoints)
-        const query = await queryOne(conn, QUERY, {token, quorum_wad: quorumWad, max_points: maxPoints})
-        expect(Number(query.count)).toBeGreaterThan(1)
-        expect(row).toEqual(query)
-      }
+    for (const {kept, query} of await keptAndQueryRows(conn, headPowerRow, QUERY, [T, U])) {
+      expect(Number(query.count)).toBeGreaterThan(1)
+      expect(kept).toEqual(query)
     }
   }
 
