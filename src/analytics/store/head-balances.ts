@@ -44,8 +44,7 @@ export async function headBalancesRow(
     const kept = await keptBalances(conn, token, attempt > 0)
     if (!kept) return undefined
     const figures = kept.ordered.figures(maxPoints, quorumWad === null ? null : BigInt(quorumWad))
-    // FAST_PATH with a margin: the query below checks the exact condition too.
-    if (!figures || Number(figures.total) * (figures.n + 1) >= 4.0e37) return undefined
+    if (!surelyFastPath(figures)) return undefined
     const terms = currentTerms(kept)
     if (!terms) termScans++
     const row = await queryOne(conn, terms ? HEAD_BALANCES_KEPT_TERMS_SQL : HEAD_BALANCES_SQL, {
@@ -53,15 +52,30 @@ export async function headBalancesRow(
       ...orderStatisticParams(figures),
       ...(terms ? {f_hhi: terms.hhi.toString(), f_entropy: terms.entropy.toString(), f_theil: terms.theil.toString()} : {}),
     })
-    const {n_check, w_check, m2_check, f_hhi, f_entropy, f_theil, ...concentration} = row
-    if (Number(n_check) === figures.n && String(w_check) === figures.total.toString() && String(m2_check) === kept.m2.toString()) {
+    const {checked, concentration, sums} = splitCheckedRow(row, figures, kept.m2)
+    if (checked) {
       if (!terms) {
-        kept.terms = {total: figures.total, n: figures.n, hhi: BigInt(String(f_hhi)), entropy: BigInt(String(f_entropy)), theil: BigInt(String(f_theil))}
+        kept.terms = {total: figures.total, n: figures.n, hhi: BigInt(String(sums.f_hhi)), entropy: BigInt(String(sums.f_entropy)), theil: BigInt(String(sums.f_theil))}
       }
       return concentration.lorenz_fast === true ? concentration : undefined
     }
   }
   throw new Error(`the balances of ${token} kept in the process differ from balance_state right after a rebuild from it`)
+}
+
+/** The query's FAST_PATH with a margin, for the kept figures (the row's query checks the exact condition too). */
+export const surelyFastPath = (figures: OrderFigures | undefined): figures is OrderFigures =>
+  figures !== undefined && Number(figures.total) * (figures.n + 1) < 4.0e37
+
+/**
+ * A headRowSql row (or its kept-terms twin) split into the concentration row and the terms' exact sums (f_hhi,
+ * f_entropy, f_theil; absent from the twin), with whether its checks of the scanned table (count, total, Σ (w mod
+ * 2^31)²) equal the kept state's: `figures` and `m2`.
+ */
+export function splitCheckedRow(row: Row, figures: OrderFigures, m2: bigint): {checked: boolean; concentration: Row; sums: Row} {
+  const {n_check, w_check, m2_check, f_hhi, f_entropy, f_theil, ...concentration} = row
+  const checked = Number(n_check) === figures.n && String(w_check) === figures.total.toString() && String(m2_check) === m2.toString()
+  return {checked, concentration, sums: {f_hhi: f_hhi ?? null, f_entropy: f_entropy ?? null, f_theil: f_theil ?? null}}
 }
 
 /** The order statistics as the parameters of headRowSql's row (ORDER_COLUMNS), with $n and $total. */

@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryOne, type Row} from '../metrics/sql-values'
-import {headRowSql, orderStatisticParams} from './head-balances'
+import {headRowSql, orderStatisticParams, splitCheckedRow, surelyFastPath} from './head-balances'
 import {type BalanceChange, OrderedBalances} from './ordered-balances'
 import {VOTING_POWER_FROM_STATE} from './routes'
 
@@ -19,7 +19,8 @@ import {VOTING_POWER_FROM_STATE} from './routes'
  * the rows above the last id this connection saw are the delegates whose power changed; their old power is kept
  * here, per delegate. A rollback that puts an older row back is not seen that way. So every use checks the kept state
  * against delegate_power in the row's scan: the count, the exact total and Σ (w mod 2^31)² must be equal, or the state
- * is rebuilt from delegate_power (read sorted, once) and the row computed again. head-power.test.ts compares the row
+ * is rebuilt from delegate_power (every row read once, the positive powers sorted in the process) and the row
+ * computed again. head-power.test.ts compares the row
  * with the query's over histories with rollbacks.
  *
  * Undefined (the caller runs the query) when the token has no delegate with power, a power or the total reaches
@@ -30,13 +31,10 @@ export async function headPowerRow(conn: DuckDBConnection, token: string, quorum
     const kept = await keptPower(conn, token, attempt > 0)
     if (!kept) return undefined
     const figures = kept.ordered.figures(maxPoints, quorumWad === null ? null : BigInt(quorumWad))
-    // The query's FAST_PATH with a margin, as headBalancesRow: the query below checks the exact condition too.
-    if (!figures || Number(figures.total) * (figures.n + 1) >= 4.0e37) return undefined
+    if (!surelyFastPath(figures)) return undefined
     const row = await queryOne(conn, HEAD_POWER_SQL, {token, ...orderStatisticParams(figures)})
-    const {n_check, w_check, m2_check, f_hhi: _h, f_entropy: _e, f_theil: _t, ...concentration} = row
-    if (Number(n_check) === figures.n && String(w_check) === figures.total.toString() && String(m2_check) === kept.m2.toString()) {
-      return concentration.lorenz_fast === true ? concentration : undefined
-    }
+    const {checked, concentration} = splitCheckedRow(row, figures, kept.m2)
+    if (checked) return concentration.lorenz_fast === true ? concentration : undefined
     rebuilds++
   }
   throw new Error(`the voting power of ${token} kept in the process differs from delegate_power right after a rebuild from it`)
@@ -99,7 +97,7 @@ async function keptPower(conn: DuckDBConnection, token: string, rebuild: boolean
           else kept.power.delete(delegate)
         }
         kept.m2 = m2
-        kept.lastId = rows.reduce((last, r) => (r.id > last ? r.id : last), kept.lastId)
+        kept.lastId = greatestId(rows, kept.lastId)
         byToken.set(token, kept)
         return kept
       }
@@ -116,11 +114,14 @@ async function keptPower(conn: DuckDBConnection, token: string, rebuild: boolean
     ordered,
     power: new Map(positive.map((r) => [r.delegate, r.w!])),
     m2: positive.reduce((sum, r) => sum + residueSquare(r.w!), 0n),
-    lastId: rows.reduce((last, r) => (r.id > last ? r.id : last), ''),
+    lastId: greatestId(rows, ''),
   }
   byToken.set(token, built)
   return built
 }
+
+/** The greatest of `from` and the rows' ids (ids compare as DuckDB compares them: zero-padded, by character). */
+const greatestId = (rows: readonly {id: string}[], from: string): string => rows.reduce((last, r) => (r.id > last ? r.id : last), from)
 
 /** The token's delegate_power rows with an id above `afterId` (null: all), each power exact (null when it did not fit). */
 async function readPower(conn: DuckDBConnection, token: string, afterId: string | null): Promise<{delegate: string; id: string; w: bigint | null}[]> {
