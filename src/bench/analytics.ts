@@ -674,8 +674,15 @@ async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: Contrac
     await forgetKeptFairness(duck)
     for (const c of [duck, side]) forgetKeptPower(c)
     const t0 = performance.now()
+    // --profile: the statements of the last run on both connections.
+    const profiled = flag('profile') && run === runs ? [timeStatements(duck, t0), timeStatements(side, t0)] : undefined
     const results = await computeSuite(duck, contracts, head, 0, {sideConnection: side})
     const t1 = performance.now()
+    if (profiled) {
+      const [onMain, onSide] = profiled.map((p) => p.stop()) as [TimedStatement[], TimedStatement[]]
+      printStatementProfile(`full suite run ${run} on the first connection`, onMain)
+      printStatementProfile(`full suite run ${run} on the side connection`, onSide)
+    }
     await writeResults(pool, results)
     const t2 = performance.now()
     suiteMs.push(t1 - t0)

@@ -6,6 +6,8 @@ import {queryRows} from '../metrics/sql-values'
 import {copyLinesDiff} from '../metrics/test-compare'
 import type {AnalyticsDb} from '../duckdb'
 import {extractTyped} from '../store/extract'
+import {forgetKeptBalances, headBalanceBuilds} from '../store/head-balances'
+import {forgetKeptPower, headPowerBuilds} from '../store/head-power'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, recordStatements} from '../store/test-events'
 import {runBatched} from './batch'
 import {type MetricRecord, runMeasurement} from './measurement'
@@ -210,6 +212,16 @@ describe('batched proposal and model measurements', () => {
     const kept = [await computeSuite(conn, contracts, 60, 0, {keepState: true, sideConnection: side}), await computeSuite(conn, contracts, 60, 0, {keepState: true, sideConnection: side})]
     for (const results of kept) expect(results).toEqual(await computeSuite(conn, contracts, 60, 0))
   }, 60_000)
+
+  it('a one-off suite reads the token distributions by the query and keeps nothing; a follower builds the kept balances and power once', async () => {
+    await forgetKeptBalances(conn)
+    forgetKeptPower(conn)
+    const [balances, power] = [headBalanceBuilds(), headPowerBuilds()]
+    const oneOff = await computeSuite(conn, contracts, 60, 0)
+    expect([headBalanceBuilds(), headPowerBuilds()]).toEqual([balances, power])
+    for (let i = 0; i < 2; i++) expect(await computeSuite(conn, contracts, 60, 0, {keepState: true})).toEqual(oneOff)
+    expect([headBalanceBuilds(), headPowerBuilds()]).toEqual([balances + 1, power + 1])
+  })
 
   it('the top holders, read by the per-model and the protocol-wide insider overlap, are materialized and hashed once a suite', async () => {
     for (const keepState of [false, true, true]) {
