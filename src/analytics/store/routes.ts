@@ -3,7 +3,10 @@ import {queryRows, type Row} from '../metrics/sql-values'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {DIGEST_OF_SUMS} from './input-digest'
-import {ROWS_ABOVE} from './rows-above'
+import {hasDerivedTable} from './derived-tables'
+import {rowsAboveAt} from './rows-above'
+
+export {hasDerivedTable} from './derived-tables'
 import {HEAD_DIGEST_SQL, headDigestsByGroupSql, validationsModelScopeSql, validationsScope} from './head-digests'
 import {
   BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL,
@@ -162,10 +165,8 @@ async function materializeRouted(
 
 async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | number | bigint | null | undefined): Promise<boolean> {
   if (block === null || block === undefined) return false
-  const r = await conn.runAndReadAll(
-    `SELECT ${ROWS_ABOVE('token_transfer', 'true')} AS above, ${TRANSFERS_LEFT_OUT_OF_BALANCES} AS oversized`,
-    {block: String(block)},
-  )
+  const above = await rowsAboveAt(conn, 'token_transfer', 'true', {}, block)
+  const r = await conn.runAndReadAll(`SELECT ${above.sql} AS above, ${TRANSFERS_LEFT_OUT_OF_BALANCES} AS oversized`, above.params)
   const row = r.getRowObjectsJson()[0]
   return Number(row?.oversized) === 0 && row?.above === false
 }
@@ -174,10 +175,8 @@ async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | numb
 async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[string] | undefined, block: InputParams[string] | undefined): Promise<boolean> {
   if (block === null || block === undefined || typeof token !== 'string') return false
   if (!(await hasDerivedTable(conn, 'delegate_power'))) return false
-  const r = await conn.runAndReadAll(
-    `SELECT ${ROWS_ABOVE('votes_change', 'token = $token')} AS above, ${VOTE_CHANGES_LEFT_OUT_OF_POWER} AS oversized`,
-    {token, block: String(block)},
-  )
+  const above = await rowsAboveAt(conn, 'votes_change', 'token = $token', {token}, block)
+  const r = await conn.runAndReadAll(`SELECT ${above.sql} AS above, ${VOTE_CHANGES_LEFT_OUT_OF_POWER} AS oversized`, above.params)
   const row = r.getRowObjectsJson()[0]
   return Number(row?.oversized) === 0 && row?.above === false
 }
@@ -201,21 +200,6 @@ export interface KeptDigest {
   digest: string
 }
 
-/**
- * Whether the mirror has the derived table `name` (head_digest, voter_tally), or sync_state: a mirror last synced
- * before it existed has none until its next sync makes and fills it. A table seen once is remembered per connection:
- * these tables are not dropped once there (a rebuild recreates them in its transaction).
- */
-export async function hasDerivedTable(conn: DuckDBConnection, name: string): Promise<boolean> {
-  let seen = derivedTablesSeen.get(conn)
-  if (seen?.has(name)) return true
-  const r = await conn.runAndReadAll(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = $name AND NOT temporary`, {name})
-  if (Number(r.getRowObjectsJson()[0]?.n) === 0) return false
-  if (!seen) derivedTablesSeen.set(conn, (seen = new Set()))
-  seen.add(name)
-  return true
-}
-const derivedTablesSeen = new WeakMap<DuckDBConnection, Set<string>>()
 
 async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputParams, route: Route): Promise<KeptDigest | undefined> {
   let input: string
@@ -239,6 +223,8 @@ async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputPa
 /** Whether VOTES_ALL of `governor` at `block` has every mirrored vote of it: no vote lies above the block. */
 export async function votesAreAllAt(conn: DuckDBConnection, governor: string, block: string | number | bigint | null | undefined): Promise<boolean> {
   if (block === null || block === undefined) return true
-  const r = await conn.runAndReadAll(`SELECT ${ROWS_ABOVE('vote_cast', 'governor = $governor')} AS above`, {governor, block: String(block)})
+  const above = await rowsAboveAt(conn, 'vote_cast', 'governor = $governor', {governor}, block)
+  if (above.sql === 'false') return true
+  const r = await conn.runAndReadAll(`SELECT ${above.sql} AS above`, above.params)
   return r.getRowObjectsJson()[0]?.above === false
 }

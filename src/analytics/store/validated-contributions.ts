@@ -2,7 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {holds} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
 import {addMissingInput, addValidationPairs, inputSumsMissing} from './head-digests'
-import {ROWS_ABOVE} from './rows-above'
+import {rowsAboveAt} from './rows-above'
 import {addValidatorTallies, initValidatorTallies, VALIDATOR_TALLY_INIT_CHECKS} from './validator-tallies'
 
 /**
@@ -130,11 +130,11 @@ SELECT k.g, p.validator, p.contributor FROM validated_contribution p JOIN group_
 
 /** Whether the table stands for the inputs of `registry` at `block` (see the module comment). */
 export async function pairsAreCurrentAt(conn: DuckDBConnection, registry: string, block: string | number | bigint | null | undefined): Promise<boolean> {
-  const atHead = block === null || block === undefined
+  const above = block === null || block === undefined ? {sql: 'false', params: {}} : await rowsAboveAt(conn, 'validation', 'registry = $registry', {}, block)
   const r = await conn.runAndReadAll(
-    `SELECT ${atHead ? 'false' : ROWS_ABOVE('validation', 'registry = $registry')} AS above,
+    `SELECT ${above.sql} AS above,
             EXISTS (SELECT 1 FROM validated_contribution WHERE registry = $registry AND value IS NULL) AS unfit`,
-    atHead ? {registry} : {registry, block: String(block)},
+    {registry, ...above.params},
   )
   const row = r.getRowObjectsJson()[0]
   return row?.unfit === false && row.above === false
