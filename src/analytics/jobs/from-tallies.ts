@@ -4,12 +4,14 @@ import {DELEGATE_ACTIVITY_SQL, REPEAT_VOTERS_SQL} from '../metrics/participation
 import {queryOne, type Row} from '../metrics/sql-values'
 import {SELF_VALIDATION_SQL, VALIDATOR_CONCENTRATION_SQL} from '../metrics/validators'
 import {type InputParams, VALIDATIONS, VALIDATIONS_BY_MODEL, VOTES_ALL} from '../store/inputs'
-import {hasDerivedTable, type KeptDigest, keptInputDigest, keptValidationsDigest, keptValidationsDigestsByModel} from '../store/routes'
+import {
+  hasDerivedTable, type KeptDigest, keptInputDigest, keptValidationsDigest, keptValidationsDigestsByModel, powerInPlaceAt, VOTING_POWER_FROM_STATE,
+} from '../store/routes'
 import {
   SELF_VALIDATION_BY_GROUP_FROM_TALLIES_SQL, SELF_VALIDATION_FROM_TALLIES_SQL, VALIDATOR_CONCENTRATION_BY_GROUP_FROM_TALLIES_SQL,
   VALIDATOR_CONCENTRATION_FROM_TALLIES_SQL,
 } from '../store/validator-tallies'
-import {DELEGATE_ACTIVITY_FROM_TALLIES_SQL, REPEAT_VOTERS_FROM_TALLIES_SQL} from '../store/voter-tallies'
+import {DELEGATE_ACTIVITY_FROM_TALLIES_SQL, delegateActivityFromTalliesOver, REPEAT_VOTERS_FROM_TALLIES_SQL} from '../store/voter-tallies'
 import {combineInputs, type InputCache, type InputPart, type InputProvenance, type Measurement, type MetricRecord, prepareInput, toRecords} from './measurement'
 
 /**
@@ -21,6 +23,11 @@ interface TallyRoute {
   input: string
   table: string
   twins: ReadonlyMap<string, string>
+  /**
+   * Twins that read the measurement's other input, the voting power, where the sync keeps it (routes.ts
+   * powerInPlaceAt) instead of materialized: used when every query of the measurement has one and the route applies.
+   */
+  overPowerInPlace?: ReadonlyMap<string, string>
   kept(conn: DuckDBConnection, params: InputParams): Promise<KeptDigest | undefined>
   twinParams(params: InputParams): Record<string, string | null>
 }
@@ -34,6 +41,7 @@ const TALLY_ROUTES: readonly TallyRoute[] = [
       [REPEAT_VOTERS_SQL, REPEAT_VOTERS_FROM_TALLIES_SQL],
       [DELEGATE_ACTIVITY_SQL, DELEGATE_ACTIVITY_FROM_TALLIES_SQL],
     ]),
+    overPowerInPlace: new Map([[DELEGATE_ACTIVITY_SQL, delegateActivityFromTalliesOver(VOTING_POWER_FROM_STATE)]]),
     kept: (conn, params) => keptInputDigest(conn, VOTES_ALL, params),
     twinParams: (params) => ({governor: String(params.governor)}),
   },
@@ -53,7 +61,8 @@ const TALLY_ROUTES: readonly TallyRoute[] = [
 /**
  * A measurement from tallies the sync keeps, without materializing the rows they count: at a block at or above the
  * input's last mirrored row, where the input's rows are exactly those the tallies and the kept digest were kept
- * over. Its other inputs (the voting power of delegate activity) are materialized as usual. The records are those
+ * over. Its other input (the voting power of delegate activity) is read where the sync keeps it when it stands for the
+ * input (TallyRoute.overPowerInPlace), else materialized as usual. The records are those
  * runMeasurement makes: the same provenance (the input's kept count and digest, combined as prepareInputs combines
  * them) and the same values (the tests compare both routes), citing the measurement's own SQL. Undefined when no
  * route applies (an earlier block, another measurement, a mirror not yet synced with the tallies): the caller runs
@@ -71,12 +80,22 @@ export async function runFromTallies(
     if (!(await hasDerivedTable(conn, route.table))) return undefined
     const kept = await route.kept(conn, tallied.params)
     if (!kept) return undefined
+    // The other input (delegate activity's voting power) read in place, with its kept count and digest, when it can be.
+    const [other, ...more] = m.inputs.filter((i) => i !== tallied)
+    const overPower = route.overPowerInPlace
+    const inPlace =
+      other && more.length === 0 && overPower && m.queries.every((q) => overPower.has(q.sql)) ? await powerInPlaceAt(conn, other.sql, other.params) : undefined
     const parts: InputPart[] = []
-    for (const input of m.inputs) parts.push(input === tallied ? {relation: input.relation, ...kept} : await prepareInput(conn, input, cache))
+    for (const input of m.inputs) {
+      if (input === tallied) parts.push({relation: input.relation, ...kept})
+      else if (inPlace) parts.push({relation: input.relation, ...inPlace.kept})
+      else parts.push(await prepareInput(conn, input, cache))
+    }
     const provenance = combineInputs(parts)
     const records: MetricRecord[] = []
     for (const q of m.queries) {
-      const row = await queryOne(conn, route.twins.get(q.sql)!, {...q.params, ...route.twinParams(tallied.params)})
+      const twin = inPlace ? overPower!.get(q.sql)! : route.twins.get(q.sql)!
+      const row = await queryOne(conn, twin, {...q.params, ...route.twinParams(tallied.params), ...(inPlace?.params ?? {})})
       records.push(...toRecords(m, q, row, provenance, inputFromBlock))
     }
     return {records, provenance}

@@ -6,7 +6,7 @@ import {type Measurement, runMeasurement} from '../jobs/measurement'
 import {DELEGATE_ACTIVITY_SQL, REPEAT_VOTERS_SQL} from '../metrics/participation'
 import {queryRows} from '../metrics/sql-values'
 import {VOTES_ALL, VOTING_POWER_AT} from './inputs'
-import {applyTestSyncStep, TEST_GOVERNOR as G, TEST_TOKEN as T, testAccount as acct, testMulberry, type TestEvent, openTestMirror} from './test-events'
+import {applyTestSyncStep, TEST_GOVERNOR as G, TEST_TOKEN as T, testAccount as acct, testMulberry, type TestEvent, openTestMirror, recordStatements} from './test-events'
 import {initVoterTallies} from './voter-tallies'
 
 const G2 = '0x' + '5'.repeat(40)
@@ -76,8 +76,11 @@ describe('voter tallies kept by the sync', () => {
     expect(await kept()).toEqual(await scratch())
     for (const governor of [G, G2]) {
       for (const m of governorMeasurements(governor, head)) {
-        const viaTallies = await runFromTallies(conn, m, 0)
+        const recorded = recordStatements(conn)
+        const viaTallies = await runFromTallies(conn, m, 0).finally(recorded.restore)
         expect(viaTallies, `${m.distribution} of ${governor} takes the tallies' route at the head`).toBeDefined()
+        // Delegate activity reads the voting power in place (delegate_power), not copied into `dist`.
+        expect(recorded.statements.filter((sql) => /TEMP TABLE dist\b/.test(sql))).toEqual([])
         expect(viaTallies).toEqual(await runMeasurement(conn, m, 0))
       }
     }
@@ -103,6 +106,16 @@ describe('voter tallies kept by the sync', () => {
     await conn.run(`DELETE FROM governor_tally`)
     await initVoterTallies(conn)
     expect(await kept()).toEqual(before)
+  })
+
+  it('at a block with every vote but not every vote change, delegate activity copies the voting power at that block', async () => {
+    await step(-1, history(7, 1, 20))
+    await step(20, [{block: 21, contract: T, kind: 'token', name: 'DelegateVotesChanged', args: {delegate: acct(3), previousVotes: '0', newVotes: '5'}}])
+    const delegates = governorMeasurements(G, 20)[1]!
+    const recorded = recordStatements(conn)
+    const viaTallies = await runFromTallies(conn, delegates, 0).finally(recorded.restore)
+    expect(recorded.statements.filter((sql) => /TEMP TABLE dist\b/.test(sql))).toHaveLength(1)
+    expect(viaTallies).toEqual(await runMeasurement(conn, delegates, 0))
   })
 
   it('a rollback of every vote leaves no rows, as a mirror that never had them', async () => {
