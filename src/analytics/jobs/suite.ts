@@ -11,6 +11,7 @@ import {runFromTallies} from './from-tallies'
 import {INSIDER_OVERLAP_FROM_COPY_SQL, isFollowedRelation, keptFairnessNamespace, keptFairnessSession, keptProtocolRewards} from './kept-fairness'
 import {headBalancesRow} from '../store/head-balances'
 import {headPowerRow} from '../store/head-power'
+import {withMirrorSnapshot} from '../store/mirror-snapshot'
 import {balancesInPlaceAt, powerInPlaceAt} from '../store/routes'
 import {
   combineInputs, type InputCache, type InputProvenance, type MetricRecord, prepareInput, prepareInputs, runMeasurement, type Measurement, toRecords,
@@ -55,6 +56,18 @@ export async function computeSuite(
   block: number,
   inputFromBlock: number,
   options: SuiteOptions = {},
+): Promise<SuiteResults> {
+  // What the suite reads again and again from tables only a sync writes, read once (mirror-snapshot.ts).
+  const side = options.sideConnection
+  return withMirrorSnapshot(conn, side ? [side] : [], () => computeSuiteOnSnapshot(conn, contracts, block, inputFromBlock, options))
+}
+
+async function computeSuiteOnSnapshot(
+  conn: DuckDBConnection,
+  contracts: ContractsConfig,
+  block: number,
+  inputFromBlock: number,
+  options: SuiteOptions,
 ): Promise<SuiteResults> {
   const tableDue = (m: Measurement) => m.distribution === 'contributions_vs_rewards' && (options.fairnessTableDue?.(m.scopeKind, m.scopeId) ?? true)
   const plan = await planSuite(conn, contracts, block, options)

@@ -29,3 +29,16 @@ export const MD5_LOWER = (m: string) => `(${m} >> 64)::UBIGINT`
 export const DIGEST_OF_SUMS = (upperSum: string, lowerSum: string) =>
   `printf('%016x%016x', CAST(((coalesce(${upperSum}, 0) + coalesce(${lowerSum}, 0) // 18446744073709551616) % 18446744073709551616 + 18446744073709551616) % 18446744073709551616 AS UBIGINT), ` +
   `CAST((coalesce(${lowerSum}, 0) % 18446744073709551616 + 18446744073709551616) % 18446744073709551616 AS UBIGINT))`
+
+const TWO_64 = 1n << 64n
+
+/**
+ * DIGEST_OF_SUMS in the process, for sums read as integers: the same text for the same sums. BigInt's `/` and `%`
+ * truncate toward zero as DuckDB's HUGEINT `//` and `%` do, so negative sums give the SQL's digest too.
+ */
+export function digestOfSums(upperSum: bigint, lowerSum: bigint): string {
+  const hex = (x: bigint) => x.toString(16).padStart(16, '0')
+  const upper = (((upperSum + lowerSum / TWO_64) % TWO_64) + TWO_64) % TWO_64
+  const lower = ((lowerSum % TWO_64) + TWO_64) % TWO_64
+  return hex(upper) + hex(lower)
+}

@@ -3,6 +3,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {queryOne} from '../metrics/sql-values'
 import {nothingMirroredAbove, ROWS_ABOVE, rowsAboveAt} from './rows-above'
+import {withMirrorSnapshot} from './mirror-snapshot'
 import {writeSyncState} from './sync'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, applyTestSyncStep, openTestMirror, type TestEvent} from './test-events'
 
@@ -35,13 +36,19 @@ describe('rows above a block, from the last sync record when it answers', () => 
   })
   afterEach(() => db.close())
 
-  it('without a sync record, or at a block that is not an integer, nothing is assumed', async () => {
+  it('without a sync record, outside a suite, or at a block that is not an integer, nothing is assumed', async () => {
     await applyTestSyncStep(conn, -1, events(1, 10))
-    for (const block of [10, 11, 1000]) expect(await nothingMirroredAbove(conn, block)).toBe(false)
+    await withMirrorSnapshot(conn, [], async () => {
+      for (const block of [10, 11, 1000]) expect(nothingMirroredAbove(conn, block)).toBe(false)
+    })
     await writeSyncState(conn, {height: 10, finalizedHeight: 10})
-    expect(await nothingMirroredAbove(conn, 10)).toBe(true)
-    for (const block of ['10.5', '1e3', 1.5, Number.MAX_VALUE]) expect(await nothingMirroredAbove(conn, block)).toBe(false)
-    expect(await nothingMirroredAbove(conn, 10n)).toBe(true)
+    expect(nothingMirroredAbove(conn, 10)).toBe(false)
+    await withMirrorSnapshot(conn, [], async () => {
+      expect(nothingMirroredAbove(conn, 10)).toBe(true)
+      for (const block of ['10.5', '1e3', 1.5, Number.MAX_VALUE]) expect(nothingMirroredAbove(conn, block)).toBe(false)
+      expect(nothingMirroredAbove(conn, 10n)).toBe(true)
+    })
+    expect(nothingMirroredAbove(conn, 10)).toBe(false)
   })
 
   it('answers as the scan does at every block, through new blocks and a rollback, and skips the scan at or above the newest row', async () => {
@@ -60,16 +67,18 @@ describe('rows above a block, from the last sync record when it answers', () => 
       await applyTestSyncStep(conn, cut, stepEvents)
       await writeSyncState(conn, {height, finalizedHeight: cut})
       const newest = Math.max(...stepEvents.map((e) => e.block), cut)
-      for (let block = 0; block <= 22; block++) {
-        expect(await nothingMirroredAbove(conn, block)).toBe(block >= newest)
-        for (const [table, where, params] of cases) {
-          expect(await aboveBy(conn, table, where, params, block)).toBe(await aboveByScan(conn, table, where, params, block))
+      await withMirrorSnapshot(conn, [], async () => {
+        for (let block = 0; block <= 22; block++) {
+          expect(nothingMirroredAbove(conn, block)).toBe(block >= newest)
+          for (const [table, where, params] of cases) {
+            expect(await aboveBy(conn, table, where, params, block)).toBe(await aboveByScan(conn, table, where, params, block))
+          }
         }
-      }
-      const atNewest = await rowsAboveAt(conn, 'vote_cast', 'governor = $governor', {governor: G}, newest)
-      expect(atNewest).toEqual({sql: 'false', params: {}})
-      const below = await rowsAboveAt(conn, 'vote_cast', 'governor = $governor', {governor: G}, newest - 1)
-      expect(below).toEqual({sql: ROWS_ABOVE('vote_cast', 'governor = $governor'), params: {governor: G, block: String(newest - 1)}})
+        const atNewest = await rowsAboveAt(conn, 'vote_cast', 'governor = $governor', {governor: G}, newest)
+        expect(atNewest).toEqual({sql: 'false', params: {}})
+        const below = await rowsAboveAt(conn, 'vote_cast', 'governor = $governor', {governor: G}, newest - 1)
+        expect(below).toEqual({sql: ROWS_ABOVE('vote_cast', 'governor = $governor'), params: {governor: G, block: String(newest - 1)}})
+      })
     }
   })
 })

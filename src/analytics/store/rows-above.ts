@@ -1,5 +1,5 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {hasDerivedTable} from './derived-tables'
+import {mirrorSnapshotOf} from './mirror-snapshot'
 
 /**
  * Whether `table` has rows matching `where` above CAST($block AS BIGINT), as a SQL boolean: "is $block at or above the
@@ -13,8 +13,8 @@ export const ROWS_ABOVE = (table: string, where: string): string =>
 /**
  * ROWS_ABOVE(table, where) at `block` as a SELECT column with its parameters (`whereParams`, the parameters of
  * `where`, and $block), or the constant `false` with no parameters when the last sync recorded that nothing lies above
- * the block (nothingMirroredAbove): the suite asks this at the head about half a dozen times a refresh, and each scan
- * of the newest row groups cost 2–10 ms beside the other connection's work.
+ * the block (nothingMirroredAbove): the suite asks this at the head about a dozen times a refresh, and each scan of
+ * the newest row groups cost 2–10 ms beside the other connection's work.
  */
 export async function rowsAboveAt(
   conn: DuckDBConnection,
@@ -23,23 +23,21 @@ export async function rowsAboveAt(
   whereParams: Record<string, string>,
   block: string | number | bigint,
 ): Promise<{sql: string; params: Record<string, string>}> {
-  if (await nothingMirroredAbove(conn, block)) return {sql: 'false', params: {}}
+  if (nothingMirroredAbove(conn, block)) return {sql: 'false', params: {}}
   return {sql: ROWS_ABOVE(table, where), params: {...whereParams, block: String(block)}}
 }
 
 /**
- * Whether no row of any mirror table lies above `block`, by the last sync's record: sync_state.last_block is the block
- * of the newest mirrored audit row, and every typed and derived row comes from an audit row of its block. False when
- * there is no record (a mirror that was never synced) or the block is not an integer.
- *
- * For readers of a committed mirror (the suite, the reproduce command): inside a sync's transaction the record is the
- * previous sync's until the sync writes its own at the end, so the sync's own steps never ask this.
+ * Whether no row of any mirror table lies above `block`, by the last sync's record as the suite's snapshot holds it
+ * (mirror-snapshot.ts): sync_state.last_block is the block of the newest mirrored audit row, and every typed and
+ * derived row comes from an audit row of its block. False (the caller scans) outside a suite, for a mirror never
+ * synced, or for a block that is not an integer. Asked with a statement of its own instead, it cost as much as the
+ * scan it saves, since the cost is the statement's wait for a turn.
  */
-export async function nothingMirroredAbove(conn: DuckDBConnection, block: string | number | bigint): Promise<boolean> {
+export function nothingMirroredAbove(conn: DuckDBConnection, block: string | number | bigint): boolean {
   const asked = asBlock(block)
-  if (asked === undefined || !(await hasDerivedTable(conn, 'sync_state'))) return false
-  const row = (await conn.runAndReadAll('SELECT CAST(last_block AS VARCHAR) AS last FROM sync_state')).getRowObjectsJson()[0]
-  return row !== undefined && asked >= BigInt(String(row.last))
+  const last = mirrorSnapshotOf(conn)?.syncState?.last_block
+  return asked !== undefined && last !== undefined && last !== null && asked >= BigInt(String(last))
 }
 
 function asBlock(block: string | number | bigint): bigint | undefined {

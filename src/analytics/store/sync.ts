@@ -5,6 +5,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {readIndexStatus} from '../../processor/status'
 import {deleteAbove, initDerivedState} from './derived-state'
 import {extractTyped} from './extract'
+import {mirrorSnapshotOf} from './mirror-snapshot'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
 import {hasDerivedTable} from './routes'
 import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, SCHEMA_VERSION} from './schema'
@@ -43,10 +44,13 @@ export class MirrorDivergedError extends Error {
 }
 
 export async function readSyncState(conn: DuckDBConnection): Promise<SyncState | undefined> {
-  // Read several times a refresh: whether the table exists is asked of the catalogue once per connection.
-  if (!(await hasDerivedTable(conn, 'sync_state'))) return undefined
-  const rows = (await conn.runAndReadAll('SELECT * FROM sync_state')).getRowObjectsJson()
-  const r = rows[0]
+  // Read several times a refresh: inside a suite from its snapshot (mirror-snapshot.ts), else with a statement;
+  // whether the table exists is asked of the catalogue once per connection.
+  const snapshot = mirrorSnapshotOf(conn)
+  let r
+  if (snapshot) r = snapshot.syncState
+  else if (!(await hasDerivedTable(conn, 'sync_state'))) return undefined
+  else r = (await conn.runAndReadAll('SELECT * FROM sync_state')).getRowObjectsJson()[0]
   if (!r) return undefined
   return {
     schemaVersion: Number(r.schema_version),

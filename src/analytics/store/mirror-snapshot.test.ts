@@ -1,0 +1,70 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import type {AnalyticsDb} from '../duckdb'
+import {queryOne, queryRows} from '../metrics/sql-values'
+import {HEAD_DIGEST_SQL} from './head-digests'
+import {DIGEST_OF_SUMS, digestOfSums} from './input-digest'
+import {headDigestIn, mirrorSnapshotOf, readMirrorSnapshot, withMirrorSnapshot} from './mirror-snapshot'
+import {readSyncState, writeSyncState} from './sync'
+import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, applyTestSyncStep, openTestMirror, testMulberry, type TestEvent} from './test-events'
+
+/** Transfers, delegate vote changes and votes on a few proposals: every input head_digest keeps gets rows. */
+function history(seed: number, from: number, to: number): TestEvent[] {
+  const rnd = testMulberry(seed)
+  const out: TestEvent[] = []
+  for (let block = from; block <= to; block++) {
+    out.push({block, contract: T, kind: 'token', name: 'Transfer', args: {from: Z, to: acct(rnd(8)), value: String(1 + rnd(1000))}})
+    out.push({block, contract: T, kind: 'token', name: 'DelegateVotesChanged', args: {delegate: acct(rnd(8)), previousVotes: '0', newVotes: String(rnd(3) * 1000)}})
+    out.push({block, contract: G, kind: 'governor', name: 'VoteCast', args: {voter: acct(rnd(8)), proposalId: String(1 + rnd(3)), support: rnd(3), weight: String(rnd(100)), reason: ''}})
+  }
+  return out
+}
+
+describe('the mirror snapshot a suite holds', () => {
+  let db: AnalyticsDb
+  let conn: DuckDBConnection
+  beforeEach(async () => {
+    ;({db, conn} = await openTestMirror())
+  })
+  afterEach(() => db.close())
+
+  it('digestOfSums is DIGEST_OF_SUMS, negative and oversized sums included', async () => {
+    const rnd = testMulberry(7)
+    const big = () => (BigInt(rnd(2 ** 30)) << BigInt(rnd(96))) * (rnd(3) === 0 ? -1n : 1n)
+    const sums: [bigint, bigint][] = [[0n, 0n], [-1n, -1n], [1n << 64n, (1n << 64n) - 1n], [-(1n << 100n), 1n << 90n]]
+    for (let i = 0; i < 200; i++) sums.push([big(), big()])
+    for (const [u, l] of sums) {
+      const row = await queryOne(conn, `SELECT ${DIGEST_OF_SUMS('$u::HUGEINT', '$l::HUGEINT')} AS d`, {u: u.toString(), l: l.toString()})
+      expect(digestOfSums(u, l), `${u}, ${l}`).toBe(String(row.d))
+    }
+  })
+
+  it('answers every head digest as HEAD_DIGEST_SQL does, and the sync record as readSyncState reads it, through a rollback', async () => {
+    for (const [cut, events] of [[-1, history(1, 1, 15)], [10, history(2, 11, 18)]] as const) {
+      await applyTestSyncStep(conn, cut, events)
+      await writeSyncState(conn, {height: 18, finalizedHeight: cut})
+      const snapshot = await readMirrorSnapshot(conn)
+      const scopes = await queryRows(conn, `SELECT input, scope FROM head_digest UNION ALL SELECT 'balances', 'no such scope'`)
+      expect(new Set(scopes.map((s) => s.input)).size).toBeGreaterThanOrEqual(4)
+      for (const {input, scope} of scopes) {
+        const expected = await queryOne(conn, HEAD_DIGEST_SQL(DIGEST_OF_SUMS), {input: String(input), scope: String(scope)})
+        expect(headDigestIn({...snapshot, headDigests: snapshot.headDigests!}, String(input), String(scope))).toEqual({n: Number(expected.n), digest: String(expected.digest)})
+      }
+      const read = await readSyncState(conn)
+      await withMirrorSnapshot(conn, [], async () => expect(await readSyncState(conn)).toEqual(read))
+    }
+  })
+
+  it('is held on the given connections while the function runs, and released after it, also when it throws', async () => {
+    const other = await db.connect()
+    await expect(
+      withMirrorSnapshot(conn, [other], async () => {
+        expect(mirrorSnapshotOf(conn)).toBeDefined()
+        expect(mirrorSnapshotOf(other)).toBe(mirrorSnapshotOf(conn))
+        throw new Error('inside')
+      }),
+    ).rejects.toThrow('inside')
+    expect(mirrorSnapshotOf(conn)).toBeUndefined()
+    expect(mirrorSnapshotOf(other)).toBeUndefined()
+  })
+})

@@ -1,0 +1,61 @@
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {queryRows, type Row} from '../metrics/sql-values'
+import {hasDerivedTable} from './derived-tables'
+import {digestOfSums} from './input-digest'
+
+/**
+ * What a suite reads again and again from tables only a sync writes, read once when the suite starts: the sync's
+ * record (sync_state: the newest mirrored block, rows-above.ts; the heights, kept-fairness.ts) and the kept head
+ * digests (head_digest, head-digests.ts). Inside the suite its connections take them from here instead of a
+ * statement each. Why it pays: while both connections are busy, a statement waits its turn for DuckDB's threads, so
+ * even a one-row read cost ~5–10 ms of a refresh at the benchmark's size (eight reads of sync_state took 48 ms of the
+ * side connection in one refresh, five head-digest lookups 27 ms).
+ *
+ * Valid while nothing commits to the mirror: computeSuite holds it for its own duration, and the follower syncs before
+ * its suite, not during it (follow.ts). Outside a suite nothing is held and the readers query as before.
+ */
+export interface MirrorSnapshot {
+  /** sync_state's row; undefined for a mirror never synced. */
+  syncState: Row | undefined
+  /** head_digest by headDigestKey; undefined for a mirror synced before the table existed. */
+  headDigests: ReadonlyMap<string, {n: number; upperSum: bigint; lowerSum: bigint}> | undefined
+}
+
+const held = new WeakMap<DuckDBConnection, MirrorSnapshot>()
+
+/** The snapshot `conn` holds during a suite (withMirrorSnapshot), if any. */
+export const mirrorSnapshotOf = (conn: DuckDBConnection): MirrorSnapshot | undefined => held.get(conn)
+
+/** Reads the snapshot on `conn` and holds it on `conn` and `others` (the same mirror) while `fn` runs. */
+export async function withMirrorSnapshot<T>(conn: DuckDBConnection, others: readonly DuckDBConnection[], fn: () => Promise<T>): Promise<T> {
+  const snapshot = await readMirrorSnapshot(conn)
+  const holders = [conn, ...others]
+  for (const c of holders) held.set(c, snapshot)
+  try {
+    return await fn()
+  } finally {
+    for (const c of holders) if (held.get(c) === snapshot) held.delete(c)
+  }
+}
+
+export async function readMirrorSnapshot(conn: DuckDBConnection): Promise<MirrorSnapshot> {
+  const syncState = (await hasDerivedTable(conn, 'sync_state')) ? (await queryRows(conn, 'SELECT * FROM sync_state'))[0] : undefined
+  let headDigests: Map<string, {n: number; upperSum: bigint; lowerSum: bigint}> | undefined
+  if (await hasDerivedTable(conn, 'head_digest')) {
+    headDigests = new Map()
+    const rows = await queryRows(conn, 'SELECT input, scope, n, CAST(upper_sum AS VARCHAR) AS u, CAST(lower_sum AS VARCHAR) AS l FROM head_digest')
+    for (const r of rows) headDigests.set(headDigestKey(String(r.input), String(r.scope)), {n: Number(r.n), upperSum: BigInt(String(r.u)), lowerSum: BigInt(String(r.l))})
+  }
+  return {syncState, headDigests}
+}
+
+const headDigestKey = (input: string, scope: string): string => `${input}\n${scope}`
+
+/**
+ * HEAD_DIGEST_SQL's answer (head-digests.ts) from the snapshot: the kept count and digest of `input` in `scope`, the
+ * empty digest for a scope without rows.
+ */
+export function headDigestIn(snapshot: MirrorSnapshot & {headDigests: NonNullable<MirrorSnapshot['headDigests']>}, input: string, scope: string): {n: number; digest: string} {
+  const sums = snapshot.headDigests.get(headDigestKey(input, scope))
+  return {n: sums?.n ?? 0, digest: digestOfSums(sums?.upperSum ?? 0n, sums?.lowerSum ?? 0n)}
+}
