@@ -223,6 +223,14 @@ describe('batched proposal and model measurements', () => {
     expect([headBalanceBuilds(), headPowerBuilds()]).toEqual([balances + 1, power + 1])
   })
 
+  it('inside a suite, the per-proposal and per-model head digests come from the snapshot, not a join with head_digest', async () => {
+    const side = await db.connect()
+    const recorded = [recordStatements(conn), recordStatements(side)]
+    const results = await computeSuite(conn, contracts, 60, 0, {sideConnection: side}).finally(() => recorded.forEach((r) => r.restore()))
+    expect(recorded.flatMap((r) => r.statements).filter((sql) => /JOIN head_digest|FROM head_digest WHERE/.test(sql))).toEqual([])
+    expect(results.metrics.filter((r) => r.scopeKind === 'proposal').length).toBeGreaterThan(0)
+  })
+
   it('the top holders, read by the per-model and the protocol-wide insider overlap, are materialized and hashed once a suite', async () => {
     for (const keepState of [false, true, true]) {
       const recorded = recordStatements(conn)

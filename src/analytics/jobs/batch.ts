@@ -4,6 +4,7 @@ import {queryOne, queryRows, type BoundValue, type Row} from '../metrics/sql-val
 import type {InputParams} from '../store/inputs'
 import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
+import {forgetGroupKeys, holdGroupKeys} from '../store/group-keys'
 import {keptGroupedDigests} from '../store/vote-digests'
 import {type QueryShape, type Shape, SHAPES} from './batch-shapes'
 import {groupedFromValidatorTallies} from './from-tallies'
@@ -295,6 +296,7 @@ async function talliedFor(conn: DuckDBConnection, batch: Batch) {
 /** group_keys(g, id, per-group parameters...): the groups to measure, each once, numbered in member order. */
 async function writeGroupKeys(conn: DuckDBConnection, shape: Shape, members: readonly Member[]): Promise<void> {
   const extra = shape.queries.flatMap((q) => q.perGroupParams ?? [])
+  forgetGroupKeys(conn)
   await conn.run(`CREATE OR REPLACE TEMP TABLE group_keys (g BIGINT NOT NULL, id VARCHAR NOT NULL${extra.map((p) => `, ${p} VARCHAR NOT NULL`).join('')})`)
   const appender = await conn.createAppender('group_keys', 'main', 'temp')
   for (const x of members) {
@@ -304,4 +306,5 @@ async function writeGroupKeys(conn: DuckDBConnection, shape: Shape, members: rea
     appender.endRow()
   }
   appender.closeSync()
+  holdGroupKeys(conn, members.map((x) => ({g: BigInt(x.key), id: x.group})))
 }

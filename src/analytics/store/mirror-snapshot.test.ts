@@ -2,9 +2,10 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
-import {HEAD_DIGEST_SQL} from './head-digests'
+import {HEAD_DIGEST_SQL, headDigestsByGroupSql} from './head-digests'
+import {holdGroupKeys} from './group-keys'
 import {DIGEST_OF_SUMS, digestOfSums} from './input-digest'
-import {headDigestIn, mirrorSnapshotOf, readMirrorSnapshot, withMirrorSnapshot} from './mirror-snapshot'
+import {headDigestIn, headDigestsByGroupIn, mirrorSnapshotOf, oversizedIn, readMirrorSnapshot, withMirrorSnapshot} from './mirror-snapshot'
 import {readSyncState, writeSyncState} from './sync'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, applyTestSyncStep, openTestMirror, testMulberry, type TestEvent} from './test-events'
 
@@ -53,6 +54,41 @@ describe('the mirror snapshot a suite holds', () => {
       const read = await readSyncState(conn)
       await withMirrorSnapshot(conn, [], async () => expect(await readSyncState(conn)).toEqual(read))
     }
+  })
+
+  it('answers the per-group head digests as headDigestsByGroupSql does, for the group keys held', async () => {
+    await applyTestSyncStep(conn, -1, history(3, 1, 15))
+    await writeSyncState(conn, {height: 15, finalizedHeight: 15})
+    // Proposals 1..3 have votes, 7 has none; keys out of order, as a batch never writes them but a reader must not assume.
+    const keys = [{g: 2n, id: '3'}, {g: 0n, id: '1'}, {g: 1n, id: '2'}, {g: 3n, id: '7'}]
+    await conn.run(`CREATE OR REPLACE TEMP TABLE group_keys (g BIGINT NOT NULL, id VARCHAR NOT NULL)`)
+    for (const k of keys) await conn.run(`INSERT INTO group_keys VALUES ($g, $id)`, {g: k.g.toString(), id: k.id})
+    const scope = `'${G}' || '/' || k.id`
+    const expected = async (input: string) =>
+      (await queryRows(conn, headDigestsByGroupSql(input, scope))).map((r) => ({g: String(r.g), n: Number(r.n), digest: String(r.digest)}))
+    expect(headDigestsByGroupIn(conn, 'proposal_votes', (id) => `${G}/${id}`)).toBeUndefined()
+    holdGroupKeys(conn, keys)
+    expect(headDigestsByGroupIn(conn, 'proposal_votes', (id) => `${G}/${id}`)).toBeUndefined()
+    await withMirrorSnapshot(conn, [], async () => {
+      for (const input of ['proposal_votes', 'proposal_weights']) {
+        const held = headDigestsByGroupIn(conn, input, (id) => `${G}/${id}`)
+        expect(held).toEqual(await expected(input))
+        expect(held!.filter((r) => Number(r.n) > 0)).toHaveLength(3)
+      }
+    })
+  })
+
+  it('counts the amounts that did not fit per table as oversized_amount holds them', async () => {
+    const huge = (1n << 200n).toString()
+    await applyTestSyncStep(conn, -1, [...history(4, 1, 5), {block: 6, contract: T, kind: 'token', name: 'Transfer', args: {from: Z, to: acct(1), value: huge}}])
+    expect(oversizedIn(conn, 'token_transfer')).toBeUndefined()
+    await withMirrorSnapshot(conn, [], async () => {
+      for (const table of ['token_transfer', 'votes_change']) {
+        const counted = await queryOne(conn, `SELECT count(*) AS n FROM oversized_amount WHERE table_name = $table`, {table})
+        expect(oversizedIn(conn, table)).toBe(Number(counted.n))
+      }
+      expect(oversizedIn(conn, 'token_transfer')).toBe(1)
+    })
   })
 
   it('is held on the given connections while the function runs, and released after it, also when it throws', async () => {

@@ -1,12 +1,13 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryRows, type Row} from '../metrics/sql-values'
 import {hasDerivedTable} from './derived-tables'
+import {heldGroupKeys} from './group-keys'
 import {digestOfSums} from './input-digest'
 
 /**
  * What a suite reads again and again from tables only a sync writes, read once when the suite starts: the sync's
- * record (sync_state: the newest mirrored block, rows-above.ts; the heights, kept-fairness.ts) and the kept head
- * digests (head_digest, head-digests.ts). Inside the suite its connections take them from here instead of a
+ * record (sync_state: the newest mirrored block, rows-above.ts; the heights, kept-fairness.ts), the kept head digests
+ * (head_digest, head-digests.ts) and the count of amounts that did not fit (oversized_amount, routes.ts). Inside the suite its connections take them from here instead of a
  * statement each. Why it pays: while both connections are busy, a statement waits its turn for DuckDB's threads, so
  * even a one-row read cost ~5–10 ms of a refresh at the benchmark's size (eight reads of sync_state took 48 ms of the
  * side connection in one refresh, five head-digest lookups 27 ms).
@@ -19,6 +20,8 @@ export interface MirrorSnapshot {
   syncState: Row | undefined
   /** head_digest by headDigestKey; undefined for a mirror synced before the table existed. */
   headDigests: ReadonlyMap<string, {n: number; upperSum: bigint; lowerSum: bigint}> | undefined
+  /** Rows of oversized_amount per table name (amounts that did not fit, which the kept state leaves out). */
+  oversized: ReadonlyMap<string, number> | undefined
 }
 
 const held = new WeakMap<DuckDBConnection, MirrorSnapshot>()
@@ -46,7 +49,18 @@ export async function readMirrorSnapshot(conn: DuckDBConnection): Promise<Mirror
     const rows = await queryRows(conn, 'SELECT input, scope, n, CAST(upper_sum AS VARCHAR) AS u, CAST(lower_sum AS VARCHAR) AS l FROM head_digest')
     for (const r of rows) headDigests.set(headDigestKey(String(r.input), String(r.scope)), {n: Number(r.n), upperSum: BigInt(String(r.u)), lowerSum: BigInt(String(r.l))})
   }
-  return {syncState, headDigests}
+  let oversized: Map<string, number> | undefined
+  if (await hasDerivedTable(conn, 'oversized_amount')) {
+    const rows = await queryRows(conn, 'SELECT table_name, count(*) AS n FROM oversized_amount GROUP BY table_name')
+    oversized = new Map(rows.map((r) => [String(r.table_name), Number(r.n)]))
+  }
+  return {syncState, headDigests, oversized}
+}
+
+/** The number of oversized_amount rows of `table` as the suite's snapshot holds it; undefined outside a suite. */
+export function oversizedIn(conn: DuckDBConnection, table: string): number | undefined {
+  const oversized = mirrorSnapshotOf(conn)?.oversized
+  return oversized === undefined ? undefined : (oversized.get(table) ?? 0)
 }
 
 const headDigestKey = (input: string, scope: string): string => `${input}\n${scope}`
@@ -58,4 +72,22 @@ const headDigestKey = (input: string, scope: string): string => `${input}\n${sco
 export function headDigestIn(snapshot: MirrorSnapshot & {headDigests: NonNullable<MirrorSnapshot['headDigests']>}, input: string, scope: string): {n: number; digest: string} {
   const sums = snapshot.headDigests.get(headDigestKey(input, scope))
   return {n: sums?.n ?? 0, digest: digestOfSums(sums?.upperSum ?? 0n, sums?.lowerSum ?? 0n)}
+}
+
+/**
+ * headDigestsByGroupSql's rows (head-digests.ts: g, n, digest, ordered by g) for the group_keys batch.ts last wrote on
+ * `conn` (group-keys.ts), from the snapshot; `scopeOf` is the scope SQL's value for a group's id. Undefined outside a
+ * suite or without held keys: the caller runs the query.
+ */
+export function headDigestsByGroupIn(conn: DuckDBConnection, input: string, scopeOf: (id: string) => string): Row[] | undefined {
+  const snapshot = mirrorSnapshotOf(conn)
+  const keys = heldGroupKeys(conn)
+  const headDigests = snapshot?.headDigests
+  if (!snapshot || !headDigests || !keys) return undefined
+  return [...keys]
+    .sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0))
+    .map((k) => {
+      const {n, digest} = headDigestIn({...snapshot, headDigests}, input, scopeOf(k.id))
+      return {g: k.g.toString(), n, digest}
+    })
 }

@@ -4,7 +4,7 @@ import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {DIGEST_OF_SUMS} from './input-digest'
 import {hasDerivedTable} from './derived-tables'
-import {headDigestIn, mirrorSnapshotOf} from './mirror-snapshot'
+import {headDigestIn, headDigestsByGroupIn, mirrorSnapshotOf, oversizedIn} from './mirror-snapshot'
 import {rowsAboveAt} from './rows-above'
 
 export {hasDerivedTable} from './derived-tables'
@@ -64,6 +64,8 @@ export async function materializeGroupedInputWithKeptDigests(
 
 /** Per group of group_keys (id = model id), the kept count and digest of VALIDATIONS' rows of that model (head_digest). */
 async function validationsDigestsByModel(conn: DuckDBConnection, registry: string): Promise<Row[] | undefined> {
+  const held = headDigestsByGroupIn(conn, 'validations', (id) => validationsScope(registry, id))
+  if (held) return held
   if (!(await hasDerivedTable(conn, 'head_digest'))) return undefined
   return queryRows(conn, headDigestsByGroupSql('validations', validationsModelScopeSql('$registry', 'k.id')), {registry})
 }
@@ -167,6 +169,8 @@ async function materializeRouted(
 async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | number | bigint | null | undefined): Promise<boolean> {
   if (block === null || block === undefined) return false
   const above = await rowsAboveAt(conn, 'token_transfer', 'true', {}, block)
+  const oversized = oversizedIn(conn, 'token_transfer')
+  if (above.sql === 'false' && oversized !== undefined) return oversized === 0
   const r = await conn.runAndReadAll(`SELECT ${above.sql} AS above, ${TRANSFERS_LEFT_OUT_OF_BALANCES} AS oversized`, above.params)
   const row = r.getRowObjectsJson()[0]
   return Number(row?.oversized) === 0 && row?.above === false
@@ -177,6 +181,8 @@ async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[strin
   if (block === null || block === undefined || typeof token !== 'string') return false
   if (!(await hasDerivedTable(conn, 'delegate_power'))) return false
   const above = await rowsAboveAt(conn, 'votes_change', 'token = $token', {token}, block)
+  const oversized = oversizedIn(conn, 'votes_change')
+  if (above.sql === 'false' && oversized !== undefined) return oversized === 0
   const r = await conn.runAndReadAll(`SELECT ${above.sql} AS above, ${VOTE_CHANGES_LEFT_OUT_OF_POWER} AS oversized`, above.params)
   const row = r.getRowObjectsJson()[0]
   return Number(row?.oversized) === 0 && row?.above === false

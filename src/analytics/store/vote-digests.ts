@@ -4,6 +4,7 @@ import {queryRows, type Row} from '../metrics/sql-values'
 import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
 import {type InputParams, PROPOSAL_VOTES_BY_PROPOSAL, PROPOSAL_WEIGHTS_BY_PROPOSAL} from './inputs'
 import {addMissingInput, addRowHashes, headDigestsByGroupSql, inputSumsMissing} from './head-digests'
+import {headDigestsByGroupIn} from './mirror-snapshot'
 import {hasDerivedTable, votesAreAllAt} from './routes'
 
 /**
@@ -106,7 +107,8 @@ export async function keptGroupedDigests(conn: DuckDBConnection, groupedSql: str
   const atHead = (await hasDerivedTable(conn, 'head_digest')) && (await votesAreAllAt(conn, String(bound.governor), bound.block))
   const digests = (input: 'proposal_votes' | 'proposal_weights', column: 'm_votes' | 'm_weights', positiveOnly: boolean) =>
     atHead
-      ? queryRows(conn, headDigestsByGroupSql(input, proposalScopeSql('$governor', 'k.id')), {governor: bound.governor})
+      ? (headDigestsByGroupIn(conn, input, (id) => `${String(bound.governor)}/${id}`) ??
+        queryRows(conn, headDigestsByGroupSql(input, proposalScopeSql('$governor', 'k.id')), {governor: bound.governor}))
       : queryRows(conn, keptSql(column, positiveOnly), bound)
   if (groupedSql === PROPOSAL_VOTES_BY_PROPOSAL) return digests('proposal_votes', 'm_votes', false)
   const kept = await digests('proposal_weights', 'm_weights', true)
