@@ -51,7 +51,8 @@ import {postgresForBench} from './postgres'
  * --runs N (default 3), --rounds N (default 7: with 20 blocks per round and ANALYTICS_TABLES_REFRESH_BLOCKS 100, the 5th round
  * rewrites the fairness tables, and the 1st builds the kept state; the median of 7 is one of the other five), --increment N (default 10000), --profile, --mirror FILE (development
  * loop: keep the loaded DuckDB mirror in FILE; when FILE already exists, skip generation, load and the incremental
- * rounds and time only the full suite on it: such a run is not a full benchmark and prints no SUMMARY line).
+ * rounds and time only the full suite on it, with --profile also the statements of its last run on both connections:
+ * such a run is not a full benchmark and prints no SUMMARY line).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
  * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
  *
