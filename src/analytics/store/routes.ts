@@ -6,8 +6,6 @@ import {DIGEST_OF_SUMS} from './input-digest'
 import {hasDerivedTable} from './derived-tables'
 import {headDigestIn, headDigestsByGroupIn, mirrorSnapshotOf, oversizedIn} from './mirror-snapshot'
 import {rowsAboveAt} from './rows-above'
-
-export {hasDerivedTable} from './derived-tables'
 import {HEAD_DIGEST_SQL, headDigestsByGroupSql, validationsModelScopeSql, validationsScope} from './head-digests'
 import {
   BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL,
@@ -17,6 +15,9 @@ import {
   pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_FROM_PAIRS,
   VALIDATIONS_FROM_PAIRS,
 } from './validated-contributions'
+
+// Callers of the routes ask this too; it lives in derived-tables.ts so that modules the routes import can use it.
+export {hasDerivedTable} from './derived-tables'
 
 /**
  * Faster routes to an input relation: where the mirror keeps derived state that yields exactly the rows of an

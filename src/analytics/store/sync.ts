@@ -7,7 +7,7 @@ import {deleteAbove, initDerivedState} from './derived-state'
 import {extractTyped} from './extract'
 import {mirrorSnapshotOf} from './mirror-snapshot'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
-import {hasDerivedTable} from './routes'
+import {hasDerivedTable} from './derived-tables'
 import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, SCHEMA_VERSION} from './schema'
 
 export type {PgSource} from './pg-source'
