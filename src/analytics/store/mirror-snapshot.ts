@@ -19,10 +19,13 @@ export interface MirrorSnapshot {
   /** sync_state's row; undefined for a mirror never synced. */
   syncState: Row | undefined
   /** head_digest by headDigestKey; undefined for a mirror synced before the table existed. */
-  headDigests: ReadonlyMap<string, {n: number; upperSum: bigint; lowerSum: bigint}> | undefined
+  headDigests: HeadDigests | undefined
   /** Rows of oversized_amount per table name (amounts that did not fit, which the kept state leaves out). */
   oversized: ReadonlyMap<string, number> | undefined
 }
+
+/** head_digest's rows: the count and the two hash sums per input and scope. */
+export type HeadDigests = ReadonlyMap<string, {n: number; upperSum: bigint; lowerSum: bigint}>
 
 const held = new WeakMap<DuckDBConnection, MirrorSnapshot>()
 
@@ -69,8 +72,8 @@ const headDigestKey = (input: string, scope: string): string => `${input}\n${sco
  * HEAD_DIGEST_SQL's answer (head-digests.ts) from the snapshot: the kept count and digest of `input` in `scope`, the
  * empty digest for a scope without rows.
  */
-export function headDigestIn(snapshot: MirrorSnapshot & {headDigests: NonNullable<MirrorSnapshot['headDigests']>}, input: string, scope: string): {n: number; digest: string} {
-  const sums = snapshot.headDigests.get(headDigestKey(input, scope))
+export function headDigestIn(headDigests: HeadDigests, input: string, scope: string): {n: number; digest: string} {
+  const sums = headDigests.get(headDigestKey(input, scope))
   return {n: sums?.n ?? 0, digest: digestOfSums(sums?.upperSum ?? 0n, sums?.lowerSum ?? 0n)}
 }
 
@@ -80,14 +83,13 @@ export function headDigestIn(snapshot: MirrorSnapshot & {headDigests: NonNullabl
  * suite or without held keys: the caller runs the query.
  */
 export function headDigestsByGroupIn(conn: DuckDBConnection, input: string, scopeOf: (id: string) => string): Row[] | undefined {
-  const snapshot = mirrorSnapshotOf(conn)
+  const headDigests = mirrorSnapshotOf(conn)?.headDigests
   const keys = heldGroupKeys(conn)
-  const headDigests = snapshot?.headDigests
-  if (!snapshot || !headDigests || !keys) return undefined
+  if (!headDigests || !keys) return undefined
   return [...keys]
     .sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0))
     .map((k) => {
-      const {n, digest} = headDigestIn({...snapshot, headDigests}, input, scopeOf(k.id))
+      const {n, digest} = headDigestIn(headDigests, input, scopeOf(k.id))
       return {g: k.g.toString(), n, digest}
     })
 }

@@ -224,8 +224,8 @@ async function keptDigestOf(conn: DuckDBConnection, sql: string, params: InputPa
     return undefined
   }
   // From the suite's snapshot of head_digest when it holds one: the same answer without a statement.
-  const snapshot = mirrorSnapshotOf(conn)
-  if (snapshot?.headDigests) return headDigestIn({...snapshot, headDigests: snapshot.headDigests}, input, String(scope))
+  const headDigests = mirrorSnapshotOf(conn)?.headDigests
+  if (headDigests) return headDigestIn(headDigests, input, String(scope))
   if (!(await hasDerivedTable(conn, 'head_digest'))) return undefined
   const row = (await conn.runAndReadAll(HEAD_DIGEST_SQL(DIGEST_OF_SUMS), {input, scope: String(scope)})).getRowObjectsJson()[0]
   return {n: Number(row?.n), digest: String(row?.digest)}
