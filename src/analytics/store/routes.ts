@@ -169,22 +169,33 @@ async function materializeRouted(
 
 async function balancesAreCurrentAt(conn: DuckDBConnection, block: string | number | bigint | null | undefined): Promise<boolean> {
   if (block === null || block === undefined) return false
-  const above = await rowsAboveAt(conn, 'token_transfer', 'true', {}, block)
-  const oversized = oversizedIn(conn, 'token_transfer')
-  if (above.sql === 'false' && oversized !== undefined) return oversized === 0
-  const r = await conn.runAndReadAll(`SELECT ${above.sql} AS above, ${TRANSFERS_LEFT_OUT_OF_BALANCES} AS oversized`, above.params)
-  const row = r.getRowObjectsJson()[0]
-  return Number(row?.oversized) === 0 && row?.above === false
+  return followsEveryRowAt(conn, 'token_transfer', 'true', {}, TRANSFERS_LEFT_OUT_OF_BALANCES, block)
 }
 
 /** Whether delegate_power stands for VOTING_POWER_AT of `token` at `block` (see the module comment). */
 async function powerIsCurrentAt(conn: DuckDBConnection, token: InputParams[string] | undefined, block: InputParams[string] | undefined): Promise<boolean> {
   if (block === null || block === undefined || typeof token !== 'string') return false
   if (!(await hasDerivedTable(conn, 'delegate_power'))) return false
-  const above = await rowsAboveAt(conn, 'votes_change', 'token = $token', {token}, block)
-  const oversized = oversizedIn(conn, 'votes_change')
+  return followsEveryRowAt(conn, 'votes_change', 'token = $token', {token}, VOTE_CHANGES_LEFT_OUT_OF_POWER, block)
+}
+
+/**
+ * Whether state kept from `table`'s rows (those `where` selects) stands for them at `block`: no such row lies above the
+ * block, and none of the table's amounts was left out for not fitting (`leftOut`, a count of its oversized_amount
+ * rows). Inside a suite both come from its snapshot when they can (mirror-snapshot.ts), without a statement.
+ */
+async function followsEveryRowAt(
+  conn: DuckDBConnection,
+  table: 'token_transfer' | 'votes_change',
+  where: string,
+  whereParams: Record<string, string>,
+  leftOut: string,
+  block: string | number | bigint,
+): Promise<boolean> {
+  const above = await rowsAboveAt(conn, table, where, whereParams, block)
+  const oversized = oversizedIn(conn, table)
   if (above.sql === 'false' && oversized !== undefined) return oversized === 0
-  const r = await conn.runAndReadAll(`SELECT ${above.sql} AS above, ${VOTE_CHANGES_LEFT_OUT_OF_POWER} AS oversized`, above.params)
+  const r = await conn.runAndReadAll(`SELECT ${above.sql} AS above, ${leftOut} AS oversized`, above.params)
   const row = r.getRowObjectsJson()[0]
   return Number(row?.oversized) === 0 && row?.above === false
 }

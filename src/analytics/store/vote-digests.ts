@@ -67,6 +67,8 @@ export const VOTE_ROW_DIGEST_INIT_CHECKS: readonly string[] = [PROPOSAL_SUMS_MIS
 
 /** head_digest's scope of a proposal's kept numbers, in SQL over the governor's and the proposal id's expressions. */
 const proposalScopeSql = (governor: string, proposal: string) => `${governor} || '/' || ${proposal}`
+/** proposalScopeSql's value for a governor and a proposal id. */
+const proposalScope = (governor: string, proposal: string) => `${governor}/${proposal}`
 
 /**
  * ± the vote_row_digest rows (alias d) matching `where` in the per-proposal sums (head-digests.ts, inputs
@@ -107,7 +109,7 @@ export async function keptGroupedDigests(conn: DuckDBConnection, groupedSql: str
   const atHead = (await hasDerivedTable(conn, 'head_digest')) && (await votesAreAllAt(conn, String(bound.governor), bound.block))
   const digests = (input: 'proposal_votes' | 'proposal_weights', column: 'm_votes' | 'm_weights', positiveOnly: boolean) =>
     atHead
-      ? (headDigestsByGroupIn(conn, input, (id) => `${String(bound.governor)}/${id}`) ??
+      ? (headDigestsByGroupIn(conn, input, (id) => proposalScope(String(bound.governor), id)) ??
         queryRows(conn, headDigestsByGroupSql(input, proposalScopeSql('$governor', 'k.id')), {governor: bound.governor}))
       : queryRows(conn, keptSql(column, positiveOnly), bound)
   if (groupedSql === PROPOSAL_VOTES_BY_PROPOSAL) return digests('proposal_votes', 'm_votes', false)
