@@ -1,4 +1,5 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {Session} from 'node:inspector'
 import os from 'node:os'
 import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
@@ -52,7 +53,9 @@ import {postgresForBench} from './postgres'
  * rewrites the fairness tables, and the 1st builds the kept state; the median of 7 is one of the other five), --increment N (default 10000), --profile, --mirror FILE (development
  * loop: keep the loaded DuckDB mirror in FILE; when FILE already exists, skip generation, load and the incremental
  * rounds and time only the full suite on it, with --profile also the statements of its last run on both connections:
- * such a run is not a full benchmark and prints no SUMMARY line).
+ * such a run is not a full benchmark and prints no SUMMARY line), --timeline FILE (with --profile: the profiled round's
+ * statements of both connections in the order they started, as JSON lines), --cpu-profile FILE (a V8 CPU profile of
+ * the JavaScript thread during that round).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
  * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
  *
@@ -573,6 +576,33 @@ function timeStatements(conn: DuckDBConnection, origin = performance.now()): {st
   }
 }
 
+/**
+ * --cpu-profile FILE: a V8 CPU profile of the JavaScript thread during the profiled round (the .cpuprofile format that
+ * Chrome's DevTools open); the returned function stops it and gives the profile.
+ */
+async function startJsProfile(): Promise<() => Promise<object>> {
+  const session = new Session()
+  session.connect()
+  const post = (method: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => session.post(method, (e, r) => (e ? reject(e) : resolve((r ?? {}) as Record<string, unknown>))))
+  await post('Profiler.enable')
+  await post('Profiler.start')
+  return async () => {
+    const {profile} = await post('Profiler.stop')
+    session.disconnect()
+    return profile as object
+  }
+}
+
+/**
+ * --timeline FILE: the profiled round's statements of both connections in the order they started (ms after the
+ * round's start, duration, connection, text), one JSON object per line, for reading the refresh's critical path.
+ */
+function writeTimeline(file: string, onMain: TimedStatement[], onSide: TimedStatement[]): void {
+  const rows = [...onMain.map((t) => ({...t, conn: 'main'})), ...onSide.map((t) => ({...t, conn: 'side'}))].sort((a, b) => a.at - b.at)
+  writeFileSync(file, rows.map((t) => JSON.stringify({at: +t.at.toFixed(1), ms: +t.ms.toFixed(1), conn: t.conn, sql: t.sql.replace(/\s+/g, ' ').trim().slice(0, 200)})).join('\n') + '\n')
+}
+
 /** One statement timed by timeStatements: its text, its time, and when it started (ms after the origin). */
 interface TimedStatement {
   sql: string
@@ -826,13 +856,17 @@ async function main(): Promise<void> {
       const origin = performance.now()
       const cpuBefore = process.cpuUsage()
       const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? [timeStatements(duck, origin), timeStatements(side, origin)] : undefined
+      const jsProfile = argText('cpu-profile') && round === Math.max(1, rounds - 1) ? await startJsProfile() : undefined
       const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100, keepState: true, side})
+      if (jsProfile) writeFileSync(argText('cpu-profile')!, JSON.stringify(await jsProfile()))
       if (profiled) {
         const [onMain, onSide] = profiled.map((p) => p.stop()) as [TimedStatement[], TimedStatement[]]
         const inSync = onMain.filter((t) => t.at < run.sync.ms)
         printStatementProfile(`incremental round ${round}, the sync (${fmtMs(run.sync.ms)})`, inSync)
         printStatementProfile(`incremental round ${round}, the suite on the syncing connection`, onMain.filter((t) => t.at >= run.sync.ms))
         printStatementProfile(`incremental round ${round}, the suite on the side connection`, onSide)
+        const timeline = argText('timeline')
+        if (timeline) writeTimeline(timeline, onMain, onSide)
       }
       if (run.sync.pulled !== n) throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}`)
       if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)
