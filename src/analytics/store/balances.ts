@@ -62,13 +62,11 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
     await addBalanceChanges(conn)
     await addBalanceTouchTotals(conn)
     await logBalanceChanges(conn)
-    // Row ids stay valid within the transaction: the delete only marks rows. The update joins on the key instead:
-    // joined on rowid it took ~54 ms at the benchmark's size, on (token, account) ~33 ms (one row per key).
+    // Row ids stay valid within the transaction: the delete only marks rows, and an update keeps a row's id. Both go
+    // by row id: at the benchmark's size (14,000 touched of a million balances, DuckDB 1.5) the update joined on rowid
+    // took ~9 ms, joined on (token, account) ~21 ms, which scans and hashes every key.
     await conn.run(`DELETE FROM balance_state WHERE rowid IN (SELECT rid FROM balance_touch WHERE rid IS NOT NULL AND new = 0)`)
-    await conn.run(
-      `UPDATE balance_state SET balance = t.new FROM balance_touch t
-       WHERE balance_state.token = t.token AND balance_state.account = t.account AND t.rid IS NOT NULL AND t.new <> 0`,
-    )
+    await conn.run(`UPDATE balance_state SET balance = t.new FROM balance_touch t WHERE balance_state.rowid = t.rid AND t.new <> 0`)
     await conn.run(`INSERT INTO balance_state SELECT token, account, new FROM balance_touch WHERE rid IS NULL AND new <> 0`)
     await conn.run(`DROP TABLE balance_touch`)
   }
