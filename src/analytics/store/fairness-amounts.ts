@@ -106,6 +106,8 @@ export class FairnessAmounts {
   /** Live slots sorted by (c, slot) and by (r, slot); slots changed since are re-placed by refreshOrders. */
   private cOrder: Int32Array = new Int32Array(0)
   private rOrder: Int32Array = new Int32Array(0)
+  /** Scratch for one side's doubled ranks per slot (compute). */
+  private ranks = new Float64Array(0)
   /** The last figures, while no amount changed since. */
   private cached: {margin: number; figures: FairnessFigures | undefined} | undefined
 
@@ -194,49 +196,51 @@ export class FairnessAmounts {
       return {...base, tvdFixed: null, giniContributionNumerator: null, giniRewardNumerator: null, rankCov: null, rankVarC: null, rankVarR: null}
     }
     const {c, r} = this.sides
-    const a = this.doubledRanks(this.cOrder, c)
-    const b = this.doubledRanks(this.rOrder, r)
     const cTotalD = hugeintToDouble(cTotal)
     const rTotalD = hugeintToDouble(rTotal)
     const cShares = cTotal > 0n
     const rShares = rTotal > 0n
     const withShares = cShares && rShares
-    const ca = new ExactLimbSum(LIMBS, LIMB_BITS, 2 ** 53 / (LIMB * 2 * (n + 1)))
-    const rb = new ExactLimbSum(LIMBS, LIMB_BITS, 2 ** 53 / (LIMB * 2 * (n + 1)))
-    const squares = new ExactLimbSum(3, 0, 2 ** 53 / (4 * (n + 1) * (n + 1)))
+    // The shares' terms and the over/under counts depend on each entity alone: one pass over the slots in memory
+    // order. A free slot has no amount on either side, so it adds a zero term and counts nowhere.
     const tvd = new ExactLimbSum(3, 35, 2 ** 18)
     let overCount = 0
     let underCount = 0
-    for (const slot of this.cOrder) {
-      const as = a[slot]!
-      const bs = b[slot]!
-      ca.addScaled(c.limbs, slot * LIMBS, as)
-      rb.addScaled(r.limbs, slot * LIMBS, bs)
-      squares.add3(as * bs, as * as, bs * bs)
-      const cPos = c.doubles[slot]! > 0
-      const rPos = r.doubles[slot]! > 0
+    const cDoubles = c.doubles
+    const rDoubles = r.doubles
+    for (let slot = 0; slot < this.entity.length; slot++) {
+      const cd = cDoubles[slot]!
+      const rd = rDoubles[slot]!
       // p, q as FAIRNESS' `shares`: NULL (here NaN, never compared) when the scope's total on that side is 0.
-      const p = cShares ? c.doubles[slot]! / cTotalD : NaN
-      const q = rShares ? r.doubles[slot]! / rTotalD : NaN
+      const p = cShares ? cd / cTotalD : NaN
+      const q = rShares ? rd / rTotalD : NaN
       if (withShares) tvd.addFixedPoint(roundHalfEven(Math.abs(p - q) * FIXED_POINT))
       // FAIRNESS_STATUS: 2 * p * (1 + margin) and 0.5 * p * (1 - margin), evaluated left to right as DuckDB does.
-      if (rPos && (!cPos || q > 2 * p * (1 + margin))) overCount++
-      else if (cPos && (!rPos || q < 0.5 * p * (1 - margin))) underCount++
+      if (rd > 0 && (!(cd > 0) || q > 2 * p * (1 + margin))) overCount++
+      else if (cd > 0 && (!(rd > 0) || q < 0.5 * p * (1 - margin))) underCount++
     }
+    const b = this.scratchRanks()
+    const sumBB = doubledRanksInto(this.rOrder, r, b)
+    const {sumAA, sumAB} = rankProducts(this.cOrder, c, b)
     const big = BigInt(n)
     const sumA = big * (big + 1n) // Σ (rank_min + rank_max) over any ranking of n entities
-    const [sumAB, sumAA, sumBB] = squares.totals()
     return {
       ...base,
       over: overCount,
       under: underCount,
       tvdFixed: withShares ? tvd.total() : null,
-      giniContributionNumerator: ca.total() - (big + 1n) * cTotal,
-      giniRewardNumerator: rb.total() - (big + 1n) * rTotal,
-      rankCov: big * sumAB! - sumA * sumA,
-      rankVarC: big * sumAA! - sumA * sumA,
-      rankVarR: big * sumBB! - sumA * sumA,
+      giniContributionNumerator: sumByPosition(this.cOrder, c.limbs) - (big + 1n) * cTotal,
+      giniRewardNumerator: sumByPosition(this.rOrder, r.limbs) - (big + 1n) * rTotal,
+      rankCov: big * sumAB - sumA * sumA,
+      rankVarC: big * sumAA - sumA * sumA,
+      rankVarR: big * sumBB - sumA * sumA,
     }
+  }
+
+  /** A per-slot array for one side's doubled ranks, reused across calls (its contents are overwritten). */
+  private scratchRanks(): Float64Array {
+    if (this.ranks.length < this.entity.length) this.ranks = new Float64Array(Math.max(this.entity.length, 2 * this.ranks.length, 64))
+    return this.ranks
   }
 
   /** One side's exact total, from its limb sums. */
@@ -315,32 +319,122 @@ export class FairnessAmounts {
     merged.set(kept.subarray(from, n), k)
     return merged
   }
+}
 
-  /**
-   * Per slot, rank_min + rank_max of its amount in `order` (ascending, from 1): DuckDB's rank() + count(*) over
-   * ORDER BY amount, the doubled average rank of its tie group.
-   */
-  private doubledRanks(order: Int32Array, x: SideAmounts): Float64Array {
-    const {limbs, doubles} = x
-    // Equal doubles below 2^53 are equal amounts; above, the limbs decide.
-    const same = (p: number, q: number) => {
-      if (doubles[p] !== doubles[q]) return false
-      if (doubles[p]! < 2 ** 53) return true
-      for (let j = 0; j < LIMBS; j++) if (limbs[p * LIMBS + j] !== limbs[q * LIMBS + j]) return false
-      return true
+/**
+ * Σ_i amount(order[i]) · 2(i + 1) over the positions i of an order, exactly: Σ amount · doubled rank (rank_min +
+ * rank_max), the Gini numerator's sum, whatever the ties: a tie group's amounts are equal, and its doubled ranks add
+ * up to what its positions' 2(i + 1) add up to. The limbs' products are summed in DOUBLE, `every` terms at a time
+ * (each below 2^53 / every), and then moved to BigInt.
+ */
+function sumByPosition(order: Int32Array, limbs: Float64Array): bigint {
+  const n = order.length
+  const every = Math.max(1, Math.floor(2 ** 53 / (LIMB * 2 * (n + 1))))
+  const big = [0n, 0n, 0n, 0n, 0n]
+  for (let from = 0; from < n; from += every) {
+    const to = Math.min(n, from + every)
+    let s0 = 0
+    let s1 = 0
+    let s2 = 0
+    let s3 = 0
+    let s4 = 0
+    for (let i = from; i < to; i++) {
+      const at = order[i]! * LIMBS
+      const f = 2 * i + 2
+      s0 += limbs[at]! * f
+      s1 += limbs[at + 1]! * f
+      s2 += limbs[at + 2]! * f
+      s3 += limbs[at + 3]! * f
+      s4 += limbs[at + 4]! * f
     }
-    const ranks = new Float64Array(this.entity.length)
-    let start = 0
-    while (start < order.length) {
-      const first = order[start]!
-      let end = start + 1
-      while (end < order.length && same(order[end]!, first)) end++
-      const doubled = start + 1 + end
-      for (let i = start; i < end; i++) ranks[order[i]!] = doubled
-      start = end
-    }
-    return ranks
+    big[0]! += BigInt(s0)
+    big[1]! += BigInt(s1)
+    big[2]! += BigInt(s2)
+    big[3]! += BigInt(s3)
+    big[4]! += BigInt(s4)
   }
+  let sum = 0n
+  for (let j = LIMBS - 1; j >= 0; j--) sum = (sum << BigInt(LIMB_BITS)) + big[j]!
+  return sum
+}
+
+/**
+ * The tie groups of an order, ascending: [start, end) runs of equal amounts. Equal doubles below 2^53 are equal
+ * amounts; above, the limbs decide.
+ */
+function tieGroupEnd(order: Int32Array, x: SideAmounts, start: number): number {
+  const {limbs, doubles} = x
+  const first = order[start]!
+  const d = doubles[first]!
+  let end = start + 1
+  if (d < 2 ** 53) {
+    while (end < order.length && doubles[order[end]!] === d) end++
+    return end
+  }
+  for (; end < order.length; end++) {
+    const p = order[end]!
+    if (doubles[p] !== d) break
+    let same = true
+    for (let j = 0; j < LIMBS && same; j++) same = limbs[p * LIMBS + j] === limbs[first * LIMBS + j]
+    if (!same) break
+  }
+  return end
+}
+
+/** How many products of two doubled ranks (each at most 2n) a DOUBLE sum takes before it could pass 2^53. */
+const rankTermsPerFlush = (n: number) => Math.max(1, Math.floor(2 ** 53 / (4 * (n + 1) * (n + 1))))
+
+/**
+ * Fills ranks[slot] with each slot's doubled rank in `order` (rank_min + rank_max from 1: DuckDB's rank() +
+ * count(*) over ORDER BY amount, the doubled average rank of its tie group), and returns Σ rank², exactly.
+ */
+function doubledRanksInto(order: Int32Array, x: SideAmounts, ranks: Float64Array): bigint {
+  const every = rankTermsPerFlush(order.length)
+  let sum = 0n
+  let acc = 0
+  let pending = 0
+  for (let start = 0; start < order.length; ) {
+    const end = tieGroupEnd(order, x, start)
+    const doubled = start + 1 + end
+    for (let i = start; i < end; i++) {
+      ranks[order[i]!] = doubled
+      acc += doubled * doubled
+      if (++pending >= every) {
+        sum += BigInt(acc)
+        acc = 0
+        pending = 0
+      }
+    }
+    start = end
+  }
+  return sum + BigInt(acc)
+}
+
+/** Σ a² and Σ a·b, exactly, with a each slot's doubled rank in `order` and b its rank in `otherRanks`. */
+function rankProducts(order: Int32Array, x: SideAmounts, otherRanks: Float64Array): {sumAA: bigint; sumAB: bigint} {
+  const every = rankTermsPerFlush(order.length)
+  let sumAA = 0n
+  let sumAB = 0n
+  let aa = 0
+  let ab = 0
+  let pending = 0
+  for (let start = 0; start < order.length; ) {
+    const end = tieGroupEnd(order, x, start)
+    const a = start + 1 + end
+    for (let i = start; i < end; i++) {
+      aa += a * a
+      ab += a * otherRanks[order[i]!]!
+      if (++pending >= every) {
+        sumAA += BigInt(aa)
+        sumAB += BigInt(ab)
+        aa = 0
+        ab = 0
+        pending = 0
+      }
+    }
+    start = end
+  }
+  return {sumAA: sumAA + BigInt(aa), sumAB: sumAB + BigInt(ab)}
 }
 
 /**
@@ -363,20 +457,6 @@ class ExactLimbSum {
     this.flushEvery = Math.max(1, Math.floor(flushEvery))
   }
 
-  /** Adds Σ_j limbs[at + j] · 2^(j·limbBits) · factor (each limb · factor below 2^53 / flushEvery). */
-  addScaled(limbs: Float64Array, at: number, factor: number): void {
-    for (let j = 0; j < this.limbs; j++) this.acc[j]! += limbs[at + j]! * factor
-    this.tick()
-  }
-
-  /** Adds three separate sums (limbBits 0: the accumulators are independent totals). */
-  add3(x: number, y: number, z: number): void {
-    this.acc[0]! += x
-    this.acc[1]! += y
-    this.acc[2]! += z
-    this.tick()
-  }
-
   /** Adds a non-negative integer DOUBLE below 2^105, split into three 35-bit limbs (exact: each is a run of its bits). */
   addFixedPoint(x: number): void {
     const hi = Math.floor(x / 2 ** 70)
@@ -394,12 +474,6 @@ class ExactLimbSum {
     let sum = 0n
     for (let j = this.limbs - 1; j >= 0; j--) sum = (sum << BigInt(this.limbBits)) + this.big[j]!
     return sum
-  }
-
-  /** The separate sums (limbBits 0). */
-  totals(): bigint[] {
-    this.flush()
-    return [...this.big]
   }
 
   private tick(): void {
