@@ -144,6 +144,28 @@ describe('OrderedBalances', () => {
     expect(f.lorenzCum).toEqual([20n, 15n, 10n])
   })
 
+  it('Nakamoto counts exactly at and one wei past each threshold, where the doubles cannot tell D_k from it', () => {
+    // x ≈ 2^100: a double of D_k or W is off by up to ~2^47, so only the exact comparison decides these.
+    const x = 2n ** 100n + 12345n
+    const cases: {values: bigint[]; quorumWad: bigint; nakamoto50: number; nakamotoQuorum: number}[] = [
+      // 2·D_1 = W: not above half; D_1 = floor(W / 2) is not above a 50 % quorum either.
+      {values: [x, x], quorumWad: 5n * 10n ** 17n, nakamoto50: 2, nakamotoQuorum: 2},
+      // One wei more for the largest: 2·D_1 = W + 1 is above half, and D_1 above floor(W / 2).
+      {values: [x + 1n, x], quorumWad: 5n * 10n ** 17n, nakamoto50: 1, nakamotoQuorum: 1},
+      // A quorum share one 10^-18 below a half: floor(W · q / 10^18) < D_1.
+      {values: [x, x], quorumWad: 5n * 10n ** 17n - 1n, nakamoto50: 2, nakamotoQuorum: 1},
+      // Four equal holders: 2·D_2 = W exactly; and the same total split x + 1, x, x, x − 1: 2·D_2 = W + 2.
+      {values: [x, x, x, x], quorumWad: 5n * 10n ** 17n, nakamoto50: 3, nakamotoQuorum: 3},
+      {values: [x + 1n, x, x, x - 1n], quorumWad: 5n * 10n ** 17n, nakamoto50: 2, nakamotoQuorum: 2},
+    ]
+    for (const c of cases) {
+      const f = OrderedBalances.fromValues(c.values)!.figures(101, c.quorumWad)!
+      const want = reference(c.values, 101, c.quorumWad)!
+      expect({nakamoto50: f.nakamoto50, nakamotoQuorum: f.nakamotoQuorum}).toEqual({nakamoto50: want.nakamoto50, nakamotoQuorum: want.nakamotoQuorum})
+      expect({nakamoto50: f.nakamoto50, nakamotoQuorum: f.nakamotoQuorum}).toEqual({nakamoto50: c.nakamoto50, nakamotoQuorum: c.nakamotoQuorum})
+    }
+  })
+
   it('keeps the Lorenz ranks of the rule for every size (1 … 400) and point count', () => {
     for (const maxPoints of [2, 3, 5, 17, 101]) {
       for (let n = 1; n <= 400; n++) {
