@@ -11,7 +11,7 @@ import {forgetKeptPower, headPowerBuilds} from '../store/head-power'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, recordStatements} from '../store/test-events'
 import {runBatched} from './batch'
 import {type MetricRecord, runMeasurement} from './measurement'
-import {planSuite, storedKey} from './plan'
+import {planInStages, planSuite, storedKey} from './plan'
 import {computeSuite} from './suite'
 
 const MR = '0x' + '3'.repeat(40)
@@ -197,6 +197,37 @@ describe('batched proposal and model measurements', () => {
       }
     }
   }, 60_000)
+
+  it('a plan with a second connection reads the proposal snapshots there, beside the rest, and equals the plan without', async () => {
+    const side = await db.connect()
+    const readsProposals = (sql: string) => /FROM proposal p WHERE p\.governor/.test(sql)
+    for (const block of [30, 60]) {
+      const alone = await planSuite(conn, contracts, block)
+      const recorded = [recordStatements(conn), recordStatements(side)]
+      const withSide = await planSuite(conn, contracts, block, {snapshotConnection: side}).finally(() => recorded.forEach((r) => r.restore()))
+      // Compared as data: each plan makes its own reading functions.
+      expect(JSON.stringify(withSide)).toBe(JSON.stringify(alone))
+      expect(alone.filter((m) => m.scopeKind === 'proposal').length).toBeGreaterThan(0)
+      expect(recorded[0]!.statements.filter(readsProposals)).toEqual([])
+      expect(recorded[1]!.statements.filter(readsProposals).length).toBeGreaterThan(0)
+      // The first stage is the full plan without its per-proposal measurements.
+      const staged = planInStages(conn, contracts, block, {snapshotConnection: side})
+      const [partial, full] = await Promise.all([staged.withoutProposals, staged.full])
+      expect(JSON.stringify(partial)).toBe(JSON.stringify(full.filter((m) => m.scopeKind !== 'proposal')))
+      expect(JSON.stringify(full)).toBe(JSON.stringify(alone))
+    }
+    // A failure on the second connection fails the plan with its own error (not a missing governor), once it settled.
+    const original = side.run.bind(side)
+    side.run = (async (...args: Parameters<DuckDBConnection['run']>) => {
+      if (readsProposals(args[0])) throw new Error('injected snapshot failure')
+      return original(...args)
+    }) as DuckDBConnection['run']
+    try {
+      await expect(planSuite(conn, contracts, 60, {snapshotConnection: side})).rejects.toThrow('injected snapshot failure')
+    } finally {
+      side.run = original
+    }
+  })
 
   it('computeSuite with a second connection gives what it gives alone, in the same order, and runs the rest there', async () => {
     const side = await db.connect()

@@ -18,7 +18,7 @@ import {
 } from './measurement'
 import {INSIDER_OVERLAP_SQL} from '../metrics/insiders'
 import {REWARDS} from '../store/inputs'
-import {planSuite, type PlanOptions} from './plan'
+import {planInStages, planSuite, type PlanOptions, storedKey} from './plan'
 import type {FairnessTable, LorenzRecord, SuiteResults} from './results'
 
 export interface SuiteOptions extends PlanOptions {
@@ -70,18 +70,50 @@ async function computeSuiteOnSnapshot(
   options: SuiteOptions,
 ): Promise<SuiteResults> {
   const tableDue = (m: Measurement) => m.distribution === 'contributions_vs_rewards' && (options.fairnessTableDue?.(m.scopeKind, m.scopeId) ?? true)
-  const plan = await planSuite(conn, contracts, block, options)
-  const side = options.sideConnection
-  const run = (c: DuckDBConnection, selected: (m: Measurement) => boolean) =>
+  const run = (c: DuckDBConnection, plan: readonly Measurement[], selected: (m: Measurement) => boolean) =>
     computeMeasurements(c, plan, selected, inputFromBlock, tableDue, options.keepState ?? false)
-  const [onMain, onSide] = side
-    ? await Promise.all([run(conn, readsKeptState), run(side, (m) => !readsKeptState(m))])
-    : [await run(conn, () => true), new Map<number, Outcome>()]
-  // In plan order, whichever connection computed it.
+  const side = options.sideConnection
+  if (!side) {
+    const plan = await planSuite(conn, contracts, block, options)
+    return inPlanOrder(plan, await run(conn, plan, () => true))
+  }
+  // Two chains. The measurements that read kept state (first connection) are never per proposal, so that chain starts
+  // once the plan without proposals is known, while the second connection reads the proposal snapshots and then
+  // runs the rest: at the head, the snapshots are the plan's largest part, which both chains otherwise waited for.
+  const staged = planInStages(conn, contracts, block, {...options, snapshotConnection: side})
+  const [onMain, onSide] = await bothSettled(
+    staged.withoutProposals.then(async (partial) => ({partial, outcomes: await run(conn, partial, readsKeptState)})),
+    staged.full.then((plan) => run(side, plan, (m) => !readsKeptState(m))),
+  )
+  const plan = await staged.full
+  // The first chain's plan is the full plan without its per-proposal measurements, in the same order.
+  const fullIndexOf = [...plan.keys()].filter((i) => plan[i]!.scopeKind !== 'proposal')
+  const keyOf = (m: Measurement) => storedKey(m.distribution, m.scopeKind, m.scopeId)
+  if (fullIndexOf.length !== onMain.partial.length || onMain.partial.some((m, k) => keyOf(m) !== keyOf(plan[fullIndexOf[k]!]!))) {
+    throw new Error('suite: the plan without proposals is not the full plan without its proposals')
+  }
+  const mainByFullIndex = new Map([...onMain.outcomes].map(([k, outcome]) => [fullIndexOf[k]!, outcome]))
+  return inPlanOrder(plan, mainByFullIndex, onSide)
+}
+
+/**
+ * Both promises' values once both settled: each chain runs on its own connection, and neither may still be using it
+ * when the suite returns or throws (the first failure is thrown).
+ */
+async function bothSettled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b])
+  if (x.status === 'rejected') throw x.reason
+  if (y.status === 'rejected') throw y.reason
+  return [x.value, y.value]
+}
+
+/** The outcomes in plan order, whichever connection computed each (by plan index). */
+function inPlanOrder(plan: readonly Measurement[], ...outcomes: ReadonlyMap<number, Outcome>[]): SuiteResults {
   const results: SuiteResults = {metrics: [], lorenz: [], fairness: []}
   for (const index of plan.keys()) {
-    const outcome = onMain.get(index) ?? onSide.get(index)
-    if (!outcome) throw new Error(`suite: measurement ${index} of the plan was not computed`)
+    const found = outcomes.map((o) => o.get(index)).filter((o) => o !== undefined)
+    if (found.length !== 1) throw new Error(`suite: measurement ${index} of the plan was computed ${found.length} times`)
+    const outcome = found[0]!
     results.metrics.push(...outcome.records)
     results.lorenz.push(...outcome.lorenz)
     if (outcome.table && outcome.table.rows > 0) results.fairness.push(outcome.table)
