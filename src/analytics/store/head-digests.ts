@@ -102,15 +102,22 @@ export const validationsModelScopeSql = (registry: string, model: string): strin
 
 /**
  * ± the validated_contribution pairs (alias p) matching `where`: each is a row of VALIDATIONS in its registry's scope
- * and in its model's (validationsScope), hashed already (m_validation, validated-contributions.ts).
+ * and in its model's (validationsScope), hashed already (m_validation, validated-contributions.ts). `from`: the table
+ * holding them, validated_contribution or a relation of its columns.
  */
-export function addValidationPairs(conn: DuckDBConnection, where: string, params: Record<string, number>, sign: 1 | -1): Promise<void> {
+export function addValidationPairs(
+  conn: DuckDBConnection,
+  where: string,
+  params: Record<string, number>,
+  sign: 1 | -1,
+  from = 'validated_contribution',
+): Promise<void> {
   return addRowHashes(
     conn,
     'validations',
-    `SELECT p.registry AS scope, p.m_validation AS m, CAST($sign AS INTEGER) AS s FROM validated_contribution p WHERE ${where}
+    `SELECT p.registry AS scope, p.m_validation AS m, CAST($sign AS INTEGER) AS s FROM ${from} p WHERE ${where}
      UNION ALL
-     SELECT ${validationsModelScopeSql('p.registry', 'p.model_id')}, p.m_validation, CAST($sign AS INTEGER) FROM validated_contribution p WHERE ${where}`,
+     SELECT ${validationsModelScopeSql('p.registry', 'p.model_id')}, p.m_validation, CAST($sign AS INTEGER) FROM ${from} p WHERE ${where}`,
     {...params, sign},
   )
 }

@@ -34,8 +34,9 @@ export const VALIDATED_CONTRIBUTION_DDL = `CREATE TABLE IF NOT EXISTS validated_
 const VALIDATION_ROW_MD5 = (validator: string, contributor: string) =>
   `md5_number(CAST(struct_pack(validator := ${validator}, contributor := ${contributor}) AS VARCHAR))`
 
-const PAIR_COLUMNS = `v.registry, c.model_id, c.contributor, v.validator, v.accepted, TRY(c.units * v.score), v.block_number, c.block_number,
-  ${VALIDATION_ROW_MD5('v.validator', 'c.contributor')}`
+const PAIR_COLUMNS = `v.registry AS registry, c.model_id AS model_id, c.contributor AS contributor, v.validator AS validator,
+  v.accepted AS accepted, TRY(c.units * v.score) AS value, v.block_number AS v_block, c.block_number AS c_block,
+  ${VALIDATION_ROW_MD5('v.validator', 'c.contributor')} AS m_validation`
 /** The join of validations (alias v) to their contributions (alias c), from the given tables. */
 const pairJoin = (validations: string, contributions: string) =>
   `${validations} v JOIN ${contributions} c ON c.registry = v.registry AND c.contribution_id = v.contribution_id`
@@ -52,17 +53,22 @@ const pairJoin = (validations: string, contributions: string) =>
 export async function addValidatedPairsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE validation_above AS SELECT * FROM validation WHERE block_number > $cut`, {cut})
   await conn.run(`CREATE OR REPLACE TEMP TABLE contribution_above AS SELECT * FROM contribution WHERE block_number > $cut`, {cut})
+  // The new pairs are kept apart too: they are exactly the table's pairs with a row above the cut (the rollback step
+  // deleted any others), and the head digests and the validator tallies take them from there instead of finding
+  // them among every pair (an OR of two block columns no zone map prunes: ~15 ms a sync at the benchmark's size).
   await conn.run(
-    `INSERT INTO validated_contribution
+    `CREATE OR REPLACE TEMP TABLE pairs_above AS
      SELECT ${PAIR_COLUMNS} FROM ${pairJoin('validation_above', 'contribution')}
      UNION ALL
      SELECT ${PAIR_COLUMNS} FROM ${pairJoin('validation', 'contribution_above')} WHERE v.block_number <= $cut`,
     {cut},
   )
+  await conn.run(`INSERT INTO validated_contribution BY NAME SELECT * FROM pairs_above`)
   await conn.run(`DROP TABLE validation_above`)
   await conn.run(`DROP TABLE contribution_above`)
-  await addValidationPairs(conn, ABOVE, {cut}, 1)
-  await addValidatorTallies(conn, ABOVE, {cut}, 1)
+  await addValidationPairs(conn, 'true', {}, 1, 'pairs_above')
+  await addValidatorTallies(conn, 'true', {}, 1, 'pairs_above')
+  await conn.run(`DROP TABLE pairs_above`)
 }
 
 /** The pairs with a row above $cut. */

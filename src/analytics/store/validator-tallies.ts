@@ -21,13 +21,22 @@ import {concentrationSqlOver} from '../metrics/concentration'
 export const VALIDATOR_TALLY_DDL = `CREATE TABLE IF NOT EXISTS validator_tally (registry VARCHAR NOT NULL, model_id VARCHAR NOT NULL,
   validator VARCHAR NOT NULL, validations BIGINT NOT NULL, self_validations BIGINT NOT NULL)`
 
-/** ± the validated_contribution pairs (alias p) matching `where`, per (registry, model, validator); rows that reach 0 go. */
-export async function addValidatorTallies(conn: DuckDBConnection, where: string, params: Record<string, number>, sign: 1 | -1): Promise<void> {
+/**
+ * ± the validated_contribution pairs (alias p) matching `where`, per (registry, model, validator); rows that reach 0
+ * go. `from`: the table holding them, validated_contribution or a relation of its columns.
+ */
+export async function addValidatorTallies(
+  conn: DuckDBConnection,
+  where: string,
+  params: Record<string, number>,
+  sign: 1 | -1,
+  from = 'validated_contribution',
+): Promise<void> {
   await conn.run(
     `MERGE INTO validator_tally t
      USING (
        SELECT p.registry, p.model_id, p.validator, count(*) * $sign AS d, count(*) FILTER (WHERE p.validator = p.contributor) * $sign AS ds
-       FROM validated_contribution p WHERE ${where} GROUP BY p.registry, p.model_id, p.validator
+       FROM ${from} p WHERE ${where} GROUP BY p.registry, p.model_id, p.validator
      ) x ON t.registry = x.registry AND t.model_id = x.model_id AND t.validator = x.validator
      WHEN MATCHED AND t.validations + x.d = 0 THEN DELETE
      WHEN MATCHED THEN UPDATE SET validations = t.validations + x.d, self_validations = t.self_validations + x.ds
