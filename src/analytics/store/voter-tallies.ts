@@ -28,18 +28,23 @@ export const VOTER_TALLY_DDL: readonly string[] = [
 
 export const VOTER_TALLY_TABLES: readonly string[] = ['voter_tally', 'governor_tally']
 
-/** (governor, proposal_id, voter) pairs with a vote_cast row above $cut and none at or below it. */
+/**
+ * (governor, proposal_id, voter) pairs with a vote_cast row above $cut and none at or below it. The earlier votes are
+ * looked up among those on the same proposals only: new votes go to the few open proposals, and the lookup then skips
+ * most of the million earlier votes (a NOT EXISTS over all of them took ~2× as long at the benchmark's size).
+ */
 const FRESH_PAIRS = `
-SELECT DISTINCT n.governor, n.proposal_id, n.voter FROM vote_cast n
-WHERE n.block_number > $cut AND NOT EXISTS (
-  SELECT 1 FROM vote_cast o
-  WHERE o.governor = n.governor AND o.proposal_id = n.proposal_id AND o.voter = n.voter AND o.block_number <= $cut)`
+WITH n AS (SELECT DISTINCT governor, proposal_id, voter FROM vote_cast WHERE block_number > $cut)
+SELECT n.governor, n.proposal_id, n.voter FROM n ANTI JOIN (
+  SELECT governor, proposal_id, voter FROM vote_cast WHERE block_number <= $cut AND proposal_id IN (SELECT proposal_id FROM n)
+) o ON o.governor = n.governor AND o.proposal_id = n.proposal_id AND o.voter = n.voter`
 
-/** (governor, proposal_id) with votes above $cut and none at or below it. */
+/** (governor, proposal_id) with votes above $cut and none at or below it (looked up as in FRESH_PAIRS). */
 const FRESH_PROPOSALS = `
-SELECT DISTINCT n.governor, n.proposal_id FROM vote_cast n
-WHERE n.block_number > $cut AND NOT EXISTS (
-  SELECT 1 FROM vote_cast o WHERE o.governor = n.governor AND o.proposal_id = n.proposal_id AND o.block_number <= $cut)`
+WITH n AS (SELECT DISTINCT governor, proposal_id FROM vote_cast WHERE block_number > $cut)
+SELECT n.governor, n.proposal_id FROM n ANTI JOIN (
+  SELECT governor, proposal_id FROM vote_cast WHERE block_number <= $cut AND proposal_id IN (SELECT proposal_id FROM n)
+) o ON o.governor = n.governor AND o.proposal_id = n.proposal_id`
 
 /** ± the fresh pairs and proposals above `cut`: 1 after new rows are extracted, -1 before a rollback deletes them. */
 export async function addVoterTalliesAbove(conn: DuckDBConnection, cut: number, sign: 1 | -1): Promise<void> {
