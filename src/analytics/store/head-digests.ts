@@ -101,24 +101,18 @@ export const validationsScope = (registry: string, model: string | null): string
 export const validationsModelScopeSql = (registry: string, model: string): string => `${registry} || '/' || ${model}`
 
 /**
- * ± the validated_contribution pairs (alias p) matching `where`: each is a row of VALIDATIONS in its registry's scope
- * and in its model's (validationsScope), hashed already (m_validation, validated-contributions.ts). `from`: the table
- * holding them, validated_contribution or a relation of its columns.
+ * ± the validated_contribution pairs in `pairs` (validated_contribution itself, or a table of its columns holding some
+ * of its pairs): each is a row of VALIDATIONS in its registry's scope and in its model's (validationsScope), hashed
+ * already (m_validation, validated-contributions.ts).
  */
-export function addValidationPairs(
-  conn: DuckDBConnection,
-  where: string,
-  params: Record<string, number>,
-  sign: 1 | -1,
-  from = 'validated_contribution',
-): Promise<void> {
+export function addValidationPairs(conn: DuckDBConnection, pairs: string, sign: 1 | -1): Promise<void> {
   return addRowHashes(
     conn,
     'validations',
-    `SELECT p.registry AS scope, p.m_validation AS m, CAST($sign AS INTEGER) AS s FROM ${from} p WHERE ${where}
+    `SELECT p.registry AS scope, p.m_validation AS m, CAST($sign AS INTEGER) AS s FROM ${pairs} p
      UNION ALL
-     SELECT ${validationsModelScopeSql('p.registry', 'p.model_id')}, p.m_validation, CAST($sign AS INTEGER) FROM ${from} p WHERE ${where}`,
-    {...params, sign},
+     SELECT ${validationsModelScopeSql('p.registry', 'p.model_id')}, p.m_validation, CAST($sign AS INTEGER) FROM ${pairs} p`,
+    {sign},
   )
 }
 

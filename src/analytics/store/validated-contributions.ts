@@ -66,18 +66,23 @@ export async function addValidatedPairsAbove(conn: DuckDBConnection, cut: number
   await conn.run(`INSERT INTO validated_contribution BY NAME SELECT * FROM pairs_above`)
   await conn.run(`DROP TABLE validation_above`)
   await conn.run(`DROP TABLE contribution_above`)
-  await addValidationPairs(conn, 'true', {}, 1, 'pairs_above')
-  await addValidatorTallies(conn, 'true', {}, 1, 'pairs_above')
+  await addValidationPairs(conn, 'pairs_above', 1)
+  await addValidatorTallies(conn, 'pairs_above', 1)
   await conn.run(`DROP TABLE pairs_above`)
 }
 
 /** The pairs with a row above $cut. */
 const ABOVE = 'p.v_block > $cut OR p.c_block > $cut'
 
-/** Before a rollback deletes the rows above `cut`: the pairs that have one of them. */
+/**
+ * Before a rollback deletes the rows above `cut`: the pairs that have one of them, found once and kept apart as the
+ * sync keeps the new ones, for the head digests and the validator tallies to take out.
+ */
 export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: number): Promise<void> {
-  await addValidationPairs(conn, ABOVE, {cut}, -1)
-  await addValidatorTallies(conn, ABOVE, {cut}, -1)
+  await conn.run(`CREATE OR REPLACE TEMP TABLE pairs_above AS SELECT * FROM validated_contribution p WHERE ${ABOVE}`, {cut})
+  await addValidationPairs(conn, 'pairs_above', -1)
+  await addValidatorTallies(conn, 'pairs_above', -1)
+  await conn.run(`DROP TABLE pairs_above`)
   await conn.run(`DELETE FROM validated_contribution p WHERE ${ABOVE}`, {cut})
 }
 
@@ -88,7 +93,7 @@ export async function dropValidatedPairsAbove(conn: DuckDBConnection, cut: numbe
 export async function initValidatedPairs(conn: DuckDBConnection): Promise<void> {
   await addValidationDigestColumn(conn)
   // The validations' head digests came after the pairs (after m_validation too, which they add).
-  await addMissingInput(conn, VALIDATION_SUMS_MISSING, () => addValidationPairs(conn, 'true', {}, 1))
+  await addMissingInput(conn, VALIDATION_SUMS_MISSING, () => addValidationPairs(conn, 'validated_contribution', 1))
   // So did the validator tallies.
   await initValidatorTallies(conn)
   if (await holds(conn, NO_PAIRS)) await addValidatedPairsAbove(conn, -1)

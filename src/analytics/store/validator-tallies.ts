@@ -15,33 +15,27 @@ import {concentrationSqlOver} from '../metrics/concentration'
  * mirror rebuilt from scratch (the sync tests compare the two: it is a derived table of mirrorDigest).
  *
  * How it follows the pairs: validated-contributions.ts adds and deletes pairs above a cut only, and calls
- * addValidatorTallies with the same condition right after it inserts them (sign 1) and right before it deletes
- * them (sign -1), in the sync's transaction.
+ * addValidatorTallies with those pairs (kept apart in a temp table) right after it inserts them (sign 1) and right
+ * before it deletes them (sign -1), in the sync's transaction.
  */
 export const VALIDATOR_TALLY_DDL = `CREATE TABLE IF NOT EXISTS validator_tally (registry VARCHAR NOT NULL, model_id VARCHAR NOT NULL,
   validator VARCHAR NOT NULL, validations BIGINT NOT NULL, self_validations BIGINT NOT NULL)`
 
 /**
- * ± the validated_contribution pairs (alias p) matching `where`, per (registry, model, validator); rows that reach 0
- * go. `from`: the table holding them, validated_contribution or a relation of its columns.
+ * ± the validated_contribution pairs in `pairs` (validated_contribution itself, or a table of its columns holding some
+ * of its pairs), per (registry, model, validator); rows that reach 0 go.
  */
-export async function addValidatorTallies(
-  conn: DuckDBConnection,
-  where: string,
-  params: Record<string, number>,
-  sign: 1 | -1,
-  from = 'validated_contribution',
-): Promise<void> {
+export async function addValidatorTallies(conn: DuckDBConnection, pairs: string, sign: 1 | -1): Promise<void> {
   await conn.run(
     `MERGE INTO validator_tally t
      USING (
        SELECT p.registry, p.model_id, p.validator, count(*) * $sign AS d, count(*) FILTER (WHERE p.validator = p.contributor) * $sign AS ds
-       FROM ${from} p WHERE ${where} GROUP BY p.registry, p.model_id, p.validator
+       FROM ${pairs} p GROUP BY p.registry, p.model_id, p.validator
      ) x ON t.registry = x.registry AND t.model_id = x.model_id AND t.validator = x.validator
      WHEN MATCHED AND t.validations + x.d = 0 THEN DELETE
      WHEN MATCHED THEN UPDATE SET validations = t.validations + x.d, self_validations = t.self_validations + x.ds
      WHEN NOT MATCHED THEN INSERT VALUES (x.registry, x.model_id, x.validator, x.d, x.ds)`,
-    {...params, sign},
+    {sign},
   )
 }
 
@@ -50,7 +44,7 @@ export async function addValidatorTallies(
  * existed; a rebuild fills the pairs, and the tallies with them, through addValidatedPairsAbove).
  */
 export async function initValidatorTallies(conn: DuckDBConnection): Promise<void> {
-  if (await holds(conn, NO_TALLIES)) await addValidatorTallies(conn, 'true', {}, 1)
+  if (await holds(conn, NO_TALLIES)) await addValidatorTallies(conn, 'validated_contribution', 1)
 }
 
 const NO_TALLIES = `NOT EXISTS (SELECT 1 FROM validator_tally) AND EXISTS (SELECT 1 FROM validated_contribution)`
