@@ -55,7 +55,9 @@ import {postgresForBench} from './postgres'
  * rounds and time only the full suite on it, with --profile also the statements of its last run on both connections:
  * such a run is not a full benchmark and prints no SUMMARY line), --timeline FILE (with --profile: the profiled round's
  * statements of both connections in the order they started, as JSON lines), --cpu-profile FILE (a V8 CPU profile of
- * the JavaScript thread during that round).
+ * the JavaScript thread during that round), --unfinalized N (default 0: in the incremental rounds, the newest N blocks
+ * stay unfinalized, as behind a live chain's head with FINALITY_CONFIRMATIONS = N, so each sync also rolls back the
+ * previous sync's unfinalized tail and pulls it again; the headline figures are those of the default).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
  * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
  *
@@ -447,6 +449,19 @@ async function setFinalizedHeight(c: Client, height: number): Promise<void> {
     `INSERT INTO squid_processor.status (id, height, hash, nonce) VALUES (0, $1::int4, pg_temp.bhash($1::int4), 0)
      ON CONFLICT (id) DO UPDATE SET height = EXCLUDED.height, hash = EXCLUDED.hash, nonce = squid_processor.status.nonce + 1`,
     [height],
+  )
+}
+
+/**
+ * The processor's status with the blocks above `finalized` up to `head` unfinalized: squid_processor.hot_block holds
+ * them, as the processor keeps the blocks it may still roll back (readIndexStatus reads the height from there).
+ */
+async function setIndexStatus(c: Client, finalized: number, head: number): Promise<void> {
+  await setFinalizedHeight(c, finalized)
+  await c.query(`DELETE FROM squid_processor.hot_block`)
+  await c.query(
+    `INSERT INTO squid_processor.hot_block (height, hash) SELECT h, pg_temp.bhash(h) FROM generate_series($1::int4, $2::int4) AS h`,
+    [finalized + 1, head],
   )
 }
 
@@ -843,11 +858,15 @@ async function main(): Promise<void> {
     const incSuiteMs: number[] = []
     const incWriteMs: number[] = []
     const incBlocks = Math.max(20, Math.ceil(increment / perBlock))
+    const unfinalized = arg('unfinalized', 0)
+    if (unfinalized < 0 || unfinalized > incBlocks) throw new Error(`--unfinalized must be between 0 and ${incBlocks} (the blocks of one round)`)
     for (let round = 1; round <= rounds; round++) {
       const ti = performance.now()
       const n = await stageAndInsert(gen, incrementStagingSql(plan, state, head + 1, incBlocks, increment))
       head += incBlocks
-      await setFinalizedHeight(gen, head)
+      // --unfinalized N: the newest N blocks stay unfinalized, as behind a live chain's head, so each sync also rolls
+      // back the previous sync's unfinalized tail and pulls it again (derived-state.ts, deleteAbove).
+      await setIndexStatus(gen, head - unfinalized, head)
       const insertMs = performance.now() - ti
       const status = await readIndexStatus(gen)
       // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
@@ -868,7 +887,10 @@ async function main(): Promise<void> {
         const timeline = argText('timeline')
         if (timeline) writeTimeline(timeline, onMain, onSide)
       }
-      if (run.sync.pulled !== n) throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}`)
+      // The rows rolled back (--unfinalized) are pulled again beside the new ones.
+      if (run.sync.pulled !== n + run.sync.droppedUnfinalized) {
+        throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}, rolled back ${run.sync.droppedUnfinalized}`)
+      }
       if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)
       // This process's CPU time (the JavaScript thread, DuckDB's threads) beside the wall time: at ~2× the wall time
       // the refresh is bound by the machine's two cores, and only less work shortens it, not more overlap.
@@ -878,7 +900,8 @@ async function main(): Promise<void> {
       incSuiteMs.push(run.suiteMs)
       incWriteMs.push(run.writeMs)
       console.log(
-        `incremental round ${round}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)}); ` +
+        `incremental round ${round}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)})` +
+          `${run.sync.droppedUnfinalized > 0 ? `, ${fmtInt(run.sync.droppedUnfinalized)} unfinalized rows rolled back and pulled again` : ''}; ` +
           `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite ${fmtMs(run.suiteMs)} + write ${fmtMs(run.writeMs)} ` +
           `+ bookkeeping ${fmtMs(run.ms - run.sync.ms - run.suiteMs - run.writeMs)} (${run.metricValues} values, ${fmtInt(run.fairnessRows)} fairness table rows); ` +
           `CPU ${fmtMs((cpu.user + cpu.system) / 1000)}`,
