@@ -14,10 +14,10 @@ import {addDelegatePowerRows} from './head-digests'
  * VOTING_POWER_AT's own filter (w > 0), and runs the query instead, which raises its error naming the event, while
  * any vote change of the mirror did not fit.
  *
- * How it follows the rows: the sync changes votes_change only above a cut. A delegate with rows above the cut is
- * TOUCHED; its newest row is the newest of its rows above the cut after new rows are extracted (ids grow with the
- * block), and the newest at or below the cut before a rollback deletes the rows above it. Untouched delegates keep
- * their row. A mirror synced in steps therefore holds exactly what a rebuild holds (the sync tests compare the two:
+ * How it follows the rows: the sync changes votes_change only above a cut. A delegate with rows above the cut, before
+ * a rollback deletes them or after new rows are extracted, is TOUCHED; once the new rows are in, its newest row is
+ * the newest of all its rows (ids grow with the block), and of its rows above the cut when only new rows touched it.
+ * Untouched delegates keep their row. A mirror synced in steps therefore holds exactly what a rebuild holds (the sync tests compare the two:
  * it is a derived table of mirrorDigest).
  */
 /**
@@ -32,24 +32,51 @@ export const DELEGATE_POWER_DDL = `CREATE TABLE IF NOT EXISTS delegate_power (to
   new_votes ${SCANNED_HUGEINT})`
 
 /**
- * Re-reads the touched delegates' newest row: `after` (new rows were just extracted above the cut) takes it from the
- * rows above the cut, otherwise (a rollback is about to delete them) from the rows at or below it.
+ * Re-reads the touched delegates' newest row at once: `after` (new rows were just extracted above the cut) takes it
+ * from the rows above the cut, otherwise (a rollback is about to delete them) from the rows at or below it.
  */
 export async function refreshDelegatePowerAbove(conn: DuckDBConnection, cut: number, after: boolean): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE power_touched AS SELECT DISTINCT token, delegate FROM votes_change WHERE block_number > $cut`, {cut})
+  await stagePowerTouchedAbove(conn, cut, !after)
+  await refreshTouchedPower(conn, cut, !after)
+}
+
+/**
+ * Stages the delegates with vote changes above `cut` as touched: `rollback` before a rollback deletes those rows, or
+ * after new rows were extracted. A sync that rolls back stages both and re-reads each touched delegate's newest row
+ * once, after the new rows are in (refreshTouchedPower): ~15 ms less than re-reading it twice, at the benchmark's size.
+ */
+export async function stagePowerTouchedAbove(conn: DuckDBConnection, cut: number, rollback: boolean): Promise<void> {
+  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS power_touched (token VARCHAR NOT NULL, delegate VARCHAR NOT NULL, rolled_back BOOLEAN NOT NULL)`)
+  await conn.run(`INSERT INTO power_touched SELECT DISTINCT token, delegate, $rollback FROM votes_change WHERE block_number > $cut`, {cut, rollback})
+}
+
+/**
+ * Replaces the staged delegates' rows (stagePowerTouchedAbove) with their newest vote change and forgets them. A
+ * delegate staged by a rollback may have its newest row anywhere, so all its rows are read; while only new rows are
+ * staged, only the rows above `cut`, where their newest row is. `beforeDelete`: the rows above `cut` are about to be
+ * deleted, so the newest is taken at or below it (refreshDelegatePowerAbove of a rollback on its own).
+ */
+async function refreshTouchedPower(conn: DuckDBConnection, cut: number, beforeDelete = false): Promise<void> {
+  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS power_touched (token VARCHAR NOT NULL, delegate VARCHAR NOT NULL, rolled_back BOOLEAN NOT NULL)`)
   if (await hasRows(conn, 'power_touched')) {
+    const rows = beforeDelete ? 'v.block_number <= $cut' : (await holds(conn, 'EXISTS (SELECT 1 FROM power_touched WHERE rolled_back)')) ? 'true' : 'v.block_number > $cut'
     await addDelegatePowerRows(conn, -1)
     await conn.run(`DELETE FROM delegate_power p USING power_touched t WHERE p.token = t.token AND p.delegate = t.delegate`)
     await conn.run(
       `INSERT INTO delegate_power
        SELECT v.token, v.delegate, v.id, v.new_votes FROM votes_change v SEMI JOIN power_touched t ON t.token = v.token AND t.delegate = v.delegate
-       WHERE ${after ? 'v.block_number > $cut' : 'v.block_number <= $cut'}
+       WHERE ${rows}
        QUALIFY row_number() OVER (PARTITION BY v.token, v.delegate ORDER BY v.id DESC) = 1`,
-      {cut},
+      rows === 'true' ? {} : {cut},
     )
     await addDelegatePowerRows(conn, 1)
   }
   await conn.run(`DROP TABLE power_touched`)
+}
+
+/** After new rows were extracted above `cut`: the staged delegates' newest rows (refreshTouchedPower). */
+export function refreshStagedPower(conn: DuckDBConnection, cut: number): Promise<void> {
+  return refreshTouchedPower(conn, cut)
 }
 
 /**

@@ -1,8 +1,8 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {holds} from '../duckdb'
-import {applyTransfersAbove} from './balances'
+import {applyStagedTransfers, stageTransfersAbove} from './balances'
 import {BALANCE_TOTAL_INIT_CHECKS, initBalanceTotals} from './balance-totals'
-import {DELEGATE_POWER_INIT_CHECKS, initDelegatePower, refreshDelegatePowerAbove} from './delegate-power'
+import {DELEGATE_POWER_INIT_CHECKS, initDelegatePower, refreshStagedPower, stagePowerTouchedAbove} from './delegate-power'
 import {logFairnessTouchedAbove} from './fairness-log'
 import {addVotesAbove, HEAD_DIGEST_INIT_CHECKS, initHeadDigests} from './head-digests'
 import {dropProposalSnapshotsAbove} from './proposal-snapshots'
@@ -45,16 +45,34 @@ export async function initDerivedState(conn: DuckDBConnection): Promise<void> {
   await initVoteRowDigests(conn)
 }
 
-/** The rollback above `cut`: the derived state forgets the rows about to go, then every mirror table loses them. Returns the audit rows deleted. */
+/**
+ * The rollback above `cut` on its own: the derived state forgets the rows about to go, then every mirror table loses
+ * them. Returns the audit rows deleted. (A sync rolls back and extracts in one step: sync-step.ts.)
+ */
 export async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<number> {
+  await stageRollbackAbove(conn, cut)
+  const dropped = await deleteRowsAbove(conn, cut)
+  await applyStagedState(conn, cut)
+  return dropped
+}
+
+/**
+ * Before the rows above `cut` are deleted: the derived state that follows rows by sums subtracts them, the one that
+ * re-reads what rows touch stages them (applyStagedState), and the kept rows derived from them go.
+ */
+export async function stageRollbackAbove(conn: DuckDBConnection, cut: number): Promise<void> {
   await logFairnessTouchedAbove(conn, cut)
-  await applyTransfersAbove(conn, cut, -1)
+  await stageTransfersAbove(conn, cut, -1)
   await addVotesAbove(conn, cut, -1)
   await addVoterTalliesAbove(conn, cut, -1)
-  await refreshDelegatePowerAbove(conn, cut, false)
+  await stagePowerTouchedAbove(conn, cut, true)
   await dropValidatedPairsAbove(conn, cut)
   await dropVoteRowDigestsAbove(conn, cut)
   await dropProposalSnapshotsAbove(conn, cut)
+}
+
+/** Every mirror table loses its rows above `cut`. Returns the audit rows deleted. */
+export async function deleteRowsAbove(conn: DuckDBConnection, cut: number): Promise<number> {
   let dropped = 0
   for (const table of MIRROR_TABLES) {
     const res = await conn.run(`DELETE FROM ${table} WHERE block_number > $cut`, {cut})
@@ -63,12 +81,19 @@ export async function deleteAbove(conn: DuckDBConnection, cut: number): Promise<
   return dropped
 }
 
+/** The staged balances and delegates (stageRollbackAbove, addDerivedStateAbove) applied, once the rows are final. */
+async function applyStagedState(conn: DuckDBConnection, cut: number): Promise<void> {
+  await applyStagedTransfers(conn)
+  await refreshStagedPower(conn, cut)
+}
+
 /** After the typed rows above `cut` were extracted (extract.ts): the derived state takes them. */
 export async function addDerivedStateAbove(conn: DuckDBConnection, cut: number): Promise<void> {
-  await applyTransfersAbove(conn, cut, 1)
+  await stageTransfersAbove(conn, cut, 1)
+  await stagePowerTouchedAbove(conn, cut, false)
+  await applyStagedState(conn, cut)
   await addVotesAbove(conn, cut, 1)
   await addVoterTalliesAbove(conn, cut, 1)
-  await refreshDelegatePowerAbove(conn, cut, true)
   await addValidatedPairsAbove(conn, cut)
   await addVoteRowDigestsAbove(conn, cut)
   await logFairnessTouchedAbove(conn, cut)

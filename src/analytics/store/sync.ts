@@ -3,11 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {readIndexStatus} from '../../processor/status'
-import {deleteAbove, initDerivedState} from './derived-state'
-import {extractTyped} from './extract'
+import {initDerivedState} from './derived-state'
 import {mirrorSnapshotOf} from './mirror-snapshot'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
 import {hasDerivedTable} from './derived-tables'
+import {replaceRowsAbove} from './sync-step'
 import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, SCHEMA_VERSION} from './schema'
 
 export type {PgSource} from './pg-source'
@@ -125,10 +125,11 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     const {status, cut, pulled} = pgRead
     // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the cut
     // is there too (a mirror of final blocks only), the rollback step has nothing to delete and is skipped.
-    const droppedUnfinalized = prev !== undefined && prev.height <= cut ? 0 : await deleteAbove(conn, cut)
-    const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
-    if (loaded !== pulled) throw new Error(`sync: Postgres sent ${pulled} rows but DuckDB read ${loaded} from the CSV`)
-    const typed = await extractTyped(conn, cut)
+    const rollBack = prev === undefined || prev.height > cut
+    const {dropped: droppedUnfinalized, typed} = await replaceRowsAbove(conn, cut, rollBack, async () => {
+      const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
+      if (loaded !== pulled) throw new Error(`sync: Postgres sent ${pulled} rows but DuckDB read ${loaded} from the CSV`)
+    })
     const range = await one(conn, 'SELECT min(id) AS first, max(id) AS last FROM audit_event WHERE block_number > $cut', {cut})
     await writeSyncState(conn, status)
     await conn.run('COMMIT')

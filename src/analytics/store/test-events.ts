@@ -1,9 +1,10 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
-import {deleteAbove, initDerivedState} from './derived-state'
+import {initDerivedState} from './derived-state'
 import {mirrorDigest, type TableDigest} from './digest'
 import {extractTyped} from './extract'
 import {ensureSchema} from './schema'
+import {replaceRowsAbove} from './sync-step'
 
 /**
  * Test helper: audit rows written straight into the DuckDB mirror, shaped like the processor's (Subsquid log ids,
@@ -73,14 +74,12 @@ export async function openTestMirror(): Promise<{db: AnalyticsDb; conn: DuckDBCo
 
 /**
  * One sync step on the mirror without Postgres, as sync.ts takes it in one transaction: the kept state initialized,
- * the rollback above `cut` (derived state first, then the rows), the new rows inserted and extracted.
+ * the rollback above `cut`, the new rows inserted and extracted (sync-step.ts, replaceRowsAbove, as sync.ts runs it).
  */
 export async function applyTestSyncStep(conn: DuckDBConnection, cut: number, events: readonly TestEvent[]): Promise<void> {
   await conn.run('BEGIN TRANSACTION')
   await initDerivedState(conn)
-  await deleteAbove(conn, cut)
-  await insertTestEvents(conn, events)
-  await extractTyped(conn, cut)
+  await replaceRowsAbove(conn, cut, true, async () => void (await insertTestEvents(conn, events)))
   await conn.run('COMMIT')
 }
 
