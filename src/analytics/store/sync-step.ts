@@ -3,11 +3,8 @@ import {addDerivedStateAbove, deleteRowsAbove, stageRollbackAbove} from './deriv
 import {extractTypedRows} from './extract'
 
 /**
- * A sync's step in its transaction: the rollback above `cut` when `rollBack` (the derived state forgets the rows about
- * to go, then every mirror table loses them: derived-state.ts), `insertRows` (the new audit rows), their extraction above `cut`, and the
- * derived state taking them. The balances and the delegates' power, which follow rows by re-reading what they touch,
- * take the rows that went and the rows that came in one pass. Returns the audit rows deleted and the typed rows
- * inserted per table.
+ * A sync's step in its transaction: the rollback above `cut` when `rollBack` (rollBackAbove), then the new rows
+ * (takeRowsAbove). Returns the audit rows deleted and the typed rows inserted per table.
  */
 export async function replaceRowsAbove(
   conn: DuckDBConnection,
@@ -15,13 +12,29 @@ export async function replaceRowsAbove(
   rollBack: boolean,
   insertRows: () => Promise<void>,
 ): Promise<{dropped: number; typed: Record<string, number>}> {
-  let dropped = 0
-  if (rollBack) {
-    await stageRollbackAbove(conn, cut)
-    dropped = await deleteRowsAbove(conn, cut)
-  }
+  const dropped = rollBack ? await rollBackAbove(conn, cut) : 0
+  return {dropped, typed: await takeRowsAbove(conn, cut, insertRows)}
+}
+
+/**
+ * The first half of a sync's step: the derived state forgets the rows above `cut` (derived-state.ts), then every mirror
+ * table loses them. The balances and the delegates' power, which follow rows by re-reading what they touch, only stage
+ * them: takeRowsAbove, which must follow in the same transaction, takes the rows that went and the rows that came in
+ * one pass. It needs nothing but the cut, so the sync runs it while Postgres copies the new rows. Returns the audit rows
+ * deleted.
+ */
+export async function rollBackAbove(conn: DuckDBConnection, cut: number): Promise<number> {
+  await stageRollbackAbove(conn, cut)
+  return deleteRowsAbove(conn, cut)
+}
+
+/**
+ * The second half: `insertRows` (the new audit rows above `cut`), their extraction, and the derived state taking them
+ * with what a rollback staged. Returns the typed rows inserted per table.
+ */
+export async function takeRowsAbove(conn: DuckDBConnection, cut: number, insertRows: () => Promise<void>): Promise<Record<string, number>> {
   await insertRows()
   const typed = await extractTypedRows(conn, cut)
   await addDerivedStateAbove(conn, cut)
-  return {dropped, typed}
+  return typed
 }
