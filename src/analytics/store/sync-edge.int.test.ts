@@ -6,7 +6,7 @@ import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
 import {mirrorDigest} from './digest'
 import {BALANCES_AT, materialize} from './inputs'
 import {MirrorDivergedError, rebuildFromScratch, readSyncState, syncFromPostgres} from './sync'
-import {testBlockHash, testEventId} from './test-events'
+import {recordStatements, testBlockHash, testEventId} from './test-events'
 
 /**
  * The sync's edges against a real Postgres with hand-written audit rows (no chain): the uint256 rule through the
@@ -138,6 +138,30 @@ describe('sync edges', () => {
     const r = await rebuildFromScratch(conn, pool)
     expect(r.pulled).toBe(2)
     expect(await all('SELECT value FROM token_transfer ORDER BY id')).toEqual([{value: '11'}, {value: '12'}])
+  })
+
+  it('an index replaced under a mirror with unfinalized rows: the rollback step that ran during the copy goes back with the rest', async () => {
+    const old = await transfer(1, TOKEN, '10')
+    await transfer(3, TOKEN, '30')
+    await setStatus(2, [3])
+    await syncFromPostgres(conn, pool)
+    const before = await mirrorDigest(conn)
+    // Block 1 (at or below the cut, 2) replaced; block 4 arrives. The cut is the previous finalized height, so the
+    // rollback of block 3 starts on DuckDB while Postgres copies, before the anchor check fails.
+    await pool.query('DELETE FROM audit_event WHERE id = $1', [old])
+    await addEvent(1, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '11'}, '0x' + 'e'.repeat(64))
+    await transfer(4, TOKEN, '40')
+    await setStatus(3, [4])
+    const recorded = recordStatements(conn)
+    try {
+      await expect(syncFromPostgres(conn, pool)).rejects.toThrow(MirrorDivergedError)
+    } finally {
+      recorded.restore()
+    }
+    // It did run: its deletes came before the failure.
+    expect(recorded.statements.filter((sql) => sql.startsWith('DELETE FROM token_transfer WHERE block_number > $cut'))).toHaveLength(1)
+    expect(await mirrorDigest(conn)).toEqual(before)
+    expect(await all('SELECT block_number, value FROM token_transfer ORDER BY id')).toEqual([{block_number: '1', value: '10'}, {block_number: '3', value: '30'}])
   })
 
   it('an index re-indexed from below the mirror\'s finalized height: checked at the lower cut, re-pulled from it', async () => {
