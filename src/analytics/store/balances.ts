@@ -46,6 +46,9 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
   await applyStagedTransfers(conn)
 }
 
+/** The staged changes: a TEMP table, so a failed sync takes it back with the rest. */
+const BALANCE_DELTA_DDL = `CREATE TEMP TABLE IF NOT EXISTS balance_delta (token VARCHAR NOT NULL, account VARCHAR NOT NULL, delta HUGEINT NOT NULL)`
+
 /**
  * Stages the net change per (token, account) of the transfers above `cut`, signed: -1 before a rollback deletes them,
  * 1 after new rows are extracted. A sync that rolls back stages both and applies them in one pass
@@ -54,7 +57,7 @@ export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, s
  * back 10 blocks at the benchmark's size (a second join with the million balances, its digest and its update).
  */
 export async function stageTransfersAbove(conn: DuckDBConnection, cut: number, sign: 1 | -1): Promise<void> {
-  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS balance_delta (token VARCHAR NOT NULL, account VARCHAR NOT NULL, delta HUGEINT NOT NULL)`)
+  await conn.run(BALANCE_DELTA_DDL)
   await conn.run(`INSERT INTO balance_delta SELECT token, account, delta * CAST($sign AS HUGEINT) FROM (${DELTA}) WHERE delta <> 0`, {cut, sign})
 }
 
@@ -69,7 +72,7 @@ export async function stageTransfersAbove(conn: DuckDBConnection, cut: number, s
  * took ~280 ms of every sync at the benchmark's size.
  */
 export async function applyStagedTransfers(conn: DuckDBConnection): Promise<void> {
-  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS balance_delta (token VARCHAR NOT NULL, account VARCHAR NOT NULL, delta HUGEINT NOT NULL)`)
+  await conn.run(BALANCE_DELTA_DDL)
   // Nothing to change (no transfer above the cut, e.g. a rollback step with no unfinalized rows): no scan at all.
   if (await hasRows(conn, 'balance_delta')) {
     // Staged twice (a rollback and new rows), an account has a row per stage: summed here, and left out at 0.
