@@ -31,22 +31,13 @@ export const VOTE_CHANGES_LEFT_OUT_OF_POWER = `(SELECT count(*) FROM oversized_a
 export const DELEGATE_POWER_DDL = `CREATE TABLE IF NOT EXISTS delegate_power (token VARCHAR NOT NULL, delegate VARCHAR NOT NULL, id VARCHAR NOT NULL,
   new_votes ${SCANNED_HUGEINT})`
 
-/**
- * Re-reads the touched delegates' newest row at once: `after` (new rows were just extracted above the cut) takes it
- * from the rows above the cut, otherwise (a rollback is about to delete them) from the rows at or below it.
- */
-export async function refreshDelegatePowerAbove(conn: DuckDBConnection, cut: number, after: boolean): Promise<void> {
-  await stagePowerTouchedAbove(conn, cut, !after)
-  await refreshTouchedPower(conn, cut, !after)
-}
-
 /** The staged delegates: a TEMP table, so a failed sync takes it back with the rest. */
 const POWER_TOUCHED_DDL = `CREATE TEMP TABLE IF NOT EXISTS power_touched (token VARCHAR NOT NULL, delegate VARCHAR NOT NULL, rolled_back BOOLEAN NOT NULL)`
 
 /**
  * Stages the delegates with vote changes above `cut` as touched: `rollback` before a rollback deletes those rows, or
  * after new rows were extracted. A sync that rolls back stages both and re-reads each touched delegate's newest row
- * once, after the new rows are in (refreshTouchedPower): ~15 ms less than re-reading it twice, at the benchmark's size.
+ * once, after the new rows are in (refreshStagedPower): ~15 ms less than re-reading it twice, at the benchmark's size.
  */
 export async function stagePowerTouchedAbove(conn: DuckDBConnection, cut: number, rollback: boolean): Promise<void> {
   await conn.run(POWER_TOUCHED_DDL)
@@ -54,16 +45,15 @@ export async function stagePowerTouchedAbove(conn: DuckDBConnection, cut: number
 }
 
 /**
- * Replaces the staged delegates' rows (stagePowerTouchedAbove) with their newest vote change and forgets them. A
- * delegate staged by a rollback may have its newest row anywhere, so all its rows are read; while only new rows are
- * staged, only the rows above `cut`, where their newest row is. `beforeDelete`: the rows above `cut` are about to be
- * deleted, so the newest is taken at or below it (refreshDelegatePowerAbove of a rollback on its own).
+ * Replaces the staged delegates' rows (stagePowerTouchedAbove) with their newest vote change and forgets them, once
+ * the rows above `cut` are final (after a rollback's deletes, or after new rows were extracted). A delegate staged by a
+ * rollback may have its newest row anywhere, so all its rows are read; while only new rows are staged, only the rows
+ * above `cut`, where their newest row is.
  */
-async function refreshTouchedPower(conn: DuckDBConnection, cut: number, beforeDelete = false): Promise<void> {
+export async function refreshStagedPower(conn: DuckDBConnection, cut: number): Promise<void> {
   await conn.run(POWER_TOUCHED_DDL)
   if (await hasRows(conn, 'power_touched')) {
-    const anyRolledBack = !beforeDelete && (await holds(conn, 'EXISTS (SELECT 1 FROM power_touched WHERE rolled_back)'))
-    const rows = beforeDelete ? 'v.block_number <= $cut' : anyRolledBack ? 'true' : 'v.block_number > $cut'
+    const rows = (await holds(conn, 'EXISTS (SELECT 1 FROM power_touched WHERE rolled_back)')) ? 'true' : 'v.block_number > $cut'
     await addDelegatePowerRows(conn, -1)
     await conn.run(`DELETE FROM delegate_power p USING power_touched t WHERE p.token = t.token AND p.delegate = t.delegate`)
     await conn.run(
@@ -78,17 +68,15 @@ async function refreshTouchedPower(conn: DuckDBConnection, cut: number, beforeDe
   await conn.run(`DROP TABLE power_touched`)
 }
 
-/** After new rows were extracted above `cut`: the staged delegates' newest rows (refreshTouchedPower). */
-export function refreshStagedPower(conn: DuckDBConnection, cut: number): Promise<void> {
-  return refreshTouchedPower(conn, cut)
-}
-
 /**
  * Fills delegate_power from scratch when it holds nothing while the mirror holds votes_change rows (a rebuild, or a
  * mirror made before the table existed). Inside the sync's transaction, before its rollback step.
  */
 export async function initDelegatePower(conn: DuckDBConnection): Promise<void> {
-  if (await holds(conn, NO_DELEGATE_POWER)) await refreshDelegatePowerAbove(conn, -1, true)
+  if (await holds(conn, NO_DELEGATE_POWER)) {
+    await stagePowerTouchedAbove(conn, -1, false)
+    await refreshStagedPower(conn, -1)
+  }
 }
 
 const NO_DELEGATE_POWER = `NOT EXISTS (SELECT 1 FROM delegate_power) AND EXISTS (SELECT 1 FROM votes_change)`

@@ -24,7 +24,7 @@ import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
  *    kept per-vote numbers of vote_row_digest (vote-digests.ts), all of them and those of positive votes, which give
  *    the per-proposal inputs' digests at the head. Summing them over a million kept numbers cost ~20 ms each a refresh.
  *  - input 'voting_power', scope = token: the rows of VOTING_POWER_AT at the head, i.e. of delegate_power (entity,
- *    w) with w > 0. refreshDelegatePowerAbove (delegate-power.ts) takes out the touched delegates' rows before it
+ *    w) with w > 0. refreshStagedPower (delegate-power.ts) takes out the touched delegates' rows before it
  *    replaces them and adds the new ones (addDelegatePowerRows). Hashing its 50,000 rows cost ~30 ms a refresh.
  *
  * A row is rendered exactly as a row of the materialized input renders (same column names, order and types), so the
@@ -131,7 +131,7 @@ export async function initHeadDigests(conn: DuckDBConnection): Promise<void> {
     await addVotesAbove(conn, -1, 1)
   }
   // The voting power's sums came later than the others (a delegate_power still to be filled, initDelegatePower, adds
-  // its rows through refreshDelegatePowerAbove).
+  // its rows through refreshStagedPower).
   await addMissingInput(conn, VOTING_POWER_SUMS_MISSING, () =>
     addRows(conn, 'voting_power', `SELECT p.token AS scope, ${POWER_ROW} AS r, 1 AS s FROM delegate_power p WHERE p.new_votes > 0`),
   )

@@ -8,7 +8,7 @@ import {queryOne, queryRows} from '../metrics/sql-values'
 import {applyTransfersAbove} from './balances'
 import {mirrorDigest} from './digest'
 import {extractTyped} from './extract'
-import {refreshDelegatePowerAbove} from './delegate-power'
+import {refreshStagedPower, stagePowerTouchedAbove} from './delegate-power'
 import {
   BALANCES_AT, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL, VOTING_POWER_AT,
 } from './inputs'
@@ -176,8 +176,9 @@ describe('VOTING_POWER_AT and TOP_HOLDERS_AT at the head from delegate_power', (
     expect(Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM delegate_power WHERE new_votes = 0`)).getRowObjectsJson()[0]?.n)).toBeGreaterThan(0)
 
     // A rollback above block 20 (as the sync does it: derived state first, then every mirror table), new blocks.
-    await refreshDelegatePowerAbove(conn, 20, false)
+    await stagePowerTouchedAbove(conn, 20, true)
     for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > 20`)
+    await refreshStagedPower(conn, 20)
     await expectSameAsQuery(20)
     await insertTestEvents(conn, voteChanges(21, 35, 2).map((e, i) => ({...e, logIndex: 1000 + i})))
     await extractTyped(conn, 20)
