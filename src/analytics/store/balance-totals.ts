@@ -13,7 +13,7 @@ import {HUGEINT_TO_BIGNUM} from '../metrics/bignum'
  * overflow, whatever their size; the sum itself is hi·2^64 + lo (BALANCE_TOTAL_SUM_SQL). A token without rows has no
  * row, as after a rebuild.
  *
- * applyTransfersAbove (balances.ts), balance_state's one writer, keeps it from balance_touch in the same statement
+ * applyStagedTransfers (balances.ts), balance_state's one writer, keeps it from balance_touch in the same statement
  * sequence as it changes balance_state: the old row of each touched account goes, its new row comes. The sync tests
  * compare a mirror kept this way with a rebuild (it is a derived table of mirrorDigest); balance-totals.test.ts
  * compares it with a scan of balance_state after every step of random histories with rollbacks. (The check of the

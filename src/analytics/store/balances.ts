@@ -37,15 +37,6 @@ SELECT token, account, CAST(sum(w) AS HUGEINT) AS delta FROM (
   SELECT t.token, t.from_addr, -t.value FROM token_transfer t WHERE t.block_number > $cut AND t.value IS NOT NULL
 ) WHERE account <> '${ZERO_ADDRESS}' GROUP BY token, account`
 
-/**
- * Adds (sign 1) or subtracts (sign -1) the transfers above `cut` to balance_state at once: stageTransfersAbove, then
- * applyStagedTransfers.
- */
-export async function applyTransfersAbove(conn: DuckDBConnection, cut: number, sign: 1 | -1): Promise<void> {
-  await stageTransfersAbove(conn, cut, sign)
-  await applyStagedTransfers(conn)
-}
-
 /** The staged changes: a TEMP table, so a failed sync takes it back with the rest. */
 const BALANCE_DELTA_DDL = `CREATE TEMP TABLE IF NOT EXISTS balance_delta (token VARCHAR NOT NULL, account VARCHAR NOT NULL, delta HUGEINT NOT NULL)`
 

@@ -27,7 +27,7 @@ import {BALANCES_FROM_STATE} from './routes'
  * once) when the connection has none yet, when the changes are many (a first load, a rebuild: see
  * REBUILD_ABOVE_CHANGES), or when they do not fit it. Every use checks it against balance_state with one scan: the
  * count, the exact total and an exact sum of squared residues (Σ (w mod 2^31)²) must be equal, or the state is
- * rebuilt and the row computed again. balance_state has one writer, applyTransfersAbove, which logs what it changes
+ * rebuilt and the row computed again. balance_state has one writer, applyStagedTransfers, which logs what it changes
  * in the same transaction; the check is there against a future writer that does not (a transfer that bypassed the
  * log keeps the total but changes that sum, unless its amount is a multiple of 2^31).
  *

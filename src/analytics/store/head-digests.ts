@@ -12,7 +12,7 @@ import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from './input-digest'
  * exact sums of the halves of the row hashes, over the rows the input has at the mirror's head:
  *
  *  - input 'balances', scope = token: the rows of BALANCES_AT at the head, i.e. of balance_state (entity, w) with
- *    w > 0. applyTransfersAbove (balances.ts) takes out the touched accounts' old rows and adds their new ones
+ *    w > 0. applyStagedTransfers (balances.ts) takes out the touched accounts' old rows and adds their new ones
  *    (addBalanceChanges).
  *  - input 'votes_all', scope = governor: the rows of VOTES_ALL with no block bound (proposal, voter), one per
  *    vote_cast row. The sync subtracts vote_cast rows above its cut before deleting them and adds the new ones.
