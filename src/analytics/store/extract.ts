@@ -38,16 +38,8 @@ export function insertOversizedSql(t: TypedTable, c: TypedColumn & {uintField: s
 
 const hasUint = (c: TypedColumn): c is TypedColumn & {uintField: string} => c.uintField !== undefined
 
-/** The typed rows above `cut`, and the derived state taking them. Inside the caller's transaction. Returns rows inserted per typed table. */
+/** Runs inside the caller's transaction. Returns rows inserted per typed table. */
 export async function extractTyped(conn: DuckDBConnection, cut: number): Promise<Record<string, number>> {
-  const counts = await extractTypedRows(conn, cut)
-  // Derived state follows the typed rows it is derived from, in the same transaction (derived-state.ts).
-  await addDerivedStateAbove(conn, cut)
-  return counts
-}
-
-/** The typed rows (and oversized amounts) above `cut` only. Inside the caller's transaction. Returns rows inserted per typed table. */
-export async function extractTypedRows(conn: DuckDBConnection, cut: number): Promise<Record<string, number>> {
   const counts: Record<string, number> = {}
   for (const t of TYPED_TABLES) {
     const res = await conn.run(insertTypedSql(t), {cut})
@@ -65,5 +57,7 @@ export async function extractTypedRows(conn: DuckDBConnection, cut: number): Pro
     const withNulls = new Set(nullCounts.getRowObjectsJson().filter((r) => Number(r.n) > 0).map((r) => Number(r.i)))
     for (const [i, {t, c}] of uintColumns.entries()) if (withNulls.has(i)) await conn.run(insertOversizedSql(t, c), {cut})
   }
+  // Derived state follows the typed rows it is derived from, in the same transaction (derived-state.ts).
+  await addDerivedStateAbove(conn, cut)
   return counts
 }

@@ -5,10 +5,9 @@ import {groupedDigestSql} from '../jobs/batch'
 import {INPUT_DIGEST_SQL} from '../jobs/measurement'
 import {CONCENTRATION_WITH_LORENZ_SQL, concentrationSqlOver} from '../metrics/concentration'
 import {queryOne, queryRows} from '../metrics/sql-values'
-import {applyStagedTransfers, stageTransfersAbove} from './balances'
 import {mirrorDigest} from './digest'
 import {extractTyped} from './extract'
-import {refreshStagedPower, stagePowerTouchedAbove} from './delegate-power'
+import {deleteAbove} from './derived-state'
 import {
   BALANCES_AT, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL, VOTING_POWER_AT,
 } from './inputs'
@@ -72,10 +71,8 @@ describe('BALANCES_AT at the head from balance_state', () => {
     await expectSameAsQuery(30)
     await expectSameAsQuery(1000)
 
-    // A rollback above block 20 (as the sync does it: derived state first, then every mirror table), new blocks.
-    await stageTransfersAbove(conn, 20, -1)
-    for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > 20`)
-    await applyStagedTransfers(conn)
+    // A rollback above block 20 (deleteAbove, the sync's rollback step on its own), new blocks.
+    await deleteAbove(conn, 20)
     await insertTestEvents(conn, transfers(21, 35, 2).map((e, i) => ({...e, logIndex: 1000 + i})))
     await extractTyped(conn, 20)
     await expectSameAsQuery(35)
@@ -176,10 +173,8 @@ describe('VOTING_POWER_AT and TOP_HOLDERS_AT at the head from delegate_power', (
     // Some delegate's newest change is to 0: it has a delegate_power row but no row in the distribution.
     expect(Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM delegate_power WHERE new_votes = 0`)).getRowObjectsJson()[0]?.n)).toBeGreaterThan(0)
 
-    // A rollback above block 20 (as the sync does it: derived state first, then every mirror table), new blocks.
-    await stagePowerTouchedAbove(conn, 20, true)
-    for (const table of MIRROR_TABLES) await conn.run(`DELETE FROM ${table} WHERE block_number > 20`)
-    await refreshStagedPower(conn, 20)
+    // A rollback above block 20 (deleteAbove, the sync's rollback step on its own), new blocks.
+    await deleteAbove(conn, 20)
     await expectSameAsQuery(20)
     await insertTestEvents(conn, voteChanges(21, 35, 2).map((e, i) => ({...e, logIndex: 1000 + i})))
     await extractTyped(conn, 20)

@@ -1,6 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {addDerivedStateAbove, deleteRowsAbove, stageRollbackAbove} from './derived-state'
-import {extractTypedRows} from './extract'
+import {deleteRowsAbove, stageRollbackAbove} from './derived-state'
+import {extractTyped} from './extract'
 
 /**
  * A sync's step in its transaction: the rollback above `cut` when `rollBack` (rollBackAbove), then the new rows
@@ -29,12 +29,10 @@ export async function rollBackAbove(conn: DuckDBConnection, cut: number): Promis
 }
 
 /**
- * The second half: `insertRows` (the new audit rows above `cut`), their extraction, and the derived state taking them
- * with what a rollback staged. Returns the typed rows inserted per table.
+ * The second half: `insertRows` (the new audit rows above `cut`), then their extraction, with which the derived state
+ * takes them and what a rollback staged (extract.ts). Returns the typed rows inserted per table.
  */
 export async function takeRowsAbove(conn: DuckDBConnection, cut: number, insertRows: () => Promise<void>): Promise<Record<string, number>> {
   await insertRows()
-  const typed = await extractTypedRows(conn, cut)
-  await addDerivedStateAbove(conn, cut)
-  return typed
+  return extractTyped(conn, cut)
 }
