@@ -53,8 +53,8 @@ export async function stageTransfersAbove(conn: DuckDBConnection, cut: number, s
 }
 
 /**
- * Applies the staged changes (stageTransfersAbove) to balance_state and forgets them. In the transaction that staged
- * them: the staging table is a TEMP table, so a failed sync takes it back with the rest.
+ * Applies the staged changes (stageTransfersAbove, which every caller runs first: it makes the staging table) to
+ * balance_state and forgets them. In the transaction that staged them: a failed sync takes them back with the rest.
  *
  * balance_state is read twice: balance_touch holds, per touched account, its row id, old and new balance; the kept
  * digest of the balances (head-digests.ts) and their kept totals (balance-totals.ts) are updated from balance_touch alone; the rows that go are deleted by row
@@ -63,7 +63,6 @@ export async function stageTransfersAbove(conn: DuckDBConnection, cut: number, s
  * took ~280 ms of every sync at the benchmark's size.
  */
 export async function applyStagedTransfers(conn: DuckDBConnection): Promise<void> {
-  await conn.run(BALANCE_DELTA_DDL)
   // Nothing to change (no transfer above the cut, e.g. a rollback step with no unfinalized rows): no scan at all.
   if (await hasRows(conn, 'balance_delta')) {
     // Staged twice (a rollback and new rows), an account has a row per stage: summed here, and left out at 0.

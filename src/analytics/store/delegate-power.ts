@@ -45,13 +45,12 @@ export async function stagePowerTouchedAbove(conn: DuckDBConnection, cut: number
 }
 
 /**
- * Replaces the staged delegates' rows (stagePowerTouchedAbove) with their newest vote change and forgets them, once
- * the rows above `cut` are final (after a rollback's deletes, or after new rows were extracted). A delegate staged by a
- * rollback may have its newest row anywhere, so all its rows are read; while only new rows are staged, only the rows
- * above `cut`, where their newest row is.
+ * Replaces the staged delegates' rows (stagePowerTouchedAbove, which every caller runs first: it makes the staging
+ * table) with their newest vote change and forgets them, once the rows above `cut` are final (after a rollback's
+ * deletes, or after new rows were extracted). A delegate staged by a rollback may have its newest row anywhere, so all
+ * its rows are read; while only new rows are staged, only the rows above `cut`, where their newest row is.
  */
 export async function refreshStagedPower(conn: DuckDBConnection, cut: number): Promise<void> {
-  await conn.run(POWER_TOUCHED_DDL)
   if (await hasRows(conn, 'power_touched')) {
     const rows = (await holds(conn, 'EXISTS (SELECT 1 FROM power_touched WHERE rolled_back)')) ? 'true' : 'v.block_number > $cut'
     await addDelegatePowerRows(conn, -1)
