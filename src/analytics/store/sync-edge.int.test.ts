@@ -124,6 +124,30 @@ describe('sync edges', () => {
     await expectMirrorEqualsRebuild()
   })
 
+  it('records the newest mirrored row, also when a rollback leaves no row above the cut', async () => {
+    const newest = async () => {
+      const [row] = await all('SELECT id, block_number FROM audit_event ORDER BY id DESC LIMIT 1')
+      return {lastId: row ? String(row.id) : null, lastBlock: row ? Number(row.block_number) : -1}
+    }
+    const first = await transfer(1, TOKEN, '10')
+    const hotId = await transfer(3, TOKEN, '30')
+    await setStatus(2, [3])
+    await syncFromPostgres(conn, pool)
+    expect(await readSyncState(conn)).toMatchObject({lastId: hotId, lastBlock: 3})
+    // Block 3 is reorged away and nothing replaces it: the sync pulls no row, and the newest is the one at block 1.
+    await pool.query('DELETE FROM audit_event WHERE id = $1', [hotId])
+    await setStatus(2)
+    const r = await syncFromPostgres(conn, pool)
+    expect(r).toMatchObject({pulled: 0, droppedUnfinalized: 1})
+    expect(await readSyncState(conn)).toMatchObject({lastId: first, lastBlock: 1})
+    expect(await readSyncState(conn)).toMatchObject(await newest())
+    const later = await transfer(4, TOKEN, '40')
+    await setStatus(4)
+    await syncFromPostgres(conn, pool)
+    expect(await readSyncState(conn)).toMatchObject({lastId: later, lastBlock: 4})
+    expect(await readSyncState(conn)).toMatchObject(await newest())
+  })
+
   it('an index replaced under the mirror stops the sync with MirrorDivergedError and leaves the mirror untouched', async () => {
     const old = await transfer(1, TOKEN, '10')
     await setStatus(1)

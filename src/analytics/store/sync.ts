@@ -130,21 +130,28 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
         const anchorAtPrevious = await beforePull
         const anchor = prev && cut === prev.finalizedHeight ? anchorAtPrevious : await anchorAt(conn, cut)
         await checkAnchor(anchor, cut, (id) => auditBlockHash(client, id))
-        return {status, cut, pulled, rollBack}
+        return {status, cut, pulled, rollBack, anchor}
       })
     } finally {
       // Settled before anything else runs on the same connection, the transaction's rollback on failure included.
       await duckWhilePulling.catch(() => undefined)
     }
     await beforePull
-    const {status, cut, pulled, rollBack} = pgRead
+    const {status, cut, pulled, rollBack, anchor} = pgRead
     const droppedUnfinalized = earlyRollback ? await earlyRollback : rollBack ? await rollBackAbove(conn, cut) : 0
     const typed = await takeRowsAbove(conn, cut, async () => {
       const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
       if (loaded !== pulled) throw new Error(`sync: Postgres sent ${pulled} rows but DuckDB read ${loaded} from the CSV`)
     })
-    const range = await one(conn, 'SELECT min(id) AS first, max(id) AS last FROM audit_event WHERE block_number > $cut', {cut})
-    await writeSyncState(conn, status)
+    const range = await one(
+      conn,
+      'SELECT min(id) AS first, max(id) AS last, arg_max(block_number, id) AS last_block FROM audit_event WHERE block_number > $cut',
+      {cut},
+    )
+    // The newest mirrored row is the newer of the newest above the cut and the anchor (the newest at or below it,
+    // which the sync leaves as it was): both known here, so writeSyncState need not look among ten million rows.
+    const above = range?.last == null ? undefined : {id: String(range.last), block: Number(range.last_block)}
+    await writeSyncState(conn, status, newer(above, anchor))
     await conn.run('COMMIT')
     // A large pull (the first load, a rebuild) leaves DuckDB a checkpoint to do; unpaid, it landed on the next
     // small commit that updates balance_state (measured: 16 s at 10M rows, on the first incremental refresh).
@@ -168,26 +175,48 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
   }
 }
 
+/** An audit row's id and block number. */
+interface MirroredRow {
+  id: string
+  block: number
+}
+
 /**
  * Records what the mirror now holds, last in a sync's transaction: the newest audit row (last_id, last_block: no mirror
  * row lies above last_block, which readers rely on, rows-above.ts) and Postgres' heights in the snapshot it read.
+ * `newest`: that row when the caller knows it (null: the mirror has no row); looked up when undefined.
  */
-export async function writeSyncState(conn: DuckDBConnection, status: {height: number; finalizedHeight: number}): Promise<void> {
-  const last = await one(conn, 'SELECT id, block_number FROM audit_event ORDER BY id DESC LIMIT 1')
+export async function writeSyncState(
+  conn: DuckDBConnection,
+  status: {height: number; finalizedHeight: number},
+  newest?: MirroredRow | null,
+): Promise<void> {
+  const last = newest !== undefined ? newest : await newestRow(conn)
   await conn.run('DELETE FROM sync_state')
   await conn.run(`INSERT INTO sync_state VALUES ($version, CAST($lastId AS VARCHAR), $lastBlock, $height, $finalized, now())`, {
     version: SCHEMA_VERSION,
-    lastId: (last?.id as string | undefined) ?? null,
-    lastBlock: last ? Number(last.block_number) : -1,
+    lastId: last?.id ?? null,
+    lastBlock: last ? last.block : -1,
     height: status.height,
     finalized: status.finalizedHeight,
   })
 }
 
+/** The row with the larger id (null when neither is given). */
+function newer(a: MirroredRow | undefined, b: MirroredRow | undefined): MirroredRow | null {
+  if (!a || !b) return a ?? b ?? null
+  return a.id > b.id ? a : b
+}
+
+async function newestRow(conn: DuckDBConnection): Promise<MirroredRow | null> {
+  const row = await one(conn, 'SELECT id, block_number FROM audit_event ORDER BY id DESC LIMIT 1')
+  return row ? {id: String(row.id), block: Number(row.block_number)} : null
+}
+
 /** The newest mirrored row at or below the cut: the sync keeps it, so Postgres must still hold it (checkAnchor). */
-async function anchorAt(conn: DuckDBConnection, cut: number): Promise<{id: string; blockHash: string} | undefined> {
-  const row = await one(conn, 'SELECT id, block_hash FROM audit_event WHERE block_number <= $cut ORDER BY id DESC LIMIT 1', {cut})
-  return row ? {id: String(row.id), blockHash: String(row.block_hash)} : undefined
+async function anchorAt(conn: DuckDBConnection, cut: number): Promise<(MirroredRow & {blockHash: string}) | undefined> {
+  const row = await one(conn, 'SELECT id, block_number, block_hash FROM audit_event WHERE block_number <= $cut ORDER BY id DESC LIMIT 1', {cut})
+  return row ? {id: String(row.id), block: Number(row.block_number), blockHash: String(row.block_hash)} : undefined
 }
 
 /**
