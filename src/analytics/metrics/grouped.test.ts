@@ -84,6 +84,49 @@ describe('grouped metric queries equal the single-distribution queries, group by
     expect(runs.mixed).toBeGreaterThan(30)
   }), 60_000)
 
+  // The fast groups' running sums run across the groups (grouped.ts: ranked_fast, deciding_fast). Here each group is
+  // fast alone, but 24 of them together weigh > 2^127: they must take the wide path and still equal the single query.
+  const HEAVY_KEYS = Array.from({ length: 24 }, (_, i) => `h${String(i).padStart(2, '0')}`)
+  const heavy = (i: number) => 2n ** 123n + BigInt(i) * 10n ** 30n
+
+  it('concentration: groups fast alone but heavier than HUGEINT together take the wide path, with the same values', () => withOwnDb(async (db) => {
+    const rows = HEAVY_KEYS.flatMap((g, i) => [[g, 'a', heavy(i)], [g, 'b', 7n]] as const)
+    await loadTable(db.conn, 'group_keys', [['g', 'VARCHAR']], HEAVY_KEYS.map((g) => [g]))
+    await loadTable(db.conn, 'group_dist', [['g', 'VARCHAR'], ['entity', 'VARCHAR'], ['w', 'HUGEINT']], rows)
+    const params = concentrationParams({ quorumShare: 0.5 })
+    const grouped = await queryRows(db.conn, CONCENTRATION_BY_GROUP_SQL, params)
+    expect(grouped.map((r) => r.g)).toEqual(HEAVY_KEYS)
+    for (const [i, row] of grouped.entries()) {
+      await loadTable(db.conn, 'dist', [['entity', 'VARCHAR'], ['w', 'HUGEINT']], [['a', heavy(i)], ['b', 7n]])
+      const single = await queryOne(db.conn, CONCENTRATION_SQL, params)
+      expect(single.total).toBe((heavy(i) + 7n).toString())
+      expect(sameRow(row, single)).toEqual([])
+    }
+  }), 60_000)
+
+  it('participation: groups fast alone but heavier than HUGEINT together take the wide path, with the same values', () => withOwnDb(async (db) => {
+    // Per group: 'a' for with the heavy weight, 'b' and 'c' against; the vote passes and 'a' alone decides it.
+    const votes = HEAVY_KEYS.flatMap((g, i) => [
+      { g, voter: 'a', support: 1, weight: heavy(i) },
+      { g, voter: 'b', support: 0, weight: 5n },
+      { g, voter: 'c', support: 1, weight: 3n },
+    ])
+    const supply = (2n ** 124n).toString()
+    await loadTable(db.conn, 'group_keys', [['g', 'VARCHAR'], ['supply', 'VARCHAR'], ['quorum', 'VARCHAR']], HEAVY_KEYS.map((g) => [g, supply, '1']))
+    await loadTable(db.conn, 'group_votes', [['g', 'VARCHAR'], ['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
+      votes.map((v) => [v.g, v.voter, v.support, v.weight]))
+    const grouped = await queryRows(db.conn, withPathColumn(PARTICIPATION_BY_GROUP_SQL))
+    expect(grouped.map((r) => [r.g, r.path])).toEqual(HEAVY_KEYS.map((g) => [g, 'wide']))
+    for (const [i, { path: _path, ...row }] of grouped.entries()) {
+      await loadTable(db.conn, 'votes', [['voter', 'VARCHAR'], ['support', 'INTEGER'], ['weight', 'HUGEINT']],
+        votes.filter((v) => v.g === row.g).map((v) => [v.voter, v.support, v.weight]))
+      const { path, ...single } = await queryOne(db.conn, withPathColumn(PARTICIPATION_SQL), { supply, quorum: '1' })
+      expect(path).toBe('fast')
+      expect(single.pivotality).toBe('1')
+      expect(sameRow(row, single)).toEqual([])
+    }
+  }), 60_000)
+
   it('participation: both paths return identical rows where both apply', () => withOwnDb(async (db) => {
     const small = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 100n }), fc.bigInt({ min: 0n, max: 2n ** 100n }))
     const rows = fc.array(fc.record({ g: group, voter: fc.constantFrom('a', 'b', 'c', 'd', 'e'), support: fc.constantFrom(0, 1, 2, 3), weight: small }), { maxLength: 30 })

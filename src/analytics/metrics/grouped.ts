@@ -34,12 +34,17 @@ export function concentrationByGroupSqlOver(distSelect?: string): string {
 WITH ${source}
 -- NOT MATERIALIZED, as in concentrationSqlOver.
 d AS NOT MATERIALIZED (SELECT g, entity, w FROM group_dist WHERE w > 0),
+-- A group takes the fast path when FAST_PATH holds for it and the totals of all such groups add up to less than
+-- 2^125 (GROUPS_FIT): ranked_fast's running sums run across the groups, so they must fit too.
 tot AS (
-  SELECT g, n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast
+  SELECT g, n, total, th, fast_alone AND sum(CASE WHEN fast_alone THEN total::DOUBLE ELSE 0 END) OVER () < 4.2e37 AS fast
   FROM (
-    SELECT k.g, coalesce(s.n, 0) AS n, coalesce(s.total, 0::BIGNUM) AS total FROM group_keys k
-    LEFT JOIN (${EXACT_SUMS_BY('g', 'w', 'd', 'true')}) s ON s.g = k.g
-  ) x
+    SELECT g, n, total, TRY_CAST(total::VARCHAR AS HUGEINT) AS th, ${FAST_PATH('x')} AS fast_alone
+    FROM (
+      SELECT k.g, coalesce(s.n, 0) AS n, coalesce(s.total, 0::BIGNUM) AS total FROM group_keys k
+      LEFT JOIN (${EXACT_SUMS_BY('g', 'w', 'd', 'true')}) s ON s.g = k.g
+    ) x
+  )
 ),
 quorum_threshold AS (
   SELECT g, $quorum_wad::HUGEINT AS q,
@@ -47,13 +52,23 @@ quorum_threshold AS (
   FROM tot
 ),
 -- As in concentrationSqlOver: each window sorts (g, w) alone, and the totals join its output.
+-- The fast groups' ranks and running sums come from ONE window over all of them in (g, w DESC) order, each group's
+-- taken relative to the groups before it (fast_before: their row count and exact total). A window partitioned by g
+-- computes its HUGEINT running sums through a segment tree: ~740 ms against ~320 ms for this one at a million votes
+-- in 200 proposals (DuckDB 1.5.6). Exact: every running sum is at most the fast groups' total (< 2^125, tot), and
+-- the rank and running sum of a group's k-th row minus those of the groups before it are its k and D_k.
+fast_before AS (
+  SELECT g, (sum(n) OVER prior - n)::BIGINT AS n_before, sum(th) OVER prior - th AS w_before
+  FROM tot WHERE fast
+  WINDOW prior AS (ORDER BY g ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
 ranked_fast AS (
-  SELECT r.g, r.k, r.cum, r.w::DOUBLE / t.total::DOUBLE AS s
+  SELECT r.g, r.k - b.n_before AS k, r.cum - b.w_before AS cum, r.w::DOUBLE / t.total::DOUBLE AS s
   FROM (
     SELECT g, w, row_number() OVER top AS k, sum(w) OVER top_rows AS cum
     FROM d WHERE g IN (SELECT g FROM tot WHERE fast)
-    WINDOW top AS (PARTITION BY g ORDER BY w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-  ) r JOIN tot t ON t.g = r.g
+    WINDOW top AS (ORDER BY g, w DESC), top_rows AS (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ) r JOIN tot t ON t.g = r.g JOIN fast_before b ON b.g = r.g
 ),
 ranked_wide AS (
   SELECT r.g, r.k, r.cum, r.w::DOUBLE / t.total::DOUBLE AS s
@@ -93,6 +108,40 @@ ORDER BY t.g
 /** CONCENTRATION_SQL per group over the caller's group_dist. */
 export const CONCENTRATION_BY_GROUP_SQL = concentrationByGroupSqlOver()
 
+/** The deciding side's voters of each group: the winning side when the vote passed with quorum, else those against. */
+const decidingRows = (path: 'fast' | 'wide') => `FROM v_${path} v JOIN outcome_${path} o ON o.g = v.g
+  WHERE v.support = CASE WHEN o.vote_succeeded AND o.quorum_reached THEN 1 ELSE 0 END`
+
+/** deciding_wide: per group, its deciding voters ranked by weight, and the weight of the first k (BIGNUM). */
+const DECIDING_WIDE = `deciding_wide AS (
+  SELECT
+    v.g,
+    row_number() OVER (PARTITION BY v.g ORDER BY v.w DESC, v.voter ASC) AS k,
+    sum(v.w) OVER (PARTITION BY v.g ORDER BY v.w DESC, v.voter ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS removed
+  ${decidingRows('wide')}
+)`
+
+/**
+ * deciding_fast: the same ranks and removed weights (HUGEINT) from ONE window over the fast groups' deciding voters in
+ * (g, w DESC) order, each group's taken relative to the groups before it, as ranked_fast does in the concentration
+ * query (a window partitioned by g sums HUGEINT through a segment tree, several times slower). Exact: every running
+ * sum is at most the fast groups' total weight (< 2^125, params). Equal weights need no order among them: the removed
+ * weight of the first k is the same whichever of them comes first, and pivotality reads nothing else.
+ */
+const DECIDING_FAST = `decided_fast AS (SELECT v.g, v.w ${decidingRows('fast')}),
+decided_before_fast AS (
+  SELECT g, (sum(n) OVER prior - n)::BIGINT AS n_before, sum(w) OVER prior - w AS w_before
+  FROM (SELECT g, count(*) AS n, sum(w) AS w FROM decided_fast GROUP BY g)
+  WINDOW prior AS (ORDER BY g ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+deciding_fast AS (
+  SELECT r.g, r.k - b.n_before AS k, r.removed - b.w_before AS removed
+  FROM (
+    SELECT g, row_number() OVER top AS k, sum(w) OVER (top ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS removed
+    FROM decided_fast WINDOW top AS (ORDER BY g, w DESC)
+  ) r JOIN decided_before_fast b ON b.g = r.g
+)`
+
 /** Per-path CTEs of PARTICIPATION_BY_GROUP_SQL: PARTICIPATION_SQL's, partitioned and grouped by g. */
 const participationPathByGroup = (path: 'fast' | 'wide') => {
   const zero = path === 'fast' ? '0::HUGEINT' : '0::BIGNUM'
@@ -114,14 +163,7 @@ outcome_${path} AS (
     t.for_votes + t.abstain_votes >= ${quorum} AS quorum_reached
   FROM tally_${path} t JOIN params x ON x.g = t.g
 ),
-deciding_${path} AS (
-  SELECT
-    v.g,
-    row_number() OVER (PARTITION BY v.g ORDER BY v.w DESC, v.voter ASC) AS k,
-    sum(v.w) OVER (PARTITION BY v.g ORDER BY v.w DESC, v.voter ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS removed
-  FROM v_${path} v JOIN outcome_${path} o ON o.g = v.g
-  WHERE v.support = CASE WHEN o.vote_succeeded AND o.quorum_reached THEN 1 ELSE 0 END
-),
+${path === 'fast' ? DECIDING_FAST : DECIDING_WIDE},
 pivotal_${path} AS (
   SELECT o.g, min(d.k) FILTER (WHERE ${PIVOTAL_IF}) AS pivotality
   FROM outcome_${path} o LEFT JOIN deciding_${path} d ON d.g = o.g
@@ -141,11 +183,16 @@ ${participationColumns(path)}
  * one query, and a group's row comes from exactly one of the two UNION ALL branches.
  */
 export const PARTICIPATION_BY_GROUP_SQL = `
+-- A group takes the fast path when PARTICIPATION_FAST_PATH holds for it and the weights of all such groups add up to
+-- less than 2^125: deciding_fast's running sums run across the groups, so they must fit too.
 WITH params AS (
-  SELECT k.g, k.supply::BIGNUM AS supply, k.quorum::BIGNUM AS quorum, TRY_CAST(k.quorum AS HUGEINT) AS quorum_h,
-    ${PARTICIPATION_FAST_PATH('coalesce(s.weights, 0)', 'k.quorum')} AS fast
-  FROM group_keys k
-  LEFT JOIN (SELECT g, sum(abs(weight::DOUBLE)) AS weights FROM group_votes WHERE support IN (0, 1, 2) GROUP BY g) s ON s.g = k.g
+  SELECT g, supply, quorum, quorum_h, fast_alone AND sum(CASE WHEN fast_alone THEN weights ELSE 0 END) OVER () < 4.2e37 AS fast
+  FROM (
+    SELECT k.g, k.supply::BIGNUM AS supply, k.quorum::BIGNUM AS quorum, TRY_CAST(k.quorum AS HUGEINT) AS quorum_h,
+      coalesce(s.weights, 0) AS weights, ${PARTICIPATION_FAST_PATH('coalesce(s.weights, 0)', 'k.quorum')} AS fast_alone
+    FROM group_keys k
+    LEFT JOIN (SELECT g, sum(abs(weight::DOUBLE)) AS weights FROM group_votes WHERE support IN (0, 1, 2) GROUP BY g) s ON s.g = k.g
+  )
 ),
 v_fast AS (
   SELECT g, voter, support, sum(weight) AS w FROM group_votes
