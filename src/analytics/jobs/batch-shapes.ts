@@ -1,6 +1,6 @@
 import {CONCENTRATION_SQL} from '../metrics/concentration'
 import {FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairness'
-import {CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_SQL} from '../metrics/grouped'
+import {CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_ONE_VOTE_EACH_SQL, PARTICIPATION_BY_GROUP_SQL} from '../metrics/grouped'
 import {
   FAIRNESS_BY_GROUP_SQL,
   FAIRNESS_COPY_BY_GROUP_SQL,
@@ -37,6 +37,11 @@ export interface QueryShape {
    * copy stands for without having filled group_reward; a shape reading group_reward without one has it filled.
    */
   fromKeptCopy?: string
+  /**
+   * The grouped query's twin for votes of which no voter has two on one proposal (store/one-vote-each.ts), for a batch
+   * whose governor is known to have none.
+   */
+  oneVoteEach?: string
   /** Parameters that differ per group: they go into group_keys (as VARCHAR columns of the same name). */
   perGroupParams?: readonly string[]
 }
@@ -74,7 +79,9 @@ export const SHAPES: readonly Shape[] = [
     inputs: [
       {sql: inputs.PROPOSAL_VOTES, relation: 'votes', columns: ['voter', 'support', 'weight'], grouped: {sql: inputs.PROPOSAL_VOTES_BY_PROPOSAL, relation: 'group_votes'}},
     ],
-    queries: [{sql: PARTICIPATION_SQL, grouped: PARTICIPATION_BY_GROUP_SQL, perGroupParams: ['supply', 'quorum']}],
+    queries: [
+      {sql: PARTICIPATION_SQL, grouped: PARTICIPATION_BY_GROUP_SQL, oneVoteEach: PARTICIPATION_BY_GROUP_ONE_VOTE_EACH_SQL, perGroupParams: ['supply', 'quorum']},
+    ],
   },
   {
     groupParam: 'model',

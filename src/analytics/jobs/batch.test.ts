@@ -10,6 +10,9 @@ import {forgetKeptBalances, headBalanceBuilds} from '../store/head-balances'
 import {forgetKeptPower, headPowerBuilds} from '../store/head-power'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, recordStatements} from '../store/test-events'
 import {runBatched} from './batch'
+import {PARTICIPATION_BY_GROUP_ONE_VOTE_EACH_SQL} from '../metrics/grouped'
+import {PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH} from '../store/inputs'
+import {oneVoteEach} from '../store/one-vote-each'
 import {type MetricRecord, runMeasurement} from './measurement'
 import {planInStages, planSuite, storedKey} from './plan'
 import {computeSuite} from './suite'
@@ -23,8 +26,10 @@ const RD = '0x' + '5'.repeat(40)
  * support) and contributions: models, contributions validated (accepted or not, some self-validated), reward epochs
  * per model and protocol-wide, rewards (some to top holders).
  */
-function scenario(): TestEvent[] {
+function scenario(oneVoteEach = false): TestEvent[] {
   const rnd = testMulberry(3)
+  // With oneVoteEach, a voter's later votes on a proposal are left out (a Governor takes one vote per voter).
+  const voted = new Set<string>()
   const events: TestEvent[] = []
   const tok = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: T, kind: 'token', name, args})
   const gov = (block: number, name: string, args: Record<string, unknown>) => events.push({block, contract: G, kind: 'governor', name, args})
@@ -63,27 +68,32 @@ function scenario(): TestEvent[] {
     if (epoch > 0) rd(block, 'RewardPaid', {epochId: String(1 + rnd(epoch)), recipient: acct(rnd(12)), amount: String(BigInt(1 + rnd(100)) * 10n ** 18n)})
     for (const p of proposals.filter((x) => x.start < block && block <= x.end)) {
       for (let k = rnd(3); k > 0; k--) {
-        gov(block, 'VoteCast', {voter: acct(rnd(12)), proposalId: p.id, support: rnd(3), weight: rnd(5) === 0 ? '0' : String(BigInt(rnd(500)) * 10n ** 18n), reason: ''})
+        const voter = acct(rnd(12))
+        const vote = {voter, proposalId: p.id, support: rnd(3), weight: rnd(5) === 0 ? '0' : String(BigInt(rnd(500)) * 10n ** 18n), reason: ''}
+        if (oneVoteEach && voted.has(`${p.id}/${voter}`)) continue
+        voted.add(`${p.id}/${voter}`)
+        gov(block, 'VoteCast', vote)
       }
     }
   }
   return events
 }
 
+const contracts = parseContractsConfig({
+  chainId: 31337,
+  contracts: [
+    {kind: 'token', address: T, startBlock: 0},
+    {kind: 'governor', address: G, startBlock: 0, token: T, timelock: acct(99)},
+    {kind: 'timelock', address: acct(99), startBlock: 0},
+    {kind: 'modelRegistry', address: MR, startBlock: 0},
+    {kind: 'contributionRegistry', address: CR, startBlock: 0, modelRegistry: MR},
+    {kind: 'rewardDistributor', address: RD, startBlock: 0, token: T, modelRegistry: MR},
+  ],
+})
+
 describe('batched proposal and model measurements', () => {
   let db: AnalyticsDb
   let conn: DuckDBConnection
-  const contracts = parseContractsConfig({
-    chainId: 31337,
-    contracts: [
-      {kind: 'token', address: T, startBlock: 0},
-      {kind: 'governor', address: G, startBlock: 0, token: T, timelock: acct(99)},
-      {kind: 'timelock', address: acct(99), startBlock: 0},
-      {kind: 'modelRegistry', address: MR, startBlock: 0},
-      {kind: 'contributionRegistry', address: CR, startBlock: 0, modelRegistry: MR},
-      {kind: 'rewardDistributor', address: RD, startBlock: 0, token: T, modelRegistry: MR},
-    ],
-  })
 
   beforeAll(async () => {
     ;({db, conn} = await openTestMirror())
@@ -101,6 +111,8 @@ describe('batched proposal and model measurements', () => {
   const expectSameRecords = (got: MetricRecord[], want: MetricRecord[]) => expect(got).toEqual(want)
 
   it('give every value, row count, input digest, SQL digest and fairness table row that runMeasurement gives', async () => {
+    // Voters vote twice on some proposals here: the per-voter sums run (the twin without them, below).
+    expect(await oneVoteEach(conn, G)).toBe(false)
     let checked = 0
     const distributions = new Set<string>()
     for (const block of [10, 25, 40, 60]) {
@@ -287,4 +299,36 @@ describe('batched proposal and model measurements', () => {
     expect(count(/TEMP TABLE group_contrib AS/)).toBe(1)
     expect(count(/TEMP TABLE top_holders AS/)).toBe(1)
   })
+})
+
+describe('batched proposal measurements where each voter votes once per proposal', () => {
+  it('take the route and the twin without per-voter sums, and give what runMeasurement gives', async () => {
+    const {db, conn} = await openTestMirror()
+    try {
+      await insertTestEvents(conn, scenario(true))
+      await extractTyped(conn, -1)
+      await conn.run(`INSERT INTO sync_state VALUES (1, NULL, 60, 60, 55, now())`)
+      expect(await oneVoteEach(conn, G)).toBe(true)
+      let checked = 0
+      for (const block of [25, 60]) {
+        const plan = await planSuite(conn, contracts, block)
+        const recorded = recordStatements(conn)
+        const batched = await runBatched(conn, plan, 0)
+        recorded.restore()
+        expect(recorded.statements.filter((sql) => sql.includes(PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH))).toHaveLength(1)
+        expect(recorded.statements.filter((sql) => sql === PARTICIPATION_BY_GROUP_ONE_VOTE_EACH_SQL)).toHaveLength(1)
+        for (const [index, result] of batched) {
+          const m = plan[index]!
+          if (m.scopeKind !== 'proposal') continue
+          const single = await runMeasurement(conn, m, 0)
+          expect(result.records).toEqual(single.records)
+          expect(result.provenance).toEqual(single.provenance)
+          checked++
+        }
+      }
+      expect(checked).toBeGreaterThan(20)
+    } finally {
+      db.close()
+    }
+  }, 60_000)
 })

@@ -6,6 +6,7 @@ import {MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {materializeGroupedInputWithKeptDigests, materializeInputWithKeptDigest} from '../store/routes'
 import {forgetGroupKeys, holdGroupKeys} from '../store/group-keys'
 import {keptGroupedDigests} from '../store/vote-digests'
+import {oneVoteEach} from '../store/one-vote-each'
 import {type QueryShape, type Shape, SHAPES} from './batch-shapes'
 import {groupedFromValidatorTallies} from './from-tallies'
 import {isFollowedRelation, keptFairnessNamespace, keptFairnessSession, writeKeptRewardTotals} from './kept-fairness'
@@ -219,7 +220,9 @@ async function runBatch(
     const computed =
       keptRows ??
       (tallied ? await queryRows(conn, tallied.twin(q.grouped), {...params, ...tallied.twinParams}) : undefined) ??
-      (unfilledRewardTotals ? await fromKeptCopy(conn, q, params, members, unfilledRewardTotals) : await queryRows(conn, q.grouped, params))
+      (unfilledRewardTotals
+        ? await fromKeptCopy(conn, q, params, members, unfilledRewardTotals)
+        : await queryRows(conn, (await oneVoteEachTwin(conn, q, batch)) ?? q.grouped, params))
     const rows = new Map(computed.map((r) => [String(r.g), r]))
     for (const x of members) {
       const row = rows.get(String(x.key))
@@ -281,6 +284,13 @@ async function fromKeptCopy(
   }
   await writeKeptRewardTotals(conn, byKey)
   return queryRows(conn, q.fromKeptCopy, params)
+}
+
+/** A query's twin for one vote per voter and proposal, when it has one and the batch's governor has no second votes. */
+async function oneVoteEachTwin(conn: DuckDBConnection, q: QueryShape, batch: Batch): Promise<string | undefined> {
+  const governor = batch.inputParams[0]?.governor
+  if (q.oneVoteEach === undefined || typeof governor !== 'string') return undefined
+  return (await oneVoteEach(conn, governor)) ? q.oneVoteEach : undefined
 }
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CONCENTRATION_SQL, concentrationParams } from './concentration'
-import { CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_SQL } from './grouped'
+import { CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_ONE_VOTE_EACH_SQL, PARTICIPATION_BY_GROUP_SQL } from './grouped'
 import { PARTICIPATION_SQL } from './participation'
 import { queryOne, queryRows } from './sql-values'
 import { sameRow } from './test-compare'
@@ -125,6 +125,19 @@ describe('grouped metric queries equal the single-distribution queries, group by
       expect(single.pivotality).toBe('1')
       expect(sameRow(row, single)).toEqual([])
     }
+  }), 60_000)
+
+  it('participation: the twin for one vote per voter and proposal equals the query over such votes', () => withOwnDb(async (db) => {
+    await fc.assert(
+      fc.asyncProperty(voteRows, keyFigures, async (votes, figures) => {
+        // One vote per (group, voter), as a Governor takes them (support 3 included: no side, but still the voter's vote).
+        const single = [...new Map(votes.map((v) => [`${v.g}/${v.voter}`, v])).values()]
+        await loadGroups(db, single, figures)
+        const twin = await queryRows(db.conn, withPathColumn(PARTICIPATION_BY_GROUP_ONE_VOTE_EACH_SQL))
+        expect(twin).toStrictEqual(await queryRows(db.conn, withPathColumn(PARTICIPATION_BY_GROUP_SQL)))
+      }),
+      { numRuns: 120, ...PER_RUN },
+    )
   }), 60_000)
 
   it('participation: both paths return identical rows where both apply', () => withOwnDb(async (db) => {

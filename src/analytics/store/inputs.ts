@@ -118,6 +118,16 @@ SELECT g, entity, w FROM (
   GROUP BY k.g, c.voter
 ) WHERE w > 0`
 
+/**
+ * PROPOSAL_WEIGHTS_BY_PROPOSAL's rows where no (proposal, voter) pair of $governor has two votes (one-vote-each.ts):
+ * each voter's sum is its one vote, so no grouping. Not a definition: a route to the same rows (routes.ts).
+ */
+export const PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH = `
+SELECT g, entity, w FROM (
+  SELECT k.g, c.voter AS entity, CAST(${exact('c.weight', 'c.id')} AS HUGEINT) AS w
+  FROM vote_cast c JOIN group_keys k ON k.id = c.proposal_id WHERE c.governor = $governor AND ${upTo('c.block_number')}
+) WHERE w > 0`
+
 /** → group_votes (g, voter, support, weight). PROPOSAL_VOTES of every proposal in group_keys at once. */
 export const PROPOSAL_VOTES_BY_PROPOSAL = `
 SELECT k.g, c.voter, c.support, ${exact('c.weight', 'c.id')} AS weight

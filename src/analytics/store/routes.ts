@@ -8,9 +8,10 @@ import {headDigestIn, headDigestsByGroupIn, mirrorSnapshotOf, oversizedIn} from 
 import {rowsAboveAt} from './rows-above'
 import {HEAD_DIGEST_SQL, headDigestsByGroupSql, validationsModelScopeSql, validationsScope} from './head-digests'
 import {
-  BALANCES_AT, type InputParams, materialize, TOP_HOLDERS_AT, VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL,
-  VOTES_ALL, VOTING_POWER_AT,
+  BALANCES_AT, type InputParams, materialize, PROPOSAL_WEIGHTS_BY_PROPOSAL, PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH, TOP_HOLDERS_AT,
+  VALIDATED_CONTRIBUTION, VALIDATED_CONTRIBUTION_BY_MODEL, VALIDATIONS, VALIDATIONS_BY_MODEL, VOTES_ALL, VOTING_POWER_AT,
 } from './inputs'
+import {oneVoteEach} from './one-vote-each'
 import {
   pairsAreCurrentAt, VALIDATED_CONTRIBUTION_BY_MODEL_FROM_PAIRS, VALIDATED_CONTRIBUTION_FROM_PAIRS, VALIDATIONS_BY_MODEL_FROM_PAIRS,
   VALIDATIONS_FROM_PAIRS,
@@ -34,6 +35,8 @@ export {hasDerivedTable} from './derived-tables'
  * - VALIDATED_CONTRIBUTION, VALIDATIONS and their per-model twins at a block at or above every mirrored validation of
  *   the registry: the join of validations to contributions is the one validated_contribution holds
  *   (validated-contributions.ts). Not when an amount did not fit.
+ * - PROPOSAL_WEIGHTS_BY_PROPOSAL at any block, when no (proposal, voter) pair of the governor has two votes
+ *   (one-vote-each.ts): the votes themselves, without summing them per voter.
  */
 // No filter on the zero address: balance_state never holds it (balances.ts leaves it out of every delta; tested), and
 // comparing a million account strings cost ~10 ms per scan, four scans per concentration query.
@@ -102,8 +105,11 @@ export async function materializeInputWithKeptDigest(
   return {rows, kept: await keptDigestOf(conn, sql, params, route)}
 }
 
-/** Which route filled a relation: kept state (balance_state, validated_contribution, delegate_power) or the query. */
-type Route = 'balances' | 'pairs' | 'power' | 'query'
+/**
+ * Which route filled a relation: kept state (balance_state, validated_contribution, delegate_power), the votes without
+ * their per-voter sums (one-vote), or the query.
+ */
+type Route = 'balances' | 'pairs' | 'power' | 'one-vote' | 'query'
 
 /**
  * BALANCES_AT at `params` as a SELECT over balance_state to read in place, with its kept count and digest, when
@@ -163,6 +169,9 @@ async function materializeRouted(
         ? await materialize(conn, relation, VOTING_POWER_FROM_STATE, {token: token ?? null})
         : await materialize(conn, relation, TOP_HOLDERS_FROM_STATE, {token: token ?? null, limit: limit ?? null})
     return {rows, route: 'power'}
+  }
+  if (sql === PROPOSAL_WEIGHTS_BY_PROPOSAL && typeof params.governor === 'string' && (await oneVoteEach(conn, params.governor))) {
+    return {rows: await materialize(conn, relation, PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH, params), route: 'one-vote'}
   }
   return {rows: await materialize(conn, relation, sql, params), route: 'query'}
 }
