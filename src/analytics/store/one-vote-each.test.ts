@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {PROPOSAL_WEIGHTS_BY_PROPOSAL, PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH, materialize} from './inputs'
+import {withMirrorSnapshot} from './mirror-snapshot'
 import {oneVoteEach} from './one-vote-each'
 import {materializeGroupedInputWithKeptDigests} from './routes'
 import {applyTestSyncStep, TEST_GOVERNOR as G, testAccount as acct, type TestEvent, openTestMirror, recordStatements} from './test-events'
@@ -42,6 +43,26 @@ describe('one vote per voter and proposal, read off the voter tallies', () => {
     // Both rolled back, and another voter's vote instead.
     await applyTestSyncStep(conn, 2, [vote(3, G2, 3, 1, 0, '2')])
     expect(await oneVoteEach(conn, G2)).toBe(true)
+  })
+
+  it('inside a suite, asks once per governor for every connection; outside, each time', async () => {
+    await applyTestSyncStep(conn, 0, [...singleVotes(1), vote(2, G2, 1, 1, 1, '4'), vote(2, G2, 1, 1, 0, '4')])
+    const other = await db.connect()
+    const asked = (c: DuckDBConnection) => recordStatements(c)
+    const [mine, theirs] = [asked(conn), asked(other)]
+    await withMirrorSnapshot(conn, [other], async () => {
+      for (const c of [conn, other, conn]) {
+        expect(await oneVoteEach(c, G)).toBe(true)
+        expect(await oneVoteEach(c, G2)).toBe(false)
+      }
+    })
+    const tallyReads = (r: {statements: string[]}) => r.statements.filter((s) => s.includes('FROM voter_tally')).length
+    expect(tallyReads(mine) + tallyReads(theirs)).toBe(2)
+    expect(await oneVoteEach(conn, G)).toBe(true)
+    expect(await oneVoteEach(conn, G)).toBe(true)
+    mine.restore()
+    theirs.restore()
+    expect(tallyReads(mine)).toBe(4)
   })
 
   it('answers false where the tallies do not stand for the votes: not filled yet, or no such table', async () => {
