@@ -2,8 +2,12 @@ import {CONCENTRATION_SQL} from '../metrics/concentration'
 import {FAIRNESS_MARGIN, FAIRNESS_SQL} from '../metrics/fairness'
 import {CONCENTRATION_BY_GROUP_SQL, PARTICIPATION_BY_GROUP_ONE_VOTE_EACH_SQL, PARTICIPATION_BY_GROUP_SQL} from '../metrics/grouped'
 import {
+  FAIRNESS_BY_GROUP_FROM_SUMS_SQL,
   FAIRNESS_BY_GROUP_SQL,
+  FAIRNESS_COPY_BY_GROUP_FROM_SUMS_SQL,
   FAIRNESS_COPY_BY_GROUP_SQL,
+  FAIRNESS_SUMS_BY_GROUP_SQL,
+  FAIRNESS_SUMS_RELATION,
   INSIDER_OVERLAP_BY_GROUP_SQL,
   SELF_VALIDATION_BY_GROUP_SQL,
   VALIDATOR_CONCENTRATION_BY_GROUP_SQL,
@@ -42,6 +46,8 @@ export interface QueryShape {
    * whose governor is known to have none.
    */
   oneVoteEach?: string
+  /** The grouped query's twin over the shape's shared sums (Shape.sums), for a batch that keeps them. */
+  fromSums?: string
   /** Parameters that differ per group: they go into group_keys (as VARCHAR columns of the same name). */
   perGroupParams?: readonly string[]
 }
@@ -55,7 +61,12 @@ export interface Shape {
    * Per group over the same inputs, the suite's fairness table as COPY text (FAIRNESS_COPY_SQL): one row (g, rows,
    * lines) per group that has table rows.
    */
-  table?: {sql: string; params: Record<string, BoundValue>}
+  table?: {sql: string; params: Record<string, BoundValue>; fromSums?: string}
+  /**
+   * What the shape's query and its table both compute first, kept once as TEMP TABLE `relation` by a batch that runs
+   * both over the inputs' rows (the fairness summary and table: their per-entity sums, grouped-fairness.ts).
+   */
+  sums?: {sql: string; relation: string; params: Record<string, BoundValue>}
 }
 
 const REWARDS: InputShape = {
@@ -94,8 +105,9 @@ export const SHAPES: readonly Shape[] = [
       },
       REWARDS,
     ],
-    queries: [{sql: FAIRNESS_SQL, grouped: FAIRNESS_BY_GROUP_SQL}],
-    table: {sql: FAIRNESS_COPY_BY_GROUP_SQL, params: {margin: FAIRNESS_MARGIN, limit: FAIRNESS_TABLE_LIMIT}},
+    queries: [{sql: FAIRNESS_SQL, grouped: FAIRNESS_BY_GROUP_SQL, fromSums: FAIRNESS_BY_GROUP_FROM_SUMS_SQL}],
+    table: {sql: FAIRNESS_COPY_BY_GROUP_SQL, params: {margin: FAIRNESS_MARGIN, limit: FAIRNESS_TABLE_LIMIT}, fromSums: FAIRNESS_COPY_BY_GROUP_FROM_SUMS_SQL},
+    sums: {sql: FAIRNESS_SUMS_BY_GROUP_SQL, relation: FAIRNESS_SUMS_RELATION, params: {margin: FAIRNESS_MARGIN}},
   },
   {
     groupParam: 'model',

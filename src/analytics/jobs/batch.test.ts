@@ -11,6 +11,9 @@ import {forgetKeptPower, headPowerBuilds} from '../store/head-power'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, recordStatements} from '../store/test-events'
 import {runBatched} from './batch'
 import {PARTICIPATION_BY_GROUP_ONE_VOTE_EACH_SQL} from '../metrics/grouped'
+import {
+  FAIRNESS_BY_GROUP_FROM_SUMS_SQL, FAIRNESS_BY_GROUP_SQL, FAIRNESS_COPY_BY_GROUP_FROM_SUMS_SQL, FAIRNESS_COPY_BY_GROUP_SQL, FAIRNESS_SUMS_RELATION,
+} from '../metrics/grouped-fairness'
 import {PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH} from '../store/inputs'
 import {oneVoteEach} from '../store/one-vote-each'
 import {type MetricRecord, runMeasurement} from './measurement'
@@ -298,6 +301,10 @@ describe('batched proposal and model measurements', () => {
     // Both shapes were batched, so the second one did reuse the first one's rows.
     expect(count(/TEMP TABLE group_contrib AS/)).toBe(1)
     expect(count(/TEMP TABLE top_holders AS/)).toBe(1)
+    // The fairness summary and table share their per-entity sums: summed once, read by both twins.
+    expect(count(new RegExp(`TEMP TABLE ${FAIRNESS_SUMS_RELATION} AS`))).toBe(1)
+    expect(recorded.statements.filter((sql) => sql === FAIRNESS_BY_GROUP_FROM_SUMS_SQL || sql === FAIRNESS_COPY_BY_GROUP_FROM_SUMS_SQL)).toHaveLength(2)
+    expect(recorded.statements.filter((sql) => sql === FAIRNESS_BY_GROUP_SQL || sql === FAIRNESS_COPY_BY_GROUP_SQL)).toHaveLength(0)
   })
 })
 

@@ -214,6 +214,9 @@ async function runBatch(
 
   const results = new Map<number, BatchedResult>()
   for (const x of members) results.set(x.index, {records: [], provenance: provenanceOf(x.group)})
+  // The query and the table both over the inputs' rows: what both compute first is kept once (Shape.sums).
+  const sums = shape.sums && tableRowsWanted && !kept && !tallied && unfilledRewardTotals === undefined ? shape.sums : undefined
+  if (sums) await conn.run(`CREATE OR REPLACE TEMP TABLE ${sums.relation} AS ${sums.sql}`, sums.params)
   for (const [i, q] of shape.queries.entries()) {
     const params = Object.fromEntries(Object.entries(members[0]!.m.queries[i]!.params).filter(([k]) => !q.perGroupParams?.includes(k)))
     const keptRows = kept && q.grouped === FAIRNESS_BY_GROUP_SQL ? await kept.byGroup() : undefined
@@ -222,7 +225,7 @@ async function runBatch(
       (tallied ? await queryRows(conn, tallied.twin(q.grouped), {...params, ...tallied.twinParams}) : undefined) ??
       (unfilledRewardTotals
         ? await fromKeptCopy(conn, q, params, members, unfilledRewardTotals)
-        : await queryRows(conn, (await oneVoteEachTwin(conn, q, batch)) ?? q.grouped, params))
+        : await queryRows(conn, (sums ? q.fromSums : undefined) ?? (await oneVoteEachTwin(conn, q, batch)) ?? q.grouped, params))
     const rows = new Map(computed.map((r) => [String(r.g), r]))
     for (const x of members) {
       const row = rows.get(String(x.key))
@@ -234,13 +237,15 @@ async function runBatch(
   }
   const wanted = members.filter((x) => tableWanted(x.m))
   if (shape.table && tableRowsWanted) {
-    const byGroup = new Map((await queryRows(conn, shape.table.sql, shape.table.params)).map((r) => [String(r.g), r]))
+    const tableSql = (sums ? shape.table.fromSums : undefined) ?? shape.table.sql
+    const byGroup = new Map((await queryRows(conn, tableSql, shape.table.params)).map((r) => [String(r.g), r]))
     for (const x of wanted) {
       const row = byGroup.get(String(x.key))
       // A group with no table rows has no row here.
       results.get(x.index)!.table = row ? {rows: Number(row.rows), lines: String(row.lines)} : {rows: 0, lines: ''}
     }
   }
+  if (sums) await conn.run(`DROP TABLE IF EXISTS ${sums.relation}`)
   return results
 }
 

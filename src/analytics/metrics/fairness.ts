@@ -105,7 +105,8 @@ export const FAIRNESS_STATUS = `    CASE WHEN s.r_pos AND (NOT s.c_pos OR s.q > 
 
 /**
  * The rows every fairness query reads, per scope (with `grouped`, per group g of group_keys over group_contrib and
- * group_reward; else over contrib and reward): `judged` (entity, c_h/r_h HUGEINT amounts on the narrow path, c_w/r_w
+ * group_reward; else over contrib and reward; with `sumsFrom`, a table holding the CTE `u` of the same inputs, the
+ * per-entity sums, which two queries over the same inputs can then share): `judged` (entity, c_h/r_h HUGEINT amounts on the narrow path, c_w/r_w
  * BIGNUM on the wide one, the other pair NULL; c_pos, r_pos; shares p, q; narrow; the totals ct_h, rt_h in HUGEINT on
  * the narrow path; status) and `tot` (n, c_total, r_total in BIGNUM).
  *
@@ -116,7 +117,7 @@ export const FAIRNESS_STATUS = `    CASE WHEN s.r_pos AND (NOT s.c_pos OR s.q > 
  * summed in BIGNUM and cast to HUGEINT through its decimal text on the narrow path: at the benchmark's size those
  * BIGNUM sums, casts and conversions were half of a refresh's per-model fairness query.)
  */
-export function judgedSql(grouped: boolean): string {
+export function judgedSql(grouped: boolean, sumsFrom?: string): string {
   const [contrib, reward] = grouped ? ['group_contrib', 'group_reward'] : ['contrib', 'reward']
   const g = grouped ? 'g, ' : ''
   // Whether a row's scope takes the narrow path: a join on g per group, the one row of `bound` otherwise.
@@ -144,13 +145,13 @@ r${suffix} AS (SELECT ${g}recipient AS entity, ${sum('amount')} AS r FROM ${rewa
 WITH bound AS (
   ${bound}
 ),${sums('', (x) => `sum(${x})`, false)}${sums('_wide', (x) => `sum(${HUGEINT_TO_BIGNUM(x)})`, true)}
-u AS (
+u AS (${sumsFrom !== undefined ? `SELECT * FROM ${sumsFrom}` : `
   SELECT ${gOf}coalesce(c.entity, r.entity) AS entity, coalesce(c.c, 0::HUGEINT) AS c_h, coalesce(r.r, 0::HUGEINT) AS r_h,
     NULL::BIGNUM AS c_w, NULL::BIGNUM AS r_w
   FROM c FULL OUTER JOIN r ON ${onG}c.entity = r.entity
   UNION ALL
   SELECT ${gOf}coalesce(c.entity, r.entity), NULL, NULL, coalesce(c.c, 0::BIGNUM), coalesce(r.r, 0::BIGNUM)
-  FROM c_wide c FULL OUTER JOIN r_wide r ON ${onG}c.entity = r.entity
+  FROM c_wide c FULL OUTER JOIN r_wide r ON ${onG}c.entity = r.entity`}
 ),
 tot AS (
   ${tot}
