@@ -106,9 +106,9 @@ export const FAIRNESS_STATUS = `    CASE WHEN s.r_pos AND (NOT s.c_pos OR s.q > 
 /**
  * The rows every fairness query reads, per scope (with `grouped`, per group g of group_keys over group_contrib and
  * group_reward; else over contrib and reward; with `sumsFrom`, a table holding the CTE `u` of the same inputs, the
- * per-entity sums, which two queries over the same inputs can then share): `judged` (entity, c_h/r_h HUGEINT amounts on the narrow path, c_w/r_w
- * BIGNUM on the wide one, the other pair NULL; c_pos, r_pos; shares p, q; narrow; the totals ct_h, rt_h in HUGEINT on
- * the narrow path; status) and `tot` (n, c_total, r_total in BIGNUM).
+ * per-entity sums, which two queries over the same inputs can then share): `judged` (entity, c_h/r_h HUGEINT amounts
+ * on the narrow path, c_w/r_w BIGNUM on the wide one, the other pair NULL; c_pos, r_pos; shares p, q; narrow; the
+ * totals ct_h, rt_h in HUGEINT on the narrow path; status) and `tot` (n, c_total, r_total in BIGNUM).
  *
  * The path is chosen from the input rows before anything is summed: narrow when 2·(rows + 1)·max(C, R), with rows the
  * positive contribution and reward rows (at least n) and C, R summed in DOUBLE (within a relative 1e-9 of the exact

@@ -35,7 +35,7 @@ WITH ${source}
 -- NOT MATERIALIZED, as in concentrationSqlOver.
 d AS NOT MATERIALIZED (SELECT g, entity, w FROM group_dist WHERE w > 0),
 -- A group takes the fast path when FAST_PATH holds for it and the totals of all such groups add up to less than
--- 2^125 (GROUPS_FIT): ranked_fast's running sums run across the groups, so they must fit too.
+-- 2^125: ranked_fast's running sums run across the groups, so they must fit too.
 tot AS (
   SELECT g, n, total, th, fast_alone AND sum(CASE WHEN fast_alone THEN total::DOUBLE ELSE 0 END) OVER () < 4.2e37 AS fast
   FROM (
