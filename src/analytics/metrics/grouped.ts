@@ -25,6 +25,17 @@ import { HUGEINT_TO_BIGNUM } from './bignum'
 import { EXACT_SUMS_BY } from './exact-sum'
 
 /**
+ * Per group of `groups` (g, n, w: its row count and exact weight), the rows and weight of the groups before it in g
+ * order (n_before, w_before): what a running count and sum over rows sorted by (g, ...) holds before the group's first
+ * row, so that subtracting them gives the group's own ranks and running sums (ranked_fast, deciding_fast).
+ */
+const GROUPS_BEFORE = (groups: string) => `
+  SELECT g, (sum(n) OVER prior - n)::BIGINT AS n_before, sum(w) OVER prior - w AS w_before
+  FROM (${groups})
+  WINDOW prior AS (ORDER BY g ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+`
+
+/**
  * concentrationSqlOver (concentration.ts) per group, over `distSelect` (constant SQL producing (g, entity, w)) or
  * the caller's group_dist. Parameter: $quorum_wad (VARCHAR|NULL), the same for every group.
  */
@@ -57,11 +68,7 @@ quorum_threshold AS (
 -- computes its HUGEINT running sums through a segment tree: ~740 ms against ~320 ms for this one at a million votes
 -- in 200 proposals (DuckDB 1.5.6). Exact: every running sum is at most the fast groups' total (< 2^125, tot), and
 -- the rank and running sum of a group's k-th row minus those of the groups before it are its k and D_k.
-fast_before AS (
-  SELECT g, (sum(n) OVER prior - n)::BIGINT AS n_before, sum(th) OVER prior - th AS w_before
-  FROM tot WHERE fast
-  WINDOW prior AS (ORDER BY g ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-),
+fast_before AS (${GROUPS_BEFORE('SELECT g, n, th AS w FROM tot WHERE fast')}),
 ranked_fast AS (
   SELECT r.g, r.k - b.n_before AS k, r.cum - b.w_before AS cum, r.w::DOUBLE / t.total::DOUBLE AS s
   FROM (
@@ -129,11 +136,7 @@ const DECIDING_WIDE = `deciding_wide AS (
  * weight of the first k is the same whichever of them comes first, and pivotality reads nothing else.
  */
 const DECIDING_FAST = `decided_fast AS (SELECT v.g, v.w ${decidingRows('fast')}),
-decided_before_fast AS (
-  SELECT g, (sum(n) OVER prior - n)::BIGINT AS n_before, sum(w) OVER prior - w AS w_before
-  FROM (SELECT g, count(*) AS n, sum(w) AS w FROM decided_fast GROUP BY g)
-  WINDOW prior AS (ORDER BY g ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-),
+decided_before_fast AS (${GROUPS_BEFORE('SELECT g, count(*) AS n, sum(w) AS w FROM decided_fast GROUP BY g')}),
 deciding_fast AS (
   SELECT r.g, r.k - b.n_before AS k, r.removed - b.w_before AS removed
   FROM (

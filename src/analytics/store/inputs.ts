@@ -111,22 +111,23 @@ FROM vote_cast c WHERE c.governor = $governor AND c.proposal_id = $proposal AND 
  * ($governor, $block or NULL): per g, exactly PROPOSAL_WEIGHTS' rows. For the grouped metric queries
  * (metrics/grouped.ts).
  */
-export const PROPOSAL_WEIGHTS_BY_PROPOSAL = `
-SELECT g, entity, w FROM (
-  SELECT k.g, c.voter AS entity, CAST(sum(${exact('c.weight', 'c.id')}) AS HUGEINT) AS w
-  FROM vote_cast c JOIN group_keys k ON k.id = c.proposal_id WHERE c.governor = $governor AND ${upTo('c.block_number')}
-  GROUP BY k.g, c.voter
-) WHERE w > 0`
+export const PROPOSAL_WEIGHTS_BY_PROPOSAL = proposalWeightsByProposal(false)
 
 /**
  * PROPOSAL_WEIGHTS_BY_PROPOSAL's rows where no (proposal, voter) pair of $governor has two votes (one-vote-each.ts):
  * each voter's sum is its one vote, so no grouping. Not a definition: a route to the same rows (routes.ts).
  */
-export const PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH = `
+export const PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH = proposalWeightsByProposal(true)
+
+function proposalWeightsByProposal(oneVoteEach: boolean): string {
+  const weight = exact('c.weight', 'c.id')
+  return `
 SELECT g, entity, w FROM (
-  SELECT k.g, c.voter AS entity, CAST(${exact('c.weight', 'c.id')} AS HUGEINT) AS w
-  FROM vote_cast c JOIN group_keys k ON k.id = c.proposal_id WHERE c.governor = $governor AND ${upTo('c.block_number')}
+  SELECT k.g, c.voter AS entity, CAST(${oneVoteEach ? weight : `sum(${weight})`} AS HUGEINT) AS w
+  FROM vote_cast c JOIN group_keys k ON k.id = c.proposal_id WHERE c.governor = $governor AND ${upTo('c.block_number')}${oneVoteEach ? '' : `
+  GROUP BY k.g, c.voter`}
 ) WHERE w > 0`
+}
 
 /** → group_votes (g, voter, support, weight). PROPOSAL_VOTES of every proposal in group_keys at once. */
 export const PROPOSAL_VOTES_BY_PROPOSAL = `
