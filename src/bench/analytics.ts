@@ -56,8 +56,8 @@ import {postgresForBench} from './postgres'
  * such a run is not a full benchmark and prints no SUMMARY line), --timeline FILE (with --profile: the profiled round's
  * statements of both connections in the order they started, as JSON lines), --cpu-profile FILE (a V8 CPU profile of
  * the JavaScript thread during that round), --unfinalized N (default 0: in the incremental rounds, the newest N blocks
- * stay unfinalized, as behind a live chain's head with FINALITY_CONFIRMATIONS = N, so each sync also rolls back the
- * previous sync's unfinalized tail and pulls it again; the headline figures are those of the default).
+ * stay unfinalized, as behind a live chain's head with FINALITY_CONFIRMATIONS = N, so each sync also checks the
+ * previous sync's unfinalized tail against Postgres; the headline figures are those of the default).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
  * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
  *
@@ -864,8 +864,8 @@ async function main(): Promise<void> {
       const ti = performance.now()
       const n = await stageAndInsert(gen, incrementStagingSql(plan, state, head + 1, incBlocks, increment))
       head += incBlocks
-      // --unfinalized N: the newest N blocks stay unfinalized, as behind a live chain's head, so each sync also rolls
-      // back the previous sync's unfinalized tail and pulls it again (derived-state.ts, deleteAbove).
+      // --unfinalized N: the newest N blocks stay unfinalized, as behind a live chain's head, so each sync also compares
+      // the previous sync's unfinalized tail with Postgres (unfinalized-tail.ts). No round reorgs it: the tail stays.
       await setIndexStatus(gen, head - unfinalized, head)
       const insertMs = performance.now() - ti
       const status = await readIndexStatus(gen)
@@ -901,7 +901,8 @@ async function main(): Promise<void> {
       incWriteMs.push(run.writeMs)
       console.log(
         `incremental round ${round}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)})` +
-          `${run.sync.droppedUnfinalized > 0 ? `, ${fmtInt(run.sync.droppedUnfinalized)} unfinalized rows rolled back and pulled again` : ''}; ` +
+          `${run.sync.droppedUnfinalized > 0 ? `, ${fmtInt(run.sync.droppedUnfinalized)} unfinalized rows rolled back and pulled again` : ''}` +
+          `${run.sync.keptUnfinalized > 0 ? `, ${fmtInt(run.sync.keptUnfinalized)} unfinalized rows checked and kept` : ''}; ` +
           `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite ${fmtMs(run.suiteMs)} + write ${fmtMs(run.writeMs)} ` +
           `+ bookkeeping ${fmtMs(run.ms - run.sync.ms - run.suiteMs - run.writeMs)} (${run.metricValues} values, ${fmtInt(run.fairnessRows)} fairness table rows); ` +
           `CPU ${fmtMs((cpu.user + cpu.system) / 1000)}`,

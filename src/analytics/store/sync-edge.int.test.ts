@@ -148,6 +148,66 @@ describe('sync edges', () => {
     expect(await readSyncState(conn)).toMatchObject(await newest())
   })
 
+  it('keeps the unfinalized blocks Postgres still holds, and rolls back from the first that changed', async () => {
+    await transfer(1, TOKEN, '10')
+    const kept = [await transfer(3, TOKEN, '30'), await transfer(3, TOKEN, '31')]
+    const changed = await transfer(4, TOKEN, '40')
+    await transfer(5, TOKEN, '50')
+    await setStatus(2, [3, 4, 5])
+    await syncFromPostgres(conn, pool)
+    // Nothing changed: no rollback runs, only block 6 is pulled.
+    await transfer(6, TOKEN, '60')
+    await setStatus(2, [3, 4, 5, 6])
+    let recorded = recordStatements(conn)
+    const same = await syncFromPostgres(conn, pool).finally(() => recorded.restore())
+    expect(same).toMatchObject({pulled: 1, droppedUnfinalized: 0, keptUnfinalized: 4, height: 6})
+    expect(recorded.statements.filter((sql) => /^DELETE FROM \w+ WHERE block_number > \$cut/.test(sql))).toEqual([])
+    await expectMirrorEqualsRebuild()
+    // A reorg at block 4: blocks 4 to 6 are replaced (block 5 keeps its hash here, which still puts it above the cut),
+    // block 3 stays and becomes final, block 7 arrives.
+    await pool.query('DELETE FROM audit_event WHERE id = $1', [changed])
+    const fork = '0x' + 'c'.repeat(64)
+    await addEvent(4, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '44'}, fork)
+    await transfer(7, TOKEN, '70')
+    await setStatus(3, [4, 5, 6, 7])
+    recorded = recordStatements(conn)
+    const reorged = await syncFromPostgres(conn, pool).finally(() => recorded.restore())
+    expect(reorged).toMatchObject({pulled: 4, droppedUnfinalized: 3, keptUnfinalized: 2, finalizedHeight: 3})
+    expect(recorded.statements.filter((sql) => sql.startsWith('DELETE FROM token_transfer WHERE block_number > $cut'))).toHaveLength(1)
+    expect(await all('SELECT block_number, value FROM token_transfer ORDER BY id')).toEqual(
+      [['1', '10'], ['3', '30'], ['3', '31'], ['4', '44'], ['5', '50'], ['6', '60'], ['7', '70']].map(([b, v]) => ({block_number: b, value: v})),
+    )
+    expect(await readSyncState(conn)).toMatchObject({finalizedHeight: 3, height: 7, lastBlock: 7})
+    expect((await all(`SELECT id FROM audit_event WHERE block_number = 3 ORDER BY id`)).map((r) => r.id)).toEqual(kept)
+    await expectMirrorEqualsRebuild()
+  })
+
+  it('a tail block that gained rows, lost one or changed a row under the same hash is rolled back and pulled again', async () => {
+    await transfer(1, TOKEN, '10')
+    await transfer(3, TOKEN, '30')
+    const swapped = await transfer(5, TOKEN, '50')
+    await setStatus(2, [3, 4, 5])
+    await syncFromPostgres(conn, pool)
+    // Block 4, empty before, now holds a row: everything from block 4 up goes back and comes again.
+    await transfer(4, TOKEN, '40')
+    let r = await syncFromPostgres(conn, pool)
+    expect(r).toMatchObject({pulled: 2, droppedUnfinalized: 1, keptUnfinalized: 1})
+    await expectMirrorEqualsRebuild()
+    // Block 5 keeps its hash and row count, but holds another row (another log index): its ids differ.
+    await pool.query('DELETE FROM audit_event WHERE id = $1', [swapped])
+    await transfer(5, TOKEN, '55')
+    r = await syncFromPostgres(conn, pool)
+    expect(r).toMatchObject({pulled: 1, droppedUnfinalized: 1, keptUnfinalized: 2})
+    expect(await all('SELECT value FROM token_transfer WHERE block_number = 5')).toEqual([{value: '55'}])
+    await expectMirrorEqualsRebuild()
+    // Block 3 loses its row: the sync rolls back from block 3, and the newest mirrored row is the one at block 5.
+    await pool.query('DELETE FROM audit_event WHERE block_number = 3')
+    r = await syncFromPostgres(conn, pool)
+    expect(r).toMatchObject({pulled: 2, droppedUnfinalized: 3, keptUnfinalized: 0})
+    expect(await readSyncState(conn)).toMatchObject({lastBlock: 5})
+    await expectMirrorEqualsRebuild()
+  })
+
   it('an index replaced under the mirror stops the sync with MirrorDivergedError and leaves the mirror untouched', async () => {
     const old = await transfer(1, TOKEN, '10')
     await setStatus(1)
@@ -166,14 +226,15 @@ describe('sync edges', () => {
 
   it('an index replaced under a mirror with unfinalized rows: the rollback step that ran during the copy goes back with the rest', async () => {
     const old = await transfer(1, TOKEN, '10')
-    await transfer(3, TOKEN, '30')
+    const hot = await transfer(3, TOKEN, '30')
     await setStatus(2, [3])
     await syncFromPostgres(conn, pool)
     const before = await mirrorDigest(conn)
-    // Block 1 (at or below the cut, 2) replaced; block 4 arrives. The cut is the previous finalized height, so the
-    // rollback of block 3 starts on DuckDB while Postgres copies, before the anchor check fails.
-    await pool.query('DELETE FROM audit_event WHERE id = $1', [old])
+    // Blocks 1 (at or below the cut, 2) and 3 replaced; block 4 arrives. Block 3 changed, so the cut is the previous
+    // finalized height, and the rollback of block 3 starts on DuckDB while Postgres copies, before the anchor check fails.
+    await pool.query('DELETE FROM audit_event WHERE id = ANY($1)', [[old, hot]])
     await addEvent(1, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '11'}, '0x' + 'e'.repeat(64))
+    await addEvent(3, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '31'}, '0x' + 'e'.repeat(64))
     await transfer(4, TOKEN, '40')
     await setStatus(3, [4])
     const recorded = recordStatements(conn)

@@ -8,6 +8,7 @@ import {mirrorSnapshotOf} from './mirror-snapshot'
 import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} from './pg-source'
 import {hasDerivedTable} from './derived-tables'
 import {rollBackAbove, takeRowsAbove} from './sync-step'
+import {firstChangedBlock, mirrorTailBlocks, newestTailRowAtOrBelow, pgTailBlocks, type TailBlock} from './unfinalized-tail'
 import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, SCHEMA_VERSION} from './schema'
 
 export type {PgSource} from './pg-source'
@@ -15,8 +16,10 @@ export type {PgSource} from './pg-source'
 export interface SyncResult {
   /** Audit rows copied from Postgres (the re-pulled unfinalized tail included). */
   pulled: number
-  /** Mirror audit rows deleted because they lay above the previous sync's finalized height. */
+  /** Mirror audit rows deleted because they lay above the previous sync's finalized height in blocks a reorg replaced. */
   droppedUnfinalized: number
+  /** Mirror audit rows above the previous sync's finalized height kept, as Postgres still holds their blocks. */
+  keptUnfinalized: number
   /** First and last id pulled; null when nothing was pulled. */
   fromId: string | null
   toId: string | null
@@ -67,9 +70,11 @@ const CHECKPOINT_AFTER_ROWS = 1_000_000
 
 /**
  * Brings the mirror up to Postgres, incrementally. Rows above the previous sync's finalized height may have been
- * reorged away since, so each sync deletes them from every mirror table and pulls again from there: the cut is
- * min(previous finalized height, current finalized height), the second term covering an index that was re-indexed
- * from a safe block. Everything happens in one DuckDB transaction: a failed sync leaves the mirror as it was.
+ * reorged away since: each sync compares those blocks with Postgres' (unfinalized-tail.ts), keeps the ones that did not
+ * change, deletes the rest from every mirror table and pulls again from there. The cut is the block below the first
+ * that changed (the previous sync's height when none did), or the current finalized height when the index was
+ * re-indexed from below the previous one. Everything happens in one DuckDB transaction: a failed sync leaves the
+ * mirror as it was.
  *
  * One sync at a time per database: concurrent syncs would conflict on the same rows.
  */
@@ -94,10 +99,15 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     if (prev && prev.schemaVersion !== SCHEMA_VERSION) {
       throw new Error(`the analytics mirror has schema version ${prev.schemaVersion}, this code expects ${SCHEMA_VERSION}: rebuild it`)
     }
+    // The mirror's unfinalized tail, compared block by block with Postgres' below (unfinalized-tail.ts): the blocks
+    // no reorg replaced stay, and only those above the first that changed are rolled back and pulled again.
+    const mirrorTail = prev && prev.height > prev.finalizedHeight ? mirrorTailBlocks(conn, prev.finalizedHeight) : Promise.resolve([])
+    mirrorTail.catch(() => undefined)
     // DuckDB's work before the pull depends on nothing Postgres sends, so it runs while Postgres reads and copies
-    // (~40 ms of a refresh at the benchmark's size, where the mirror waited on the copy): the anchor row at the
-    // previous finalized height, which is the cut unless the index fell below it, and the derived state's init.
+    // (~40 ms of a refresh at the benchmark's size, where the mirror waited on the copy): the tail, the anchor row at
+    // the previous finalized height, which vouches for everything at or below it, and the derived state's init.
     const beforePull = (async () => {
+      await mirrorTail
       const anchor = prev ? await anchorAt(conn, prev.finalizedHeight) : undefined
       // Before the rollback step, which keeps the derived state in step from there (derived-state.ts).
       await initDerivedState(conn)
@@ -113,14 +123,24 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     try {
       pgRead = await withPgSnapshot(pg, async (client) => {
         const status = await readIndexStatus(client)
-        const cut = prev ? Math.min(prev.finalizedHeight, status.finalizedHeight) : -1
+        let cut = prev ? Math.min(prev.finalizedHeight, status.finalizedHeight) : -1
+        // An index re-indexed from below the previous finalized height (status.finalizedHeight lower) is re-pulled
+        // from its new finalized height; otherwise the tail's unchanged blocks are kept.
+        let kept: TailBlock[] = []
+        if (prev && status.finalizedHeight >= prev.finalizedHeight && prev.height > prev.finalizedHeight) {
+          const [inPg, inMirror] = await Promise.all([pgTailBlocks(client, prev.finalizedHeight, prev.height), mirrorTail])
+          const changed = firstChangedBlock(inMirror, inPg)
+          cut = changed === undefined ? prev.height : changed - 1
+          kept = inMirror.filter((b) => b.block <= cut)
+        }
         // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the
-        // cut is there too (a mirror of final blocks only), the rollback step has nothing to delete and is skipped.
+        // cut is there too (a mirror of final blocks only, or a tail Postgres still holds), the rollback step has
+        // nothing to delete and is skipped.
         const rollBack = prev === undefined || prev.height > cut
         // The rollback step needs only the cut: it runs while Postgres copies (~50 ms of a sync that rolls back 10
         // blocks at the benchmark's size, where DuckDB waited on the copy), unless the anchor must be read at a
         // lower cut below, on this connection. A failed check below rolls the DuckDB transaction back with it.
-        if (rollBack && prev && cut === prev.finalizedHeight) {
+        if (rollBack && prev && cut >= prev.finalizedHeight) {
           earlyRollback = beforePull.then(() => rollBackAbove(conn, cut))
           earlyRollback.catch(() => undefined)
           duckWhilePulling = earlyRollback
@@ -128,16 +148,19 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
         const pulled = await copyAuditEventsAbove(client, cut, file)
         // The anchor is checked in the same snapshot as the copy, so it vouches for what was copied.
         const anchorAtPrevious = await beforePull
-        const anchor = prev && cut === prev.finalizedHeight ? anchorAtPrevious : await anchorAt(conn, cut)
+        const anchor = prev && cut >= prev.finalizedHeight ? anchorAtPrevious : await anchorAt(conn, cut)
         await checkAnchor(anchor, cut, (id) => auditBlockHash(client, id))
-        return {status, cut, pulled, rollBack, anchor}
+        // The newest row the sync leaves as it was: in the kept tail, else the anchor.
+        const newestKept = newestTailRowAtOrBelow(kept, cut) ?? anchor
+        const keptUnfinalized = kept.reduce((n, b) => n + b.rows, 0)
+        return {status, cut, pulled, rollBack, newestKept, keptUnfinalized}
       })
     } finally {
       // Settled before anything else runs on the same connection, the transaction's rollback on failure included.
       await duckWhilePulling.catch(() => undefined)
     }
     await beforePull
-    const {status, cut, pulled, rollBack, anchor} = pgRead
+    const {status, cut, pulled, rollBack, newestKept, keptUnfinalized} = pgRead
     const droppedUnfinalized = earlyRollback ? await earlyRollback : rollBack ? await rollBackAbove(conn, cut) : 0
     const typed = await takeRowsAbove(conn, cut, async () => {
       const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
@@ -148,10 +171,10 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
       'SELECT min(id) AS first, max(id) AS last, arg_max(block_number, id) AS last_block FROM audit_event WHERE block_number > $cut',
       {cut},
     )
-    // The newest mirrored row is the newer of the newest above the cut and the anchor (the newest at or below it,
-    // which the sync leaves as it was): both known here, so writeSyncState need not look among ten million rows.
+    // The newest mirrored row is the newer of the newest above the cut and the newest at or below it, which the sync
+    // leaves as it was: both known here, so writeSyncState need not look among ten million rows.
     const above = range?.last == null ? undefined : {id: String(range.last), block: Number(range.last_block)}
-    await writeSyncState(conn, status, newer(above, anchor))
+    await writeSyncState(conn, status, newer(above, newestKept))
     await conn.run('COMMIT')
     // A large pull (the first load, a rebuild) leaves DuckDB a checkpoint to do; unpaid, it landed on the next
     // small commit that updates balance_state (measured: 16 s at 10M rows, on the first incremental refresh).
@@ -160,6 +183,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     return {
       pulled,
       droppedUnfinalized,
+      keptUnfinalized,
       fromId: (range?.first as string | null) ?? null,
       toId: (range?.last as string | null) ?? null,
       finalizedHeight: status.finalizedHeight,
