@@ -91,69 +91,79 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
   const started = performance.now()
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deai-analytics-'))
   const file = path.join(dir, 'audit_event.csv')
-  await conn.run('BEGIN TRANSACTION')
-  try {
+  // The mirror's side and Postgres' side start together: each begins with a few small statements that mostly wait
+  // (a first statement after an idle spell took ~10–20 ms here, on either side).
+  const mirrorState = (async () => {
+    await conn.run('BEGIN TRANSACTION')
     if (rebuild) await dropSchema(conn)
     await ensureSchema(conn)
     const prev = await readSyncState(conn)
     if (prev && prev.schemaVersion !== SCHEMA_VERSION) {
       throw new Error(`the analytics mirror has schema version ${prev.schemaVersion}, this code expects ${SCHEMA_VERSION}: rebuild it`)
     }
+    return prev
+  })()
+  try {
     // The mirror's unfinalized tail, compared block by block with Postgres' below (unfinalized-tail.ts): the blocks
     // no reorg replaced stay, and only those above the first that changed are rolled back and pulled again.
-    const mirrorTail = prev && prev.height > prev.finalizedHeight ? mirrorTailBlocks(conn, prev.finalizedHeight) : Promise.resolve([])
-    mirrorTail.catch(() => undefined)
+    const mirrorTail = mirrorState.then((prev) => (prev && prev.height > prev.finalizedHeight ? mirrorTailBlocks(conn, prev.finalizedHeight) : []))
     // DuckDB's work before the pull depends on nothing Postgres sends, so it runs while Postgres reads and copies
-    // (~40 ms of a refresh at the benchmark's size, where the mirror waited on the copy): the tail, the anchor row at
-    // the previous finalized height, which vouches for everything at or below it, and the derived state's init.
-    const beforePull = (async () => {
-      await mirrorTail
-      const anchor = prev ? await anchorAt(conn, prev.finalizedHeight) : undefined
-      // Before the rollback step, which keeps the derived state in step from there (derived-state.ts).
-      await initDerivedState(conn)
-      return anchor
-    })()
+    // (~40 ms of a refresh at the benchmark's size, where the mirror waited on the copy): the tail and the derived
+    // state's init, before the rollback step, which keeps the derived state in step from there (derived-state.ts).
+    const beforePull = mirrorTail.then(() => initDerivedState(conn))
     // Handled here as well as awaited below: a DuckDB failure before Postgres answers must not go unhandled.
     beforePull.catch(() => undefined)
-    // The DuckDB work that runs on this connection while Postgres copies, one statement at a time: beforePull, then
-    // the rollback step when it can start early.
+    // The DuckDB work that runs on this connection while Postgres copies, one statement at a time: from BEGIN through
+    // beforePull, the anchor when it is needed, then the rollback step when it can start early.
     let duckWhilePulling: Promise<unknown> = beforePull
     let earlyRollback: Promise<number> | undefined
     let pgRead
     try {
       pgRead = await withPgSnapshot(pg, async (client) => {
         const status = await readIndexStatus(client)
+        const prev = await mirrorState
         let cut = prev ? Math.min(prev.finalizedHeight, status.finalizedHeight) : -1
         // An index re-indexed from below the previous finalized height (status.finalizedHeight lower) is re-pulled
         // from its new finalized height; otherwise the tail's unchanged blocks are kept.
         let kept: TailBlock[] = []
+        let pulled: number | undefined
         if (prev && status.finalizedHeight >= prev.finalizedHeight && prev.height > prev.finalizedHeight) {
-          const [inPg, inMirror] = await Promise.all([pgTailBlocks(client, prev.finalizedHeight, prev.height), mirrorTail])
+          const inPg = await pgTailBlocks(client, prev.finalizedHeight, prev.height)
+          // Copied from the previous height while DuckDB reads its side of the tail: usually no block changed, and
+          // that is the cut. Otherwise it is copied again from the lower cut below (a reorg pays a second copy).
+          const fromPrevious = await copyAuditEventsAbove(client, prev.height, file)
+          const inMirror = await mirrorTail
           const changed = firstChangedBlock(inMirror, inPg)
           cut = changed === undefined ? prev.height : changed - 1
+          if (changed === undefined) pulled = fromPrevious
           kept = inMirror.filter((b) => b.block <= cut)
         }
+        // The anchor, the newest mirrored row at or below the previous finalized height (or the lower cut), vouches
+        // for every row there: Postgres must hold it with the same block hash (checkAnchor). A kept tail block does
+        // that already, as its hash commits to every block below it, so the anchor is read only without one.
+        const anchorRead = beforePull.then(() => (prev && kept.length === 0 ? anchorAt(conn, Math.min(cut, prev.finalizedHeight)) : undefined))
+        anchorRead.catch(() => undefined)
+        duckWhilePulling = anchorRead
         // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the
         // cut is there too (a mirror of final blocks only, or a tail Postgres still holds), the rollback step has
         // nothing to delete and is skipped.
         const rollBack = prev === undefined || prev.height > cut
         // The rollback step needs only the cut: it runs while Postgres copies (~50 ms of a sync that rolls back 10
-        // blocks at the benchmark's size, where DuckDB waited on the copy), unless the anchor must be read at a
-        // lower cut below, on this connection. A failed check below rolls the DuckDB transaction back with it.
+        // blocks at the benchmark's size, where DuckDB waited on the copy), unless the cut lies below the previous
+        // finalized height. A failed check below rolls the DuckDB transaction back with it.
         if (rollBack && prev && cut >= prev.finalizedHeight) {
-          earlyRollback = beforePull.then(() => rollBackAbove(conn, cut))
+          earlyRollback = anchorRead.then(() => rollBackAbove(conn, cut))
           earlyRollback.catch(() => undefined)
           duckWhilePulling = earlyRollback
         }
-        const pulled = await copyAuditEventsAbove(client, cut, file)
+        pulled ??= await copyAuditEventsAbove(client, cut, file)
         // The anchor is checked in the same snapshot as the copy, so it vouches for what was copied.
-        const anchorAtPrevious = await beforePull
-        const anchor = prev && cut >= prev.finalizedHeight ? anchorAtPrevious : await anchorAt(conn, cut)
-        await checkAnchor(anchor, cut, (id) => auditBlockHash(client, id))
+        const anchor = await anchorRead
+        await checkAnchor(anchor, Math.min(cut, prev?.finalizedHeight ?? cut), (id) => auditBlockHash(client, id))
         // The newest row the sync leaves as it was: in the kept tail, else the anchor.
         const newestKept = newestTailRowAtOrBelow(kept, cut) ?? anchor
         const keptUnfinalized = kept.reduce((n, b) => n + b.rows, 0)
-        return {status, cut, pulled, rollBack, newestKept, keptUnfinalized}
+        return {prev, status, cut, pulled, rollBack, newestKept, keptUnfinalized}
       })
     } finally {
       // Settled before anything else runs on the same connection, the transaction's rollback on failure included.
