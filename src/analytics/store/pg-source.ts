@@ -48,10 +48,13 @@ export async function auditBlockHash(client: ClientBase, id: string): Promise<st
  */
 export function copyAboveSql(cut: number): string {
   if (!Number.isSafeInteger(cut) || cut < -1) throw new Error(`copyAboveSql: cut must be an integer >= -1, got ${cut}`)
-  const prefix = String(cut + 1).padStart(10, '0')
+  const prefix = blockIdPrefix(cut + 1)
   const cols = AUDIT_EVENT_COLUMNS.map(([n]) => `"${n}"`).join(', ')
   return `COPY (SELECT ${cols} FROM audit_event WHERE id >= '${prefix}' AND block_number > ${cut} ORDER BY id) TO STDOUT WITH (FORMAT csv)`
 }
+
+/** The start of every audit id of `block` and above (ids start with the zero-padded block number), as a lower bound. */
+export const blockIdPrefix = (block: number): string => String(block).padStart(10, '0')
 
 /** Streams the audit rows above block `cut` into `file` as CSV; returns the row count Postgres reported. */
 export async function copyAuditEventsAbove(client: ClientBase, cut: number, file: string): Promise<number> {

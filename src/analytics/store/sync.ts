@@ -141,7 +141,8 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
         // The anchor, the newest mirrored row at or below the previous finalized height (or the lower cut), vouches
         // for every row there: Postgres must hold it with the same block hash (checkAnchor). A kept tail block does
         // that already, as its hash commits to every block below it, so the anchor is read only without one.
-        const anchorRead = beforePull.then(() => (prev && kept.length === 0 ? anchorAt(conn, Math.min(cut, prev.finalizedHeight)) : undefined))
+        const anchorHeight = prev ? Math.min(cut, prev.finalizedHeight) : cut
+        const anchorRead = beforePull.then(() => (prev && kept.length === 0 ? anchorAt(conn, anchorHeight) : undefined))
         anchorRead.catch(() => undefined)
         duckWhilePulling = anchorRead
         // Every mirrored row, and every row derived from them, lies at or below the previous sync's height: when the
@@ -159,7 +160,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
         pulled ??= await copyAuditEventsAbove(client, cut, file)
         // The anchor is checked in the same snapshot as the copy, so it vouches for what was copied.
         const anchor = await anchorRead
-        await checkAnchor(anchor, Math.min(cut, prev?.finalizedHeight ?? cut), (id) => auditBlockHash(client, id))
+        await checkAnchor(anchor, anchorHeight, (id) => auditBlockHash(client, id))
         // The newest row the sync leaves as it was: in the kept tail, else the anchor.
         const newestKept = newestTailRowAtOrBelow(kept, cut) ?? anchor
         const keptUnfinalized = kept.reduce((n, b) => n + b.rows, 0)

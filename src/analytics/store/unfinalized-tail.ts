@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import type {ClientBase} from 'pg'
+import {blockIdPrefix} from './pg-source'
 
 /**
  * The mirror's unfinalized tail: the audit rows above the previous sync's finalized height. A reorg may have replaced
@@ -45,7 +46,7 @@ export async function pgTailBlocks(client: ClientBase, above: number, through: n
      FROM audit_event
      WHERE id >= $1 AND id < $2 AND block_number > $3 AND block_number <= $4
      GROUP BY block_number, block_hash ORDER BY block_number, block_hash COLLATE "C"`,
-    [blockPrefix(above + 1), blockPrefix(through + 1), above, through],
+    [blockIdPrefix(above + 1), blockIdPrefix(through + 1), above, through],
   )
   return res.rows.map(toTailBlock)
 }
@@ -72,8 +73,6 @@ export function newestTailRowAtOrBelow(tail: readonly TailBlock[], cut: number):
   for (const b of tail) if (b.block <= cut && (!newest || b.lastId > newest.lastId)) newest = b
   return newest && {id: newest.lastId, block: newest.block}
 }
-
-const blockPrefix = (block: number): string => String(block).padStart(10, '0')
 
 function toTailBlock(r: Record<string, unknown>): TailBlock {
   return {block: Number(r.block), hash: String(r.hash), rows: Number(r.rows), idsMd5: String(r.ids_md5), lastId: String(r.last_id)}
