@@ -19,6 +19,7 @@ import {forgetKeptBalances} from '../analytics/store/head-balances'
 import {forgetKeptFairness} from '../analytics/jobs/kept-fairness'
 import {forgetKeptPower} from '../analytics/store/head-power'
 import {materializeInputWithKeptDigest} from '../analytics/store/routes'
+import {blockIdPrefix} from '../analytics/store/pg-source'
 import {syncFromPostgres} from '../analytics/store/sync'
 import {createRandomDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
@@ -57,7 +58,8 @@ import {postgresForBench} from './postgres'
  * statements of both connections in the order they started, as JSON lines), --cpu-profile FILE (a V8 CPU profile of
  * the JavaScript thread during that round), --unfinalized N (default 0: in the incremental rounds, the newest N blocks
  * stay unfinalized, as behind a live chain's head with FINALITY_CONFIRMATIONS = N, so each sync also checks the
- * previous sync's unfinalized tail against Postgres; the headline figures are those of the default).
+ * previous sync's unfinalized tail against Postgres; the headline figures are those of the default), --reorg (with
+ * --unfinalized: one more round, not in the medians, in which the previous round's newest blocks were reorged).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
  * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
  *
@@ -465,6 +467,23 @@ async function setIndexStatus(c: Client, finalized: number, head: number): Promi
   )
 }
 
+/** Blocks a --reorg round replaces. */
+const REORG_DEPTH = 5
+
+/**
+ * A reorg of the newest `depth` blocks up to `head`, as the processor leaves it once it rolled back and indexed the
+ * new branch: the same events in blocks with other hashes (their ids keep the old hash's prefix, which the sync does
+ * not read). Returns the audit rows in those blocks.
+ */
+async function replaceNewestBlocks(c: Client, head: number, depth: number): Promise<number> {
+  const res = await c.query(
+    `UPDATE audit_event SET block_hash = '0x' || md5('reorged' || block_number) || md5('hash' || block_number)
+     WHERE id >= $1 AND block_number > $2`,
+    [blockIdPrefix(head - depth + 1), head - depth],
+  )
+  return res.rowCount ?? 0
+}
+
 /** Runs staging statements, then moves the staging rows into audit_event; returns the rows inserted. */
 async function stageAndInsert(c: Client, statements: string[]): Promise<number> {
   await c.query('TRUNCATE bench_gen')
@@ -860,8 +879,14 @@ async function main(): Promise<void> {
     const incBlocks = Math.max(20, Math.ceil(increment / perBlock))
     const unfinalized = arg('unfinalized', 0)
     if (unfinalized < 0 || unfinalized > incBlocks) throw new Error(`--unfinalized must be between 0 and ${incBlocks} (the blocks of one round)`)
-    for (let round = 1; round <= rounds; round++) {
+    // --reorg (with --unfinalized N): one more round, outside the medians, whose sync also finds the previous round's
+    // newest blocks replaced (REORG_DEPTH of them, at most N): it rolls them back and pulls them again.
+    const reorg = flag('reorg')
+    if (reorg && unfinalized === 0) throw new Error('--reorg needs --unfinalized N: only unfinalized blocks are reorged')
+    for (let round = 1; round <= rounds + (reorg ? 1 : 0); round++) {
+      const reorgRound = round > rounds
       const ti = performance.now()
+      const replaced = reorgRound ? await replaceNewestBlocks(gen, head, Math.min(REORG_DEPTH, unfinalized)) : 0
       const n = await stageAndInsert(gen, incrementStagingSql(plan, state, head + 1, incBlocks, increment))
       head += incBlocks
       // --unfinalized N: the newest N blocks stay unfinalized, as behind a live chain's head, so each sync also compares
@@ -887,20 +912,22 @@ async function main(): Promise<void> {
         const timeline = argText('timeline')
         if (timeline) writeTimeline(timeline, onMain, onSide)
       }
-      // The rows rolled back (--unfinalized) are pulled again beside the new ones.
-      if (run.sync.pulled !== n + run.sync.droppedUnfinalized) {
-        throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}, rolled back ${run.sync.droppedUnfinalized}`)
+      // The rows rolled back (--reorg) are pulled again beside the new ones.
+      if (run.sync.pulled !== n + run.sync.droppedUnfinalized || run.sync.droppedUnfinalized !== replaced) {
+        throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}, rolled back ${run.sync.droppedUnfinalized} of ${replaced} replaced`)
       }
       if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)
       // This process's CPU time (the JavaScript thread, DuckDB's threads) beside the wall time: at ~2× the wall time
       // the refresh is bound by the machine's two cores, and only less work shortens it, not more overlap.
       const cpu = process.cpuUsage(cpuBefore)
-      refreshMs.push(run.ms)
-      syncMs.push(run.sync.ms)
-      incSuiteMs.push(run.suiteMs)
-      incWriteMs.push(run.writeMs)
+      if (!reorgRound) {
+        refreshMs.push(run.ms)
+        syncMs.push(run.sync.ms)
+        incSuiteMs.push(run.suiteMs)
+        incWriteMs.push(run.writeMs)
+      }
       console.log(
-        `incremental round ${round}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)})` +
+        `${reorgRound ? 'reorg round (not in the medians)' : `incremental round ${round}`}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)})` +
           `${run.sync.droppedUnfinalized > 0 ? `, ${fmtInt(run.sync.droppedUnfinalized)} unfinalized rows rolled back and pulled again` : ''}` +
           `${run.sync.keptUnfinalized > 0 ? `, ${fmtInt(run.sync.keptUnfinalized)} unfinalized rows checked and kept` : ''}; ` +
           `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite ${fmtMs(run.suiteMs)} + write ${fmtMs(run.writeMs)} ` +
