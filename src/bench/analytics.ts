@@ -890,7 +890,8 @@ async function main(): Promise<void> {
       const n = await stageAndInsert(gen, incrementStagingSql(plan, state, head + 1, incBlocks, increment))
       head += incBlocks
       // --unfinalized N: the newest N blocks stay unfinalized, as behind a live chain's head, so each sync also compares
-      // the previous sync's unfinalized tail with Postgres (unfinalized-tail.ts). No round reorgs it: the tail stays.
+      // the previous sync's unfinalized tail with Postgres (unfinalized-tail.ts), and keeps it unless a --reorg round
+      // replaced part of it.
       await setIndexStatus(gen, head - unfinalized, head)
       const insertMs = performance.now() - ti
       const status = await readIndexStatus(gen)
