@@ -1,0 +1,59 @@
+import {describe, expect, it} from 'vitest'
+import {runInSlices} from '../time-slices'
+import {averageRanks} from '../metrics/reference-fairness'
+import {FairnessAmounts} from './fairness-amounts'
+
+/**
+ * The figures computed in time slices (pauses between the orders, the ranks and every 32,768 slots of the sums) over
+ * kept amounts that changed, against the figures of a fresh instance holding the same amounts, set at once in another
+ * order and computed without pauses. kept-fairness.test.ts compares the figures with DuckDB's query on small scopes.
+ */
+describe('FairnessAmounts', () => {
+  it('gives in time slices, after changes, the figures of the same amounts set afresh', async () => {
+    let x = 987654321
+    const next = () => (x = (x * 1103515245 + 12345) % 2147483648)
+    const amount = () => (next() % 9 === 0 ? 0n : BigInt(next() % 4000) * 10n ** 15n + BigInt(next() % 3))
+    const kept = new FairnessAmounts()
+    const final = new Map<string, {c: bigint; r: bigint}>()
+    const set = (entity: string, side: 'c' | 'r', w: bigint) => {
+      kept.set(entity, side, w)
+      const now = final.get(entity) ?? {c: 0n, r: 0n}
+      final.set(entity, {...now, [side]: w})
+    }
+    for (let i = 0; i < 100_000; i++) {
+      set(`e${i}`, 'c', amount())
+      if (next() % 2 === 0) set(`e${i}`, 'r', amount())
+    }
+    await runInSlices(kept.figureSteps(0.05))
+    for (let i = 0; i < 4000; i++) set(`e${next() % 110_000}`, next() % 2 === 0 ? 'c' : 'r', amount())
+    const sliced = await runInSlices(kept.figureSteps(0.05))
+
+    const fresh = new FairnessAmounts()
+    const entities = [...final.keys()].reverse()
+    for (const e of entities) {
+      const {c, r} = final.get(e)!
+      fresh.set(e, 'r', r)
+      fresh.set(e, 'c', c)
+    }
+    const atOnce = fresh.figures(0.05)
+    expect(atOnce).toBeDefined()
+    expect(atOnce!.n).toBeGreaterThan(90_000)
+    expect(sliced).toEqual(atOnce)
+
+    // The integers that the paused sums add up, from an independent BigInt computation (the doubled average ranks).
+    const rows = [...final.values()].filter((v) => v.c > 0n || v.r > 0n)
+    const n = BigInt(rows.length)
+    const doubled = (ws: bigint[]) => averageRanks(ws).map((rank) => BigInt(Math.round(2 * rank)))
+    const a = doubled(rows.map((v) => v.c))
+    const b = doubled(rows.map((v) => v.r))
+    const sum = (xs: bigint[]) => xs.reduce((s, v) => s + v, 0n)
+    const C = sum(rows.map((v) => v.c))
+    const R = sum(rows.map((v) => v.r))
+    const sumA = n * (n + 1n)
+    expect(sliced!.n).toBe(rows.length)
+    expect(sliced!.giniContributionNumerator).toBe(sum(rows.map((v, i) => v.c * a[i]!)) - (n + 1n) * C)
+    expect(sliced!.giniRewardNumerator).toBe(sum(rows.map((v, i) => v.r * b[i]!)) - (n + 1n) * R)
+    expect(sliced!.rankCov).toBe(n * sum(a.map((x, i) => x * b[i]!)) - sumA * sumA)
+    expect(sliced!.rankVarC).toBe(n * sum(a.map((x) => x * x)) - sumA * sumA)
+  })
+})
