@@ -10,7 +10,6 @@ import {FairnessAmounts, type FairnessFigures, type Side} from '../store/fairnes
 import type {InputParams} from '../store/inputs'
 import {ensureFairnessLog} from '../store/fairness-log'
 import {readSyncState} from '../store/sync'
-import {runInSlices} from '../time-slices'
 
 /**
  * The contribution-fairness summaries of a refresh from amounts kept in the process (fairness-amounts.ts):
@@ -176,7 +175,7 @@ async function keptFairnessRows(conn: DuckDBConnection, namespace: string, sourc
     } catch {
       return undefined // a total beyond HUGEINT: the query's wide path
     }
-    const figures = await figuresIfChecked(kept, checks)
+    const figures = figuresIfChecked(kept, checks)
     if (figures === 'mismatch') continue
     if (figures === undefined) return undefined
     await writeFigures(conn, figures)
@@ -253,12 +252,8 @@ function digestOfSums(sums: Float64Array | undefined): {n: number; digest: strin
   return {n: sums[4]!, digest: hi.toString(16).padStart(16, '0') + lo.toString(16).padStart(16, '0')}
 }
 
-/**
- * Each group's figures when its kept amounts have the inputs' row counts and totals; 'mismatch' when one has not. The
- * figures are computed in time slices (time-slices.ts): ~20–35 ms in the process at the benchmark's size, during which
- * the suite's other connection gets the thread between slices.
- */
-async function figuresIfChecked(kept: Kept, checks: readonly Row[]): Promise<{g: number; f: FairnessFigures}[] | 'mismatch' | undefined> {
+/** Each group's figures when its kept amounts have the inputs' row counts and totals; 'mismatch' when one has not. */
+function figuresIfChecked(kept: Kept, checks: readonly Row[]): {g: number; f: FairnessFigures}[] | 'mismatch' | undefined {
   const figures: {g: number; f: FairnessFigures}[] = []
   for (const check of checks) {
     const scope = scopeOf(kept, String(check.model))
@@ -271,9 +266,7 @@ async function figuresIfChecked(kept: Kept, checks: readonly Row[]): Promise<{g:
     ) {
       return 'mismatch'
     }
-  }
-  for (const check of checks) {
-    const f = await runInSlices(scopeOf(kept, String(check.model)).figureSteps(FAIRNESS_MARGIN))
+    const f = scope.figures(FAIRNESS_MARGIN)
     if (!f) return undefined
     figures.push({g: Number(check.g), f})
   }

@@ -16,8 +16,6 @@
  * pass 2^53.
  */
 
-import {runToEnd, type Steps} from '../time-slices'
-
 export type Side = 'c' | 'r'
 
 /** The integers of one scope's fairness summary (the `tot` and `agg` of FAIRNESS_SQL), exact. */
@@ -105,7 +103,7 @@ export class FairnessAmounts {
     c: {limbs: new Float64Array(0), doubles: new Float64Array(0), moved: new Set(), positive: 0, limbTotals: new Float64Array(LIMBS)},
     r: {limbs: new Float64Array(0), doubles: new Float64Array(0), moved: new Set(), positive: 0, limbTotals: new Float64Array(LIMBS)},
   }
-  /** Live slots sorted by (c, slot) and by (r, slot); slots changed since are re-placed by reorder. */
+  /** Live slots sorted by (c, slot) and by (r, slot); slots changed since are re-placed by refreshOrders. */
   private cOrder: Int32Array = new Int32Array(0)
   private rOrder: Int32Array = new Int32Array(0)
   /** Scratch for the sides' doubled ranks per slot (compute). */
@@ -180,54 +178,39 @@ export class FairnessAmounts {
 
   /** The summary's integers, or undefined when the scope is not surely on the narrow path (the caller runs the query). */
   figures(margin: number): FairnessFigures | undefined {
-    return runToEnd(this.figureSteps(margin))
-  }
-
-  /** figures as steps (time-slices.ts): it pauses between the orders, the ranks and every STEP_SLOTS slots of the sums. */
-  *figureSteps(margin: number): Steps<FairnessFigures | undefined> {
     if (this.cached?.margin === margin) return this.cached.figures
-    const figures = yield* this.computeSteps(margin)
+    const figures = this.compute(margin)
     this.cached = {margin, figures}
     return figures
   }
 
-  private *computeSteps(margin: number): Steps<FairnessFigures | undefined> {
+  private compute(margin: number): FairnessFigures | undefined {
     const cTotal = this.total('c')
     const rTotal = this.total('r')
     const bound = 2 * (this.sides.c.positive + this.sides.r.positive + 1) * Number(cTotal > rTotal ? cTotal : rTotal)
     if (bound >= NARROW_SURELY_BELOW || this.entities >= MAX_ENTITIES) return undefined
-    this.cOrder = this.reorder(this.cOrder, this.sides.c)
-    yield
-    this.rOrder = this.reorder(this.rOrder, this.sides.r)
-    yield
+    this.refreshOrders()
     const n = this.cOrder.length
     const base = {n, contributionTotal: cTotal, rewardTotal: rTotal, over: 0, under: 0}
     if (n === 0) {
       return {...base, tvdFixed: null, giniContributionNumerator: null, giniRewardNumerator: null, rankCov: null, rankVarC: null, rankVarR: null}
     }
     const {c, r} = this.sides
+    const cTotalD = hugeintToDouble(cTotal)
+    const rTotalD = hugeintToDouble(rTotal)
+    const cShares = cTotal > 0n
+    const rShares = rTotal > 0n
+    const withShares = cShares && rShares
     // Each entity's doubled rank on each side (rank_min + rank_max: ties share their average), written per slot while
     // walking the orders; every sum is then one pass over the slots in memory order. Walking the orders for the sums
     // instead read the amounts in rank order, a cache miss each: ~2.5× the time for 180,000 entities.
     const [a, b] = this.scratchRanks()
     doubledRanksInto(this.cOrder, c, a)
-    yield
     doubledRanksInto(this.rOrder, r, b)
-    yield
-    const cTotalD = hugeintToDouble(cTotal)
-    const rTotalD = hugeintToDouble(rTotal)
-    const pass: SlotPass = {
-      c,
-      r,
-      a,
-      b,
-      margin,
-      cTotalD,
-      rTotalD,
-      cShares: cTotal > 0n,
-      rShares: rTotal > 0n,
-      sums: new Float64Array(SLOT_SUMS),
-    }
+    const cLimbs = c.limbs
+    const rLimbs = r.limbs
+    const cDoubles = c.doubles
+    const rDoubles = r.doubles
     // Exact sums in DOUBLE accumulators, moved to BigInt every `every` slots, before any could pass 2^53: the Gini
     // numerators' Σ amount · doubled rank per 26-bit limb (a term below 2^26 · 2(n + 1)), the rank products (below
     // 4(n + 1)²), and the TVD's fixed-point terms in three 35-bit limbs (each below 2^35).
@@ -239,18 +222,55 @@ export class FairnessAmounts {
     let overCount = 0
     let underCount = 0
     const slots = this.entity.length
-    for (let from = 0, paused = 0; from < slots; from += every) {
-      if (from - paused >= STEP_SLOTS) {
-        paused = from
-        yield
+    for (let from = 0; from < slots; from += every) {
+      const to = Math.min(slots, from + every)
+      let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0
+      let r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0
+      let aa = 0, bb = 0, ab = 0
+      let t0 = 0, t1 = 0, t2 = 0
+      for (let slot = from; slot < to; slot++) {
+        const cd = cDoubles[slot]!
+        const rd = rDoubles[slot]!
+        // A free slot (no amount on either side) is in neither order.
+        if (!(cd > 0 || rd > 0)) continue
+        const as = a[slot]!
+        const bs = b[slot]!
+        const at = slot * LIMBS
+        c0 += cLimbs[at]! * as
+        c1 += cLimbs[at + 1]! * as
+        c2 += cLimbs[at + 2]! * as
+        c3 += cLimbs[at + 3]! * as
+        c4 += cLimbs[at + 4]! * as
+        r0 += rLimbs[at]! * bs
+        r1 += rLimbs[at + 1]! * bs
+        r2 += rLimbs[at + 2]! * bs
+        r3 += rLimbs[at + 3]! * bs
+        r4 += rLimbs[at + 4]! * bs
+        aa += as * as
+        bb += bs * bs
+        ab += as * bs
+        // p, q as FAIRNESS' `shares`: NULL (here NaN, never compared) when the scope's total on that side is 0.
+        const p = cShares ? cd / cTotalD : NaN
+        const q = rShares ? rd / rTotalD : NaN
+        if (withShares) {
+          // The term |p − q| · 2^100 as DuckDB casts it to HUGEINT (below 2^101), split into 35-bit limbs exactly.
+          const x = roundHalfEven(Math.abs(p - q) * FIXED_POINT)
+          // (Multiplying by a power of two is exact, as dividing by it is, and cheaper.)
+          const hi = Math.floor(x * 2 ** -70)
+          const rest = x - hi * 2 ** 70
+          const mid = Math.floor(rest * 2 ** -35)
+          t2 += hi
+          t1 += mid
+          t0 += rest - mid * 2 ** 35
+        }
+        // FAIRNESS_STATUS: 2 * p * (1 + margin) and 0.5 * p * (1 - margin), evaluated left to right as DuckDB does.
+        if (rd > 0 && (!(cd > 0) || q > 2 * p * (1 + margin))) overCount++
+        else if (cd > 0 && (!(rd > 0) || q < 0.5 * p * (1 - margin))) underCount++
       }
-      const x = sumSlots(pass, from, Math.min(slots, from + every))
-      ca.add5(x[0]!, x[1]!, x[2]!, x[3]!, x[4]!)
-      rb.add5(x[5]!, x[6]!, x[7]!, x[8]!, x[9]!)
-      ranks.add3(x[10]!, x[11]!, x[12]!)
-      tvd.add3(x[13]!, x[14]!, x[15]!)
-      overCount += x[16]!
-      underCount += x[17]!
+      ca.add5(c0, c1, c2, c3, c4)
+      rb.add5(r0, r1, r2, r3, r4)
+      ranks.add3(aa, bb, ab)
+      tvd.add3(t0, t1, t2)
     }
     const big = BigInt(n)
     const sumA = big * (big + 1n) // Σ (rank_min + rank_max) over any ranking of n entities
@@ -259,7 +279,7 @@ export class FairnessAmounts {
       ...base,
       over: overCount,
       under: underCount,
-      tvdFixed: pass.cShares && pass.rShares ? tvd.combined(35) : null,
+      tvdFixed: withShares ? tvd.combined(35) : null,
       giniContributionNumerator: ca.combined(LIMB_BITS) - (big + 1n) * cTotal,
       giniRewardNumerator: rb.combined(LIMB_BITS) - (big + 1n) * rTotal,
       rankCov: big * sumAB! - sumA * sumA,
@@ -305,6 +325,11 @@ export class FairnessAmounts {
   }
 
   /** Re-places the slots whose amount changed: out of the order in one pass, sorted among themselves, merged back. */
+  private refreshOrders(): void {
+    this.cOrder = this.reorder(this.cOrder, this.sides.c)
+    this.rOrder = this.reorder(this.rOrder, this.sides.r)
+  }
+
   private reorder(order: Int32Array, x: SideAmounts): Int32Array {
     if (x.moved.size === 0) return order
     const {limbs, doubles} = x
@@ -348,105 +373,6 @@ export class FairnessAmounts {
     merged.set(kept.subarray(from, n), k)
     return merged
   }
-}
-
-/** How many slots the sums take between two pauses (a few milliseconds). */
-const STEP_SLOTS = 32768
-/** sumSlots' sums: Σ c-limb · a (5), Σ r-limb · b (5), Σ a², Σ b², Σ ab, the TVD's three limbs, over and under. */
-const SLOT_SUMS = 18
-
-/** What the sums' pass over the slots reads (FairnessAmounts.computeSteps). */
-interface SlotPass {
-  c: SideAmounts
-  r: SideAmounts
-  /** Each slot's doubled rank by c and by r. */
-  a: Float64Array
-  b: Float64Array
-  margin: number
-  cTotalD: number
-  rTotalD: number
-  cShares: boolean
-  rShares: boolean
-  /** Scratch for the result, overwritten by each call. */
-  sums: Float64Array
-}
-
-/**
- * The sums over slots [from, to), each an exact integer in a DOUBLE as long as the range is short enough (the caller's
- * `every`), in SLOT_SUMS order. A plain function: the loop in a generator ran ~2× slower.
- */
-function sumSlots(p: SlotPass, from: number, to: number): Float64Array {
-  const {a, b, margin, cTotalD, rTotalD, cShares, rShares} = p
-  const withShares = cShares && rShares
-  const cLimbs = p.c.limbs
-  const rLimbs = p.r.limbs
-  const cDoubles = p.c.doubles
-  const rDoubles = p.r.doubles
-  let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0
-  let r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0
-  let aa = 0, bb = 0, ab = 0
-  let t0 = 0, t1 = 0, t2 = 0
-  let overCount = 0
-  let underCount = 0
-  for (let slot = from; slot < to; slot++) {
-    const cd = cDoubles[slot]!
-    const rd = rDoubles[slot]!
-    // A free slot (no amount on either side) is in neither order.
-    if (!(cd > 0 || rd > 0)) continue
-    const as = a[slot]!
-    const bs = b[slot]!
-    const at = slot * LIMBS
-    c0 += cLimbs[at]! * as
-    c1 += cLimbs[at + 1]! * as
-    c2 += cLimbs[at + 2]! * as
-    c3 += cLimbs[at + 3]! * as
-    c4 += cLimbs[at + 4]! * as
-    r0 += rLimbs[at]! * bs
-    r1 += rLimbs[at + 1]! * bs
-    r2 += rLimbs[at + 2]! * bs
-    r3 += rLimbs[at + 3]! * bs
-    r4 += rLimbs[at + 4]! * bs
-    aa += as * as
-    bb += bs * bs
-    ab += as * bs
-    // p, q as FAIRNESS' `shares`: NULL (here NaN, never compared) when the scope's total on that side is 0.
-    const p = cShares ? cd / cTotalD : NaN
-    const q = rShares ? rd / rTotalD : NaN
-    if (withShares) {
-      // The term |p − q| · 2^100 as DuckDB casts it to HUGEINT (below 2^101), split into 35-bit limbs exactly.
-      const x = roundHalfEven(Math.abs(p - q) * FIXED_POINT)
-      // (Multiplying by a power of two is exact, as dividing by it is, and cheaper.)
-      const hi = Math.floor(x * 2 ** -70)
-      const rest = x - hi * 2 ** 70
-      const mid = Math.floor(rest * 2 ** -35)
-      t2 += hi
-      t1 += mid
-      t0 += rest - mid * 2 ** 35
-    }
-    // FAIRNESS_STATUS: 2 * p * (1 + margin) and 0.5 * p * (1 - margin), evaluated left to right as DuckDB does.
-    if (rd > 0 && (!(cd > 0) || q > 2 * p * (1 + margin))) overCount++
-    else if (cd > 0 && (!(rd > 0) || q < 0.5 * p * (1 - margin))) underCount++
-  }
-  const out = p.sums
-  out[0] = c0
-  out[1] = c1
-  out[2] = c2
-  out[3] = c3
-  out[4] = c4
-  out[5] = r0
-  out[6] = r1
-  out[7] = r2
-  out[8] = r3
-  out[9] = r4
-  out[10] = aa
-  out[11] = bb
-  out[12] = ab
-  out[13] = t0
-  out[14] = t1
-  out[15] = t2
-  out[16] = overCount
-  out[17] = underCount
-  return out
 }
 
 /**

@@ -4,7 +4,6 @@ import {queryOne, type Row} from '../metrics/sql-values'
 import {ensureBalanceLog} from './balances'
 import {type ChangeLimbs, OrderedBalances, type OrderFigures} from './ordered-balances'
 import {BALANCES_FROM_STATE} from './routes'
-import {runInSlices} from '../time-slices'
 
 /**
  * The token concentration row at the head (CONCENTRATION_WITH_LORENZ_SQL's columns over balance_state) from state
@@ -44,28 +43,22 @@ export async function headBalancesRow(
   for (let attempt = 0; attempt < 2; attempt++) {
     const kept = await keptBalances(conn, token, attempt > 0)
     if (!kept) return undefined
-    // The scan of balance_state (the checks, and the terms' sums when they are not kept) needs only the count and the
-    // total, so it runs while the figures' pass runs in slices in the process; the row is formed after both.
+    const figures = kept.ordered.figures(maxPoints, quorumWad === null ? null : BigInt(quorumWad))
+    if (!surelyFastPath(figures)) return undefined
     const terms = currentTerms(kept)
-    const scanned = queryOne(conn, terms ? CHECK_SCAN_SQL : TERMS_SCAN_SQL, terms ? {token} : {token, n: kept.ordered.count, total: kept.ordered.sum.toString()})
-    scanned.catch(() => undefined) // awaited below, unless the figures leave the row to the query
-    const figures = await runInSlices(kept.ordered.figureSteps(maxPoints, quorumWad === null ? null : BigInt(quorumWad)))
-    if (!surelyFastPath(figures)) {
-      await scanned.catch(() => undefined)
-      return undefined
-    }
-    const scan = await scanned
     if (!terms) termScans++
-    // The checks first: kept state that differs from balance_state is rebuilt, and the row computed again.
-    const checked =
-      Number(scan.n_check) === figures.n && String(scan.w_check) === figures.total.toString() && String(scan.m2_check) === kept.m2.toString()
-    if (!checked) continue
-    const sums = terms
-      ? {f_hhi: terms.hhi.toString(), f_entropy: terms.entropy.toString(), f_theil: terms.theil.toString()}
-      : {f_hhi: String(scan.f_hhi), f_entropy: String(scan.f_entropy), f_theil: String(scan.f_theil)}
-    const row = await queryOne(conn, HEAD_BALANCES_ROW_SQL, {...orderStatisticParams(figures), ...sums})
-    if (!terms) kept.terms = {total: figures.total, n: figures.n, hhi: BigInt(sums.f_hhi), entropy: BigInt(sums.f_entropy), theil: BigInt(sums.f_theil)}
-    return row.lorenz_fast === true ? row : undefined
+    const row = await queryOne(conn, terms ? HEAD_BALANCES_KEPT_TERMS_SQL : HEAD_BALANCES_SQL, {
+      token,
+      ...orderStatisticParams(figures),
+      ...(terms ? {f_hhi: terms.hhi.toString(), f_entropy: terms.entropy.toString(), f_theil: terms.theil.toString()} : {}),
+    })
+    const {checked, concentration, sums} = splitCheckedRow(row, figures, kept.m2)
+    if (checked) {
+      if (!terms) {
+        kept.terms = {total: figures.total, n: figures.n, hhi: BigInt(String(sums.f_hhi)), entropy: BigInt(String(sums.f_entropy)), theil: BigInt(String(sums.f_theil))}
+      }
+      return concentration.lorenz_fast === true ? concentration : undefined
+    }
   }
   throw new Error(`the balances of ${token} kept in the process differ from balance_state right after a rebuild from it`)
 }
@@ -135,19 +128,16 @@ async function keptBalances(conn: DuckDBConnection, token: string, rebuild: bool
   // Kept state whose token is no longer logged (see balances.ts) has missed changes: rebuilt.
   const kept = (await isLogged(conn, token)) ? byToken.get(token) : undefined
   const {count, limbs: changes} = await readLoggedChanges(conn, token)
-  if (kept && !rebuild && count === 0) return kept
-  if (kept && !rebuild && count <= Math.max(REBUILD_ABOVE_CHANGES, kept.ordered.count / 4)) {
-    // The changes' sums are asked of DuckDB before the merge runs in the process, and computed while it does (the
-    // merge pauses, runInSlices, so the statement's steps get the thread). The terms kept now are those of the total
-    // and count before the changes; they stay current only if the changes keep both (checked after the merge).
-    const terms = currentTerms(kept)
-    const sums = queryOne(conn, terms ? CHANGE_SUMS_SQL : CHANGE_CHECK_SUM_SQL, terms ? {token, total: terms.total.toString(), n: terms.n} : {token})
-    sums.catch(() => undefined) // awaited below, whatever the merge does
-    if (await runInSlices(kept.ordered.applySteps(changes))) {
+  if (kept && !rebuild && (count === 0 || (count <= Math.max(REBUILD_ABOVE_CHANGES, kept.ordered.count / 4) && kept.ordered.applyLimbs(changes)))) {
+    if (count > 0) {
       try {
-        const d = await sums
+        // The terms follow the changes while the total and the count stay those they were summed for.
+        const terms = currentTerms(kept)
+        const d = terms
+          ? await queryOne(conn, CHANGE_SUMS_SQL, {token, total: terms.total.toString(), n: terms.n})
+          : await queryOne(conn, CHANGE_CHECK_SUM_SQL, {token})
         kept.m2 += BigInt(String(d.m2))
-        if (terms && currentTerms(kept)) {
+        if (terms) {
           terms.hhi += BigInt(String(d.hhi))
           terms.entropy += BigInt(String(d.entropy))
           terms.theil += BigInt(String(d.theil))
@@ -158,10 +148,8 @@ async function keptBalances(conn: DuckDBConnection, token: string, rebuild: bool
         byToken.delete(token)
         throw e
       }
-      return kept
     }
-    // The changes did not fit the kept balances: rebuilt below, once the statement is done with the connection.
-    await sums.catch(() => undefined)
+    return kept
   }
   if (count > 0) await conn.run(`DELETE FROM balance_changes WHERE token = $token`, {token})
   byToken.delete(token)
@@ -291,26 +279,20 @@ ${LORENZ_INNER_POINTS},
   t.th::VARCHAR::DOUBLE / t.total::DOUBLE AS lorenz_last_y`
 
 /**
- * The CTEs `t` ($n, $total) and `terms`: one scan of `source` (entity, w; parameter $token) with the checks (count,
- * total, Σ (w mod 2^31)²) and the terms' exact sums, with the query's expressions over the same s = w / W.
+ * The row from the order statistics (parameters) and one scan of `source` (entity, w; parameter $token) that sums the
+ * terms afresh (with the query's expressions over the same s = w / W), returning their exact sums to keep, and the
+ * checks: over balance_state here, over delegate_power in head-power.ts.
  */
-const termsCtes = (source: string): string => `
+export const headRowSql = (source: string): string => `
+WITH d AS NOT MATERIALIZED (${source}),
 t AS (SELECT $n::BIGINT AS n, $total::BIGNUM AS total, $total::HUGEINT AS th),
 terms AS (
   SELECT ${CHECK_SUMS('r.w')},
     sum(${FIXED_POINT_TERM('r.s * r.s')}) AS f_hhi,
     sum(${FIXED_POINT_TERM('r.s * ln(r.s)')}) AS f_entropy,
     sum(${FIXED_POINT_TERM('r.s * ln(r.s * t.n)')}) AS f_theil
-  FROM (SELECT d.w, d.w::DOUBLE / t.total::DOUBLE AS s FROM (${source}) d, t) r, t
-)`
-
-/**
- * The row from the order statistics (parameters) and one scan of `source` that sums the terms afresh, returning
- * their exact sums and the checks (termsCtes): over delegate_power in head-power.ts. (The balances split the scan
- * off the row, scanSql.)
- */
-export const headRowSql = (source: string): string => `
-WITH ${termsCtes(source)},
+  FROM (SELECT d.w, d.w::DOUBLE / t.total::DOUBLE AS s FROM d, t) r, t
+),
 a AS (
   SELECT ${ORDER_COLUMNS},
     ${FROM_FIXED_POINT('terms.f_hhi')} AS hhi, -${FROM_FIXED_POINT('terms.f_entropy')} AS entropy, ${FROM_FIXED_POINT('terms.f_theil')} AS theil
@@ -322,28 +304,19 @@ ${ROW_COLUMNS},
   terms.f_hhi::VARCHAR AS f_hhi, terms.f_entropy::VARCHAR AS f_entropy, terms.f_theil::VARCHAR AS f_theil
 FROM t, a, terms
 `
+const HEAD_BALANCES_SQL = headRowSql(BALANCES_FROM_STATE)
 
-/**
- * headRowSql's scan split off the row, over balance_state (parameters $token, and with the terms $n and $total): the
- * checks, with or without the terms' exact sums (the same expressions over the same s = w / W as headRowSql's).
- */
-const scanSql = (terms: boolean) =>
-  terms
-    ? `WITH ${termsCtes(BALANCES_FROM_STATE)}
-SELECT n_check, w_check, m2_check, f_hhi::VARCHAR AS f_hhi, f_entropy::VARCHAR AS f_entropy, f_theil::VARCHAR AS f_theil FROM terms`
-    : `SELECT ${CHECK_SUMS('w')} FROM (${BALANCES_FROM_STATE})`
-const TERMS_SCAN_SQL = scanSql(true)
-const CHECK_SCAN_SQL = scanSql(false)
-
-/** The row from the order statistics and the terms' exact sums ($f_hhi, $f_entropy, $f_theil), all parameters. */
-const HEAD_BALANCES_ROW_SQL = `
+/** The same row with the terms' exact sums kept ($f_hhi, $f_entropy, $f_theil): the scan only checks. */
+const HEAD_BALANCES_KEPT_TERMS_SQL = `
 WITH t AS (SELECT $n::BIGINT AS n, $total::BIGNUM AS total, $total::HUGEINT AS th),
+checks AS (SELECT ${CHECK_SUMS('w')} FROM (${BALANCES_FROM_STATE})),
 a AS (
   SELECT ${ORDER_COLUMNS},
     ${FROM_FIXED_POINT('$f_hhi::HUGEINT')} AS hhi, -${FROM_FIXED_POINT('$f_entropy::HUGEINT')} AS entropy,
     ${FROM_FIXED_POINT('$f_theil::HUGEINT')} AS theil
 )
 SELECT
-${ROW_COLUMNS}
-FROM t, a
+${ROW_COLUMNS},
+  checks.n_check, checks.w_check, checks.m2_check
+FROM t, a, checks
 `

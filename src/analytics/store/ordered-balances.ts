@@ -20,8 +20,6 @@
  * by the query. Sums run in 52-bit limbs with explicit carries, every intermediate an exact integer below 2^53.
  */
 
-import {runToEnd, type Steps} from '../time-slices'
-
 /**
  * The limb base. A double holds every integer up to 2^53 exactly, so two limbs below 2^52 always add exactly; the
  * carry is taken after each addition.
@@ -51,10 +49,6 @@ export interface OrderFigures {
   lorenzK: number[]
   lorenzCum: bigint[]
 }
-
-/** How many changes the merge, and how many ranks the figures, take between two pauses (a millisecond or two each). */
-const STEP_CHANGES = 1024
-const STEP_RANKS = 65536
 
 const toLimbs = (w: bigint): [number, number] => [Number(w / BASE_N), Number(w % BASE_N)]
 const fromLimbs = (hi: number, lo: number): bigint => BigInt(hi) * BASE_N + BigInt(lo)
@@ -144,14 +138,6 @@ export class OrderedBalances {
    * made to) or a value or the total would reach LIMIT: the caller rebuilds.
    */
   applyLimbs(changes: ChangeLimbs): boolean {
-    return runToEnd(this.applySteps(changes))
-  }
-
-  /**
-   * applyLimbs as steps (time-slices.ts): it pauses every STEP_CHANGES changes of the merge. The structure changes
-   * only at the last step, so a computation abandoned halfway changes nothing.
-   */
-  *applySteps(changes: ChangeLimbs): Steps<boolean> {
     const out = sortedLimbs(changes.oldHi, changes.oldLo)
     const into = sortedLimbs(changes.newHi, changes.newLo)
     if (into.hi.some((h) => h >= BASE)) return false
@@ -205,11 +191,7 @@ export class OrderedBalances {
       }
       return true
     }
-    for (let l = 0, e = 0, step = 0; l < leavingCount || e < enteringCount; ) {
-      if (++step === STEP_CHANGES) {
-        step = 0
-        yield
-      }
+    for (let l = 0, e = 0; l < leavingCount || e < enteringCount; ) {
       if (e >= enteringCount || (l < leavingCount && less(lh[l]!, ll[l]!, eh[e]!, el[e]!))) {
         const vh = lh[l]!
         const vl = ll[l]!
@@ -253,91 +235,42 @@ export class OrderedBalances {
    * $max_points (>= 2); `quorumWad` its $quorum_wad as an integer (null: none). Undefined for an empty distribution.
    */
   figures(maxPoints: number, quorumWad: bigint | null): OrderFigures | undefined {
-    return runToEnd(this.figureSteps(maxPoints, quorumWad))
-  }
-
-  /**
-   * figures as steps (time-slices.ts): it pauses every STEP_RANKS ranks. The ranks are scanned by a plain method
-   * (RankScan.advance), not in the generator: a generator's loop over a million ranks ran ~2× slower.
-   */
-  *figureSteps(maxPoints: number, quorumWad: bigint | null): Steps<OrderFigures | undefined> {
     const n = this.size
     if (n === 0) return undefined
-    const scan = new RankScan(this.hi, this.lo, n, this.total, maxPoints, quorumWad)
-    for (let from = 1; from <= n; from += STEP_RANKS) {
-      if (from > 1) yield
-      scan.advance(Math.min(n, from + STEP_RANKS - 1))
-    }
-    return scan.figures()
-  }
-}
-
-/**
- * The pass of OrderedBalances.figures from the largest balance down, resumable: advance(to) takes the ranks up to
- * `to`, keeping D_k and the sums in fields between calls (in locals within one).
- */
-class RankScan {
-  private readonly wh: number
-  private readonly wl: number
-  private readonly quorum: bigint | null
-  private readonly qh: number
-  private readonly ql: number
-  private readonly top1pctK: number
-  private readonly top10K: number
-  private readonly kept: number[]
-  /** The ranks where something is read off D_k, in order; the loop checks only the next one. */
-  private readonly events: number[]
-  private readonly near50: number
-  private readonly nearQuorum: number
-  private k = 1
-  private next = 0
-  private dh = 0
-  private dl = 0
-  // Σ_k D_k in three limbs: g0 + g1·2^52 + g2·2^104.
-  private g0 = 0
-  private g1 = 0
-  private g2 = 0
-  private nakamoto50: number | null = null
-  private nakamotoQuorum: number | null = null
-  private top1: bigint | null = null
-  private top10: bigint | null = null
-  private top1pct: bigint | null = null
-  private readonly lorenzK: number[] = []
-  private readonly lorenzCum: bigint[] = []
-  private event = 0
-  private nextEvent: number
-  private pending50 = true
-  private pendingQuorum: boolean
-
-  constructor(
-    private readonly hiA: Float64Array,
-    private readonly loA: Float64Array,
-    private readonly n: number,
-    private readonly W: bigint,
-    maxPoints: number,
-    quorumWad: bigint | null,
-  ) {
-    ;[this.wh, this.wl] = toLimbs(W)
-    this.quorum = quorumWad === null ? null : (W / 10n ** 18n) * quorumWad + ((W % 10n ** 18n) * quorumWad) / 10n ** 18n
-    ;[this.qh, this.ql] = this.quorum === null ? [0, 0] : this.quorum >= LIMIT ? [BASE, 0] : toLimbs(this.quorum)
-    this.top1pctK = Math.floor((n + 99) / 100)
-    this.top10K = Math.min(10, n)
-    this.kept = keptLorenzRanks(n, maxPoints)
-    // The Nakamoto thresholds are checked until each is passed: a million ranks per refresh.
-    this.events = [...new Set([1, this.top10K, this.top1pctK, ...this.kept])].sort((a, b) => a - b)
-    this.nextEvent = this.events[0]!
-    this.pendingQuorum = this.quorum !== null
+    const W = this.total
+    const [wh, wl] = toLimbs(W)
+    const quorum = quorumWad === null ? null : (W / 10n ** 18n) * quorumWad + ((W % 10n ** 18n) * quorumWad) / 10n ** 18n
+    const [qh, ql] = quorum === null ? [0, 0] : quorum >= LIMIT ? [BASE, 0] : toLimbs(quorum)
+    const top1pctK = Math.floor((n + 99) / 100)
+    const top10K = Math.min(10, n)
+    const kept = keptLorenzRanks(n, maxPoints)
+    let next = 0
+    let dh = 0
+    let dl = 0
+    // Σ_k D_k in three limbs: g0 + g1·2^52 + g2·2^104.
+    let g0 = 0
+    let g1 = 0
+    let g2 = 0
+    let nakamoto50: number | null = null
+    let nakamotoQuorum: number | null = null
+    let top1: bigint | null = null
+    let top10: bigint | null = null
+    let top1pct: bigint | null = null
+    const lorenzK: number[] = []
+    const lorenzCum: bigint[] = []
+    // The ranks where something is read off D_k, in order; the loop checks only the next one (and the Nakamoto
+    // thresholds until each is passed): a million ranks per refresh.
+    const events = [...new Set([1, top10K, top1pctK, ...kept])].sort((a, b) => a - b)
+    let event = 0
+    let nextEvent = events[0]!
+    let pending50 = true
+    let pendingQuorum = quorum !== null
     const surelyBelow = 1 - 2 ** -40
-    this.near50 = (this.wh * BASE + this.wl) * surelyBelow
-    this.nearQuorum = (this.qh * BASE + this.ql) * surelyBelow
-  }
-
-  /** Takes ranks this.k … to (at most n). */
-  advance(to: number): void {
-    const {hiA, loA, n, wh, wl, qh, ql, near50, nearQuorum} = this
-    let {dh, dl, g0, g1, g2, pending50, pendingQuorum, nextEvent} = this
-    let k = this.k
-    for (; k <= to; k++) {
+    const near50 = (wh * BASE + wl) * surelyBelow
+    const nearQuorum = (qh * BASE + ql) * surelyBelow
+    const hiA = this.hi
+    const loA = this.lo
+    for (let k = 1; k <= n; k++) {
       const i = n - k
       dl += loA[i]!
       if (dl >= BASE) {
@@ -363,55 +296,42 @@ class RankScan {
         const twiceLo = dl * 2
         const twiceHi = dh * 2 + (twiceLo >= BASE ? 1 : 0)
         if (less(wh, wl, twiceHi, twiceLo >= BASE ? twiceLo - BASE : twiceLo)) {
-          this.nakamoto50 = k
+          nakamoto50 = k
           pending50 = false
         }
       }
       if (pendingQuorum && approx >= nearQuorum && less(qh, ql, dh, dl)) {
-        this.nakamotoQuorum = k
+        nakamotoQuorum = k
         pendingQuorum = false
       }
       if (k === nextEvent) {
         const d = fromLimbs(dh, dl)
-        if (k === 1) this.top1 = d
-        if (k === this.top10K) this.top10 = d
-        if (k === this.top1pctK) this.top1pct = d
-        if (k === this.kept[this.next]) {
-          this.next++
-          this.lorenzK.push(k)
-          this.lorenzCum.push(d)
+        if (k === 1) top1 = d
+        if (k === top10K) top10 = d
+        if (k === top1pctK) top1pct = d
+        if (k === kept[next]) {
+          next++
+          lorenzK.push(k)
+          lorenzCum.push(d)
         }
-        nextEvent = this.events[++this.event] ?? 0
+        nextEvent = events[++event] ?? 0
       }
     }
-    this.k = k
-    this.dh = dh
-    this.dl = dl
-    this.g0 = g0
-    this.g1 = g1
-    this.g2 = g2
-    this.pending50 = pending50
-    this.pendingQuorum = pendingQuorum
-    this.nextEvent = nextEvent
-  }
-
-  /** The figures, once every rank is taken. */
-  figures(): OrderFigures {
-    const {n, W} = this
-    if (this.k <= n) throw new Error('RankScan: figures before the last rank')
-    if (fromLimbs(this.dh, this.dl) !== W) throw new Error('OrderedBalances: the sum of the balances differs from the kept total')
-    const sumD = BigInt(this.g0) + BigInt(this.g1) * BASE_N + BigInt(this.g2) * BASE_N * BASE_N
+    if (fromLimbs(dh, dl) !== W) throw new Error('OrderedBalances: the sum of the balances differs from the kept total')
+    const sumD = BigInt(g0) + BigInt(g1) * BASE_N + BigInt(g2) * BASE_N * BASE_N
+    lorenzK.reverse()
+    lorenzCum.reverse()
     return {
       n,
       total: W,
       giniNumerator: 2n * sumD - BigInt(n + 1) * W,
-      nakamoto50: this.nakamoto50,
-      nakamotoQuorum: this.nakamotoQuorum,
-      top1: this.top1,
-      top10: this.top10,
-      top1pct: this.top1pct,
-      lorenzK: [...this.lorenzK].reverse(),
-      lorenzCum: [...this.lorenzCum].reverse(),
+      nakamoto50,
+      nakamotoQuorum,
+      top1,
+      top10,
+      top1pct,
+      lorenzK,
+      lorenzCum,
     }
   }
 }
