@@ -99,14 +99,26 @@ function pearson(xs: readonly number[], ys: readonly number[]): number | null {
  * SQL's value must equal this one bit for bit; `pearson` above is the textbook definition it is checked against.
  */
 export function spearmanFromRankSums(c: readonly bigint[], r: readonly bigint[]): number | null {
-  const a = averageRanks(c).map((x) => BigInt(2 * x))
-  const b = averageRanks(r).map((x) => BigInt(2 * x))
+  const {cov, varC: va, varR: vb} = rankSums(c, r)
+  return va > 0n && vb > 0n ? Math.max(-1, Math.min(1, Number(cov) / Math.sqrt(Number(va) * Number(vb)))) : null
+}
+
+/** Doubled average ranks (rank_min + rank_max), exact, in input order. */
+export function doubledRanks(values: readonly bigint[]): bigint[] {
+  return averageRanks(values).map((x) => BigInt(2 * x))
+}
+
+/** FAIRNESS_SQL's exact rank sums over the doubled ranks a (of c) and b (of r): n Σab − Σa Σb, n Σa² − (Σa)², n Σb² − (Σb)². */
+export function rankSums(c: readonly bigint[], r: readonly bigint[]): {cov: bigint; varC: bigint; varR: bigint} {
+  const a = doubledRanks(c)
+  const b = doubledRanks(r)
   const n = BigInt(a.length)
   const sum = (xs: readonly bigint[]): bigint => xs.reduce((s, x) => s + x, 0n)
-  const cov = n * sum(a.map((x, i) => x * (b[i] ?? 0n))) - sum(a) * sum(b)
-  const va = n * sum(a.map((x) => x * x)) - sum(a) ** 2n
-  const vb = n * sum(b.map((x) => x * x)) - sum(b) ** 2n
-  return va > 0n && vb > 0n ? Math.max(-1, Math.min(1, Number(cov) / Math.sqrt(Number(va) * Number(vb)))) : null
+  return {
+    cov: n * sum(a.map((x, i) => x * (b[i] ?? 0n))) - sum(a) * sum(b),
+    varC: n * sum(a.map((x) => x * x)) - sum(a) ** 2n,
+    varR: n * sum(b.map((x) => x * x)) - sum(b) ** 2n,
+  }
 }
 
 function fairnessEntities(contrib: readonly AmountRecord[], reward: readonly AmountRecord[]) {

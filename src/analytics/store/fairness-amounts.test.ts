@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {averageRanks} from '../metrics/reference-fairness'
+import {doubledRanks, rankSums} from '../metrics/reference-fairness'
 import {FairnessAmounts} from './fairness-amounts'
 
 /**
@@ -44,18 +44,20 @@ describe('FairnessAmounts', () => {
 
     // The integers the sums add up, from an independent BigInt computation (the doubled average ranks).
     const rows = [...final.values()].filter((v) => v.c > 0n || v.r > 0n)
+    const cs = rows.map((v) => v.c)
+    const rs = rows.map((v) => v.r)
     const n = BigInt(rows.length)
-    const doubled = (ws: bigint[]) => averageRanks(ws).map((rank) => BigInt(Math.round(2 * rank)))
-    const a = doubled(rows.map((v) => v.c))
-    const b = doubled(rows.map((v) => v.r))
     const sum = (xs: bigint[]) => xs.reduce((s, v) => s + v, 0n)
-    const C = sum(rows.map((v) => v.c))
-    const R = sum(rows.map((v) => v.r))
-    const sumA = n * (n + 1n)
+    const giniNumerator = (ws: bigint[]) => {
+      const a = doubledRanks(ws)
+      return sum(ws.map((w, i) => w * a[i]!)) - (n + 1n) * sum(ws)
+    }
+    const ranks = rankSums(cs, rs)
     expect(followed!.n).toBe(rows.length)
-    expect(followed!.giniContributionNumerator).toBe(sum(rows.map((v, i) => v.c * a[i]!)) - (n + 1n) * C)
-    expect(followed!.giniRewardNumerator).toBe(sum(rows.map((v, i) => v.r * b[i]!)) - (n + 1n) * R)
-    expect(followed!.rankCov).toBe(n * sum(a.map((x, i) => x * b[i]!)) - sumA * sumA)
-    expect(followed!.rankVarC).toBe(n * sum(a.map((x) => x * x)) - sumA * sumA)
+    expect(followed!.giniContributionNumerator).toBe(giniNumerator(cs))
+    expect(followed!.giniRewardNumerator).toBe(giniNumerator(rs))
+    expect(followed!.rankCov).toBe(ranks.cov)
+    expect(followed!.rankVarC).toBe(ranks.varC)
+    expect(followed!.rankVarR).toBe(ranks.varR)
   })
 })
