@@ -900,6 +900,7 @@ async function main(): Promise<void> {
       // connection are each summed: what a refresh spends outside DuckDB (Postgres, the process) is the rest.
       const origin = performance.now()
       const cpuBefore = process.cpuUsage()
+      const faultsBefore = process.resourceUsage().minorPageFault
       const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? [timeStatements(duck, origin), timeStatements(side, origin)] : undefined
       const jsProfile = argText('cpu-profile') && round === Math.max(1, rounds - 1) ? await startJsProfile() : undefined
       const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100, keepState: true, side})
@@ -921,6 +922,9 @@ async function main(): Promise<void> {
       // This process's CPU time (the JavaScript thread, DuckDB's threads) beside the wall time: at ~2× the wall time
       // the refresh is bound by the machine's two cores, and only less work shortens it, not more overlap.
       const cpu = process.cpuUsage(cpuBefore)
+      // Page faults: memory the process touched for the first time since the kernel mapped it (or since an allocator
+      // gave it back). On a VM whose faults are slow they are a cost of their own, counted in the system CPU time.
+      const faults = process.resourceUsage().minorPageFault - faultsBefore
       if (!reorgRound) {
         refreshMs.push(run.ms)
         syncMs.push(run.sync.ms)
@@ -933,7 +937,7 @@ async function main(): Promise<void> {
           `${run.sync.keptUnfinalized > 0 ? `, ${fmtInt(run.sync.keptUnfinalized)} unfinalized rows checked and kept` : ''}; ` +
           `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite ${fmtMs(run.suiteMs)} + write ${fmtMs(run.writeMs)} ` +
           `+ bookkeeping ${fmtMs(run.ms - run.sync.ms - run.suiteMs - run.writeMs)} (${run.metricValues} values, ${fmtInt(run.fairnessRows)} fairness table rows); ` +
-          `CPU ${fmtMs((cpu.user + cpu.system) / 1000)}`,
+          `CPU ${fmtMs((cpu.user + cpu.system) / 1000)} (system ${fmtMs(cpu.system / 1000)}), ${fmtInt(faults)} page faults`,
       )
     }
     const refreshMedian = median(refreshMs)
