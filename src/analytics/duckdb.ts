@@ -1,7 +1,15 @@
 import {mkdirSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+// First: the allocator's setting must be in the environment before the DuckDB library loads (allocator-env.ts).
+import './allocator-env'
 import {type DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+
+/**
+ * The one place that loads DuckDB's library for a value (not a type): it comes after allocator-env.ts here, so other
+ * modules take DuckDBInstance from this module (allocator-env.test.ts checks that none loads it otherwise).
+ */
+export {DuckDBInstance}
 
 /**
  * The one module that owns DuckDB. A process opens one AnalyticsDb (a database file, or ':memory:' in tests) and

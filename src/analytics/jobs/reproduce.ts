@@ -1,7 +1,7 @@
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import type {DuckDBConnection} from '@duckdb/node-api'
-import {DuckDBInstance} from '@duckdb/node-api'
+import {DuckDBInstance} from '../duckdb'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import type {BoundValue} from '../metrics/sql-values'
 import {INPUT_DIGEST_SQL, type Measurement, prepareInputs} from './measurement'

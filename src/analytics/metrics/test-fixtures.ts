@@ -2,7 +2,8 @@
  * Test support: an in-memory DuckDB and loaders that (re)create the relations the metric queries read, from
  * plain arrays, through the appender. Used only by the tests beside this file.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import type {DuckDBConnection} from '@duckdb/node-api'
+import {DuckDBInstance} from '../duckdb'
 
 export interface TestDb {
   conn: DuckDBConnection
