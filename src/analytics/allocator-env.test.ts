@@ -32,7 +32,7 @@ describe('the allocator setting (allocator-env.ts)', () => {
     expect(keepFreedMemory({[JEMALLOC_CONF_VARIABLE]: ''})).toBe('')
   })
 
-  it('is valid for the DuckDB library installed: its allocator reports the values as its options', async () => {
+  it('is valid for the DuckDB library installed: its allocator reports the values as its options', () => {
     // jemalloc prints its options at exit with stats_print, and names a pair it does not know on stderr.
     const {stderr: out} = runNode(
       `const {DuckDBInstance} = require('@duckdb/node-api');
