@@ -32,7 +32,8 @@ describe('the allocator setting (allocator-env.ts)', () => {
     expect(keepFreedMemory({[JEMALLOC_CONF_VARIABLE]: ''})).toBe('')
   })
 
-  it('is valid for the DuckDB library installed: its allocator reports the values as its options', () => {
+  // DuckDB bundles jemalloc in its Linux builds only; elsewhere the variable is ignored and there is nothing to check.
+  it.skipIf(process.platform !== 'linux')('is valid for the DuckDB library installed: its allocator reports the values as its options', () => {
     // jemalloc prints its options at exit with stats_print, and names a pair it does not know on stderr.
     const {stderr: out} = runNode(
       `const {DuckDBInstance} = require('@duckdb/node-api');
