@@ -5,13 +5,14 @@ import {describe, expect, it} from 'vitest'
 import {JEMALLOC_CONF_VARIABLE, KEPT_FREED_MEMORY_CONF, keepFreedMemory} from './allocator-env'
 
 const SRC = path.resolve(__dirname, '..')
-const LIB = path.resolve(SRC, '..', 'lib')
+const ROOT = path.dirname(SRC)
+const LIB = path.join(ROOT, 'lib')
 
 /** A child node process's stdout and stderr, with `env` changing this process's environment (undefined: unset). */
 function runNode(script: string, env: Record<string, string | undefined>): {stdout: string; stderr: string} {
   const childEnv = {...process.env, ...env}
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k]
-  const run = spawnSync(process.execPath, ['-e', script], {cwd: path.resolve(SRC, '..'), env: childEnv, encoding: 'utf8'})
+  const run = spawnSync(process.execPath, ['-e', script], {cwd: ROOT, env: childEnv, encoding: 'utf8'})
   if (run.status !== 0) throw new Error(`child node exited with ${run.status}: ${run.stderr}`)
   return {stdout: run.stdout, stderr: run.stderr}
 }
