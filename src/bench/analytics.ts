@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {Session} from 'node:inspector'
 import os from 'node:os'
 import path from 'node:path'
@@ -21,7 +21,7 @@ import {forgetKeptPower} from '../analytics/store/head-power'
 import {materializeInputWithKeptDigest} from '../analytics/store/routes'
 import {blockIdPrefix} from '../analytics/store/pg-source'
 import {syncFromPostgres} from '../analytics/store/sync'
-import {createRandomDatabase} from '../db/databases'
+import {createRandomDatabase, dropDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
 import {parseContractsConfig, type ContractsConfig} from '../processor/contracts-config'
 import {readIndexStatus} from '../processor/status'
@@ -59,7 +59,9 @@ import {postgresForBench} from './postgres'
  * the JavaScript thread during that round), --unfinalized N (default 0: in the incremental rounds, the newest N blocks
  * stay unfinalized, as behind a live chain's head with FINALITY_CONFIRMATIONS = N, so each sync also checks the
  * previous sync's unfinalized tail against Postgres; the headline figures are those of the default), --reorg (with
- * --unfinalized: one more round, not in the medians, in which the previous round's newest blocks were reorged).
+ * --unfinalized: one more round, not in the medians, in which the previous round's newest blocks were reorged), --keep DIR
+ * (development loop: keep the database and the mirror in DIR after the run), --resume DIR (only `--rounds` more
+ * incremental rounds on what --keep DIR left, ~20 s for 5 rounds here; not a benchmark run), --discard DIR (drop what it kept).
  * Postgres: DATABASE_URL if set, else the local server on 127.0.0.1:5432 if reachable, else an embedded one; a
  * fresh random database is created, migrated and dropped at the end (also on failure or Ctrl-C).
  *
@@ -757,6 +759,185 @@ async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: Contrac
   if (flag('profile')) await profileSuite(duck, contracts, head)
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Incremental rounds
+
+interface IncrementalContext {
+  gen: Client
+  pool: Pool
+  duck: DuckDBConnection
+  side: DuckDBConnection
+  contracts: ContractsConfig
+  plan: BasePlan
+  /** Advanced by every round (the next proposal, contribution, the epoch paid). */
+  state: IncrementState
+  head: number
+  rounds: number
+  increment: number
+  perBlock: number
+}
+
+interface IncrementalFigures {
+  head: number
+  refreshMs: number[]
+  syncMs: number[]
+  incSuiteMs: number[]
+  incWriteMs: number[]
+  /** Of the rounds that neither built the kept state (the first) nor rewrote the fairness tables. */
+  typicalMs: number[]
+}
+
+/**
+ * Step 4: `rounds` times, +`increment` audit rows in new blocks above `head`, then refreshAnalytics as the follower
+ * calls it. Prints each round and the medians.
+ */
+async function incrementalRounds(ctx: IncrementalContext): Promise<IncrementalFigures> {
+  const {gen, pool, duck, side, contracts, plan, state, rounds, increment, perBlock} = ctx
+  let head = ctx.head
+  const typicalMs: number[] = []
+  const refreshMs: number[] = []
+  const syncMs: number[] = []
+  const incSuiteMs: number[] = []
+  const incWriteMs: number[] = []
+  const incBlocks = Math.max(20, Math.ceil(increment / perBlock))
+  const unfinalized = arg('unfinalized', 0)
+  if (unfinalized < 0 || unfinalized > incBlocks) throw new Error(`--unfinalized must be between 0 and ${incBlocks} (the blocks of one round)`)
+  // --reorg (with --unfinalized N): one more round, outside the medians, whose sync also finds the previous round's
+  // newest blocks replaced (REORG_DEPTH of them, at most N): it rolls them back and pulls them again.
+  const reorg = flag('reorg')
+  if (reorg && unfinalized === 0) throw new Error('--reorg needs --unfinalized N: only unfinalized blocks are reorged')
+  for (let round = 1; round <= rounds + (reorg ? 1 : 0); round++) {
+    const reorgRound = round > rounds
+    const ti = performance.now()
+    const replaced = reorgRound ? await replaceNewestBlocks(gen, head, Math.min(REORG_DEPTH, unfinalized)) : 0
+    const n = await stageAndInsert(gen, incrementStagingSql(plan, state, head + 1, incBlocks, increment))
+    head += incBlocks
+    // --unfinalized N: the newest N blocks stay unfinalized, as behind a live chain's head, so each sync also compares
+    // the previous sync's unfinalized tail with Postgres (unfinalized-tail.ts), and keeps it unless a --reorg round
+    // replaced part of it.
+    await setIndexStatus(gen, head - unfinalized, head)
+    const insertMs = performance.now() - ti
+    const status = await readIndexStatus(gen)
+    // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
+    // Both connections, so the sync's statements, the suite's on the syncing connection and those on the side
+    // connection are each summed: what a refresh spends outside DuckDB (Postgres, the process) is the rest.
+    const origin = performance.now()
+    const cpuBefore = process.cpuUsage()
+    const faultsBefore = process.resourceUsage().minorPageFault
+    const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? [timeStatements(duck, origin), timeStatements(side, origin)] : undefined
+    const jsProfile = argText('cpu-profile') && round === Math.max(1, rounds - 1) ? await startJsProfile() : undefined
+    const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100, keepState: true, side})
+    if (jsProfile) writeFileSync(argText('cpu-profile')!, JSON.stringify(await jsProfile()))
+    if (profiled) {
+      const [onMain, onSide] = profiled.map((p) => p.stop()) as [TimedStatement[], TimedStatement[]]
+      const inSync = onMain.filter((t) => t.at < run.sync.ms)
+      printStatementProfile(`incremental round ${round}, the sync (${fmtMs(run.sync.ms)})`, inSync)
+      printStatementProfile(`incremental round ${round}, the suite on the syncing connection`, onMain.filter((t) => t.at >= run.sync.ms))
+      printStatementProfile(`incremental round ${round}, the suite on the side connection`, onSide)
+      const timeline = argText('timeline')
+      if (timeline) writeTimeline(timeline, onMain, onSide)
+    }
+    // The rows rolled back (--reorg) are pulled again beside the new ones.
+    if (run.sync.pulled !== n + run.sync.droppedUnfinalized || run.sync.droppedUnfinalized !== replaced) {
+      throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}, rolled back ${run.sync.droppedUnfinalized} of ${replaced} replaced`)
+    }
+    if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)
+    // This process's CPU time (the JavaScript thread, DuckDB's threads) beside the wall time: at ~2× the wall time
+    // the refresh is bound by the machine's two cores, and only less work shortens it, not more overlap.
+    const cpu = process.cpuUsage(cpuBefore)
+    // Page faults: memory the process touched for the first time since the kernel mapped it (or since an allocator
+    // gave it back). On a VM whose faults are slow they are a cost of their own, counted in the system CPU time.
+    const faults = process.resourceUsage().minorPageFault - faultsBefore
+    if (!reorgRound) {
+      refreshMs.push(run.ms)
+      syncMs.push(run.sync.ms)
+      incSuiteMs.push(run.suiteMs)
+      incWriteMs.push(run.writeMs)
+      if (round > 1 && run.fairnessRows === 0) typicalMs.push(run.ms)
+    }
+    console.log(
+      `${reorgRound ? 'reorg round (not in the medians)' : `incremental round ${round}`}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)})` +
+        `${run.sync.droppedUnfinalized > 0 ? `, ${fmtInt(run.sync.droppedUnfinalized)} unfinalized rows rolled back and pulled again` : ''}` +
+        `${run.sync.keptUnfinalized > 0 ? `, ${fmtInt(run.sync.keptUnfinalized)} unfinalized rows checked and kept` : ''}; ` +
+        `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite ${fmtMs(run.suiteMs)} + write ${fmtMs(run.writeMs)} ` +
+        `+ bookkeeping ${fmtMs(run.ms - run.sync.ms - run.suiteMs - run.writeMs)} (${run.metricValues} values, ${fmtInt(run.fairnessRows)} fairness table rows); ` +
+        `CPU ${fmtMs((cpu.user + cpu.system) / 1000)} (system ${fmtMs(cpu.system / 1000)}), ${fmtInt(faults)} page faults`,
+    )
+  }
+  console.log(`incremental refresh median of ${rounds}: ${fmtMs(median(refreshMs))} (target < ${fmtMs(TARGET_INCREMENTAL_MS)}); medians of its parts: sync ${fmtMs(median(syncMs))}, suite ${fmtMs(median(incSuiteMs))}, write ${fmtMs(median(incWriteMs))}`)
+  if (typicalMs.length > 0) {
+    console.log(`  typical rounds (not the first, which builds the kept state, nor one that rewrites the fairness tables): ${typicalMs.map((ms) => ms.toFixed(0)).join(', ')} ms, median ${fmtMs(median(typicalMs))}`)
+  }
+  return {head, refreshMs, syncMs, incSuiteMs, incWriteMs, typicalMs}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// --keep / --resume: a development loop for the incremental refresh
+
+/** What --keep DIR leaves for --resume DIR beside the mirror file: the database and where the rounds stopped. */
+interface KeptBench {
+  adminUrl: string
+  dbName: string
+  dbUrl: string
+  events: number
+  accounts: number
+  perBlock: number
+  head: number
+  state: IncrementState
+}
+
+const KEPT_MIRROR = 'analytics.duckdb'
+const KEPT_STATE = 'bench.json'
+
+async function writeKept(dir: string, kept: KeptBench): Promise<void> {
+  writeFileSync(path.join(dir, KEPT_STATE), JSON.stringify(kept, null, 2))
+  console.log(`kept: database ${kept.dbName} and the mirror in ${dir}, at block ${kept.head}: --resume ${dir} runs more rounds, --discard ${dir} drops both`)
+}
+
+function readKept(dir: string): KeptBench {
+  return JSON.parse(readFileSync(path.join(dir, KEPT_STATE), 'utf8')) as KeptBench
+}
+
+/**
+ * --resume DIR: more incremental rounds on what --keep DIR left (its database and mirror, both at the same head), with
+ * no generation, load or full suite: ~20 s for 5 rounds here instead of ~6–10 minutes, for comparing two builds or
+ * settings in alternation.
+ * The first round builds the kept state again (a new process). Not a benchmark run: no SUMMARY line. The database must
+ * be on a server that outlived the first run (not the embedded one, which stops with it).
+ */
+async function resumeKept(dir: string, rounds: number, cleanup: (() => Promise<void>)[]): Promise<void> {
+  const kept = readKept(dir)
+  const plan = basePlan(kept.events, kept.accounts, kept.perBlock)
+  const gen = new Client({connectionString: kept.dbUrl})
+  gen.on('error', () => undefined)
+  await gen.connect()
+  cleanup.push(() => gen.end())
+  await gen.query(`SET synchronous_commit = off`)
+  for (const sql of HELPERS_SQL) await gen.query(sql)
+  await gen.query(STAGING_DDL)
+  const pool = new Pool({connectionString: kept.dbUrl, max: 4})
+  pool.on('error', () => undefined)
+  cleanup.push(() => pool.end())
+  const mirror = await openAnalyticsDb(path.join(dir, KEPT_MIRROR))
+  cleanup.push(async () => mirror.close())
+  const duck = await mirror.connect()
+  const side = await mirror.connect()
+  const synced = Number((await queryOne(duck, `SELECT height FROM sync_state`)).height)
+  if (synced !== kept.head) throw new Error(`--resume ${dir}: the mirror is at block ${synced}, the kept state at ${kept.head}`)
+  console.log(`resuming ${kept.dbName} at block ${kept.head} (incremental rounds only; not a full benchmark run)`)
+  const inc = await incrementalRounds({gen, pool, duck, side, contracts: benchContracts(), plan, state: kept.state, head: kept.head, rounds, increment: arg('increment', 10_000), perBlock: kept.perBlock})
+  await writeKept(dir, {...kept, head: inc.head})
+  console.log(`peak RSS ${peakRssMiB().toFixed(0)} MiB`)
+}
+
+/** --discard DIR: drops the database --keep DIR kept and removes DIR. */
+async function discardKept(dir: string): Promise<void> {
+  const kept = readKept(dir)
+  await dropDatabase(kept.adminUrl, kept.dbName)
+  rmSync(dir, {recursive: true, force: true})
+  console.log(`dropped ${kept.dbName} and removed ${dir}`)
+}
+
 async function main(): Promise<void> {
   const events = arg('events', 10_000_000)
   const accounts = arg('accounts', 1_000_000)
@@ -778,13 +959,24 @@ async function main(): Promise<void> {
       void runCleanup().finally(() => process.exit(130))
     })
   }
+  // --keep DIR: the database and the mirror stay for --resume DIR (a development loop for the incremental refresh).
+  const keepDir = argText('keep')
+  let keepDatabase = false
   try {
+    const resumeDir = argText('resume')
+    if (resumeDir !== undefined) return await resumeKept(resumeDir, rounds, cleanup)
+    const discardDir = argText('discard')
+    if (discardDir !== undefined) return await discardKept(discardDir)
     const adminUrl = await postgresForBench(cleanup)
     const db = await createRandomDatabase(adminUrl, 'deai_bench_analytics')
-    cleanup.push(() => db.drop())
+    cleanup.push(() => (keepDatabase ? Promise.resolve() : db.drop()))
     await applyMigrations(db.url)
     const contracts = benchContracts()
     if (keptMirror !== undefined && existsSync(keptMirror)) return await suiteOnKeptMirror(keptMirror, db.url, contracts, runs, cleanup)
+    if (keepDir !== undefined) {
+      if (existsSync(keepDir)) throw new Error(`--keep ${keepDir}: it exists already (--discard it first)`)
+      mkdirSync(keepDir, {recursive: true})
+    }
 
     // 1. Generation, inside Postgres.
     const plan = basePlan(events, accounts, perBlock)
@@ -827,7 +1019,7 @@ async function main(): Promise<void> {
     cleanup.push(() => pool.end())
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-analytics-'))
     cleanup.push(async () => rmSync(tmp, {recursive: true, force: true}))
-    const mirror: AnalyticsDb = await openAnalyticsDb(keptMirror ?? path.join(tmp, 'analytics.duckdb'))
+    const mirror: AnalyticsDb = await openAnalyticsDb(keepDir !== undefined ? path.join(keepDir, KEPT_MIRROR) : (keptMirror ?? path.join(tmp, 'analytics.duckdb')))
     cleanup.push(async () => mirror.close())
     const duck = await mirror.connect()
     // The follower's second connection (follow.ts): the suite runs the measurements that need no kept state on it.
@@ -872,77 +1064,14 @@ async function main(): Promise<void> {
     const fullSuiteBlock = head
     // 4. Incremental refresh after +increment events.
     const state: IncrementState = {nextProposal: plan.proposals, nextContribution: plan.contributions + 1, lastEpoch: plan.epochs}
-    const refreshMs: number[] = []
-    const syncMs: number[] = []
-    const incSuiteMs: number[] = []
-    const incWriteMs: number[] = []
-    const incBlocks = Math.max(20, Math.ceil(increment / perBlock))
-    const unfinalized = arg('unfinalized', 0)
-    if (unfinalized < 0 || unfinalized > incBlocks) throw new Error(`--unfinalized must be between 0 and ${incBlocks} (the blocks of one round)`)
-    // --reorg (with --unfinalized N): one more round, outside the medians, whose sync also finds the previous round's
-    // newest blocks replaced (REORG_DEPTH of them, at most N): it rolls them back and pulls them again.
-    const reorg = flag('reorg')
-    if (reorg && unfinalized === 0) throw new Error('--reorg needs --unfinalized N: only unfinalized blocks are reorged')
-    for (let round = 1; round <= rounds + (reorg ? 1 : 0); round++) {
-      const reorgRound = round > rounds
-      const ti = performance.now()
-      const replaced = reorgRound ? await replaceNewestBlocks(gen, head, Math.min(REORG_DEPTH, unfinalized)) : 0
-      const n = await stageAndInsert(gen, incrementStagingSql(plan, state, head + 1, incBlocks, increment))
-      head += incBlocks
-      // --unfinalized N: the newest N blocks stay unfinalized, as behind a live chain's head, so each sync also compares
-      // the previous sync's unfinalized tail with Postgres (unfinalized-tail.ts), and keeps it unless a --reorg round
-      // replaced part of it.
-      await setIndexStatus(gen, head - unfinalized, head)
-      const insertMs = performance.now() - ti
-      const status = await readIndexStatus(gen)
-      // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
-      // Both connections, so the sync's statements, the suite's on the syncing connection and those on the side
-      // connection are each summed: what a refresh spends outside DuckDB (Postgres, the process) is the rest.
-      const origin = performance.now()
-      const cpuBefore = process.cpuUsage()
-      const faultsBefore = process.resourceUsage().minorPageFault
-      const profiled = flag('profile') && round === Math.max(1, rounds - 1) ? [timeStatements(duck, origin), timeStatements(side, origin)] : undefined
-      const jsProfile = argText('cpu-profile') && round === Math.max(1, rounds - 1) ? await startJsProfile() : undefined
-      const run = await refreshAnalytics({duck, pg: pool, contracts, backfillEvery: 0, tablesEvery: 1000, tablesRefreshBlocks: 100, keepState: true, side})
-      if (jsProfile) writeFileSync(argText('cpu-profile')!, JSON.stringify(await jsProfile()))
-      if (profiled) {
-        const [onMain, onSide] = profiled.map((p) => p.stop()) as [TimedStatement[], TimedStatement[]]
-        const inSync = onMain.filter((t) => t.at < run.sync.ms)
-        printStatementProfile(`incremental round ${round}, the sync (${fmtMs(run.sync.ms)})`, inSync)
-        printStatementProfile(`incremental round ${round}, the suite on the syncing connection`, onMain.filter((t) => t.at >= run.sync.ms))
-        printStatementProfile(`incremental round ${round}, the suite on the side connection`, onSide)
-        const timeline = argText('timeline')
-        if (timeline) writeTimeline(timeline, onMain, onSide)
-      }
-      // The rows rolled back (--reorg) are pulled again beside the new ones.
-      if (run.sync.pulled !== n + run.sync.droppedUnfinalized || run.sync.droppedUnfinalized !== replaced) {
-        throw new Error(`round ${round}: sync pulled ${run.sync.pulled}, inserted ${n}, rolled back ${run.sync.droppedUnfinalized} of ${replaced} replaced`)
-      }
-      if (run.blocks.at(-1) !== status.height) throw new Error(`round ${round}: suite at ${String(run.blocks.at(-1))}, head ${status.height}`)
-      // This process's CPU time (the JavaScript thread, DuckDB's threads) beside the wall time: at ~2× the wall time
-      // the refresh is bound by the machine's two cores, and only less work shortens it, not more overlap.
-      const cpu = process.cpuUsage(cpuBefore)
-      // Page faults: memory the process touched for the first time since the kernel mapped it (or since an allocator
-      // gave it back). On a VM whose faults are slow they are a cost of their own, counted in the system CPU time.
-      const faults = process.resourceUsage().minorPageFault - faultsBefore
-      if (!reorgRound) {
-        refreshMs.push(run.ms)
-        syncMs.push(run.sync.ms)
-        incSuiteMs.push(run.suiteMs)
-        incWriteMs.push(run.writeMs)
-      }
-      console.log(
-        `${reorgRound ? 'reorg round (not in the medians)' : `incremental round ${round}`}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)})` +
-          `${run.sync.droppedUnfinalized > 0 ? `, ${fmtInt(run.sync.droppedUnfinalized)} unfinalized rows rolled back and pulled again` : ''}` +
-          `${run.sync.keptUnfinalized > 0 ? `, ${fmtInt(run.sync.keptUnfinalized)} unfinalized rows checked and kept` : ''}; ` +
-          `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite ${fmtMs(run.suiteMs)} + write ${fmtMs(run.writeMs)} ` +
-          `+ bookkeeping ${fmtMs(run.ms - run.sync.ms - run.suiteMs - run.writeMs)} (${run.metricValues} values, ${fmtInt(run.fairnessRows)} fairness table rows); ` +
-          `CPU ${fmtMs((cpu.user + cpu.system) / 1000)} (system ${fmtMs(cpu.system / 1000)}), ${fmtInt(faults)} page faults`,
-      )
+    const inc = await incrementalRounds({gen, pool, duck, side, contracts, plan, state, head, rounds, increment, perBlock})
+    head = inc.head
+    const refreshMedian = median(inc.refreshMs)
+    const syncMedian = median(inc.syncMs)
+    if (keepDir !== undefined) {
+      await writeKept(keepDir, {adminUrl, dbName: db.name, dbUrl: db.url, events, accounts, perBlock, head, state})
+      keepDatabase = true
     }
-    const refreshMedian = median(refreshMs)
-    const syncMedian = median(syncMs)
-    console.log(`incremental refresh median of ${rounds}: ${fmtMs(refreshMedian)} (target < ${fmtMs(TARGET_INCREMENTAL_MS)}); medians of its parts: sync ${fmtMs(syncMedian)}, suite ${fmtMs(median(incSuiteMs))}, write ${fmtMs(median(incWriteMs))}`)
 
     // 5. Memory.
     const rssMiB = peakRssMiB()
