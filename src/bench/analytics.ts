@@ -775,6 +775,8 @@ interface IncrementalContext {
   rounds: number
   increment: number
   perBlock: number
+  /** Called after each round's rows are in Postgres (--keep: where the next run resumes). */
+  afterInsert?: (head: number) => Promise<void>
 }
 
 interface IncrementalFigures {
@@ -812,6 +814,7 @@ async function incrementalRounds(ctx: IncrementalContext): Promise<IncrementalFi
     const replaced = reorgRound ? await replaceNewestBlocks(gen, head, Math.min(REORG_DEPTH, unfinalized)) : 0
     const n = await stageAndInsert(gen, incrementStagingSql(plan, state, head + 1, incBlocks, increment))
     head += incBlocks
+    await ctx.afterInsert?.(head)
     // --unfinalized N: the newest N blocks stay unfinalized, as behind a live chain's head, so each sync also compares
     // the previous sync's unfinalized tail with Postgres (unfinalized-tail.ts), and keeps it unless a --reorg round
     // replaced part of it.
@@ -890,8 +893,9 @@ const KEPT_MIRROR = 'analytics.duckdb'
 const KEPT_STATE = 'bench.json'
 
 async function writeKept(dir: string, kept: KeptBench): Promise<void> {
+  // Written after each round's insert, with the state the next round's rows follow: a run stopped mid-round resumes
+  // above the rows it inserted (the sync then pulls any the mirror missed).
   writeFileSync(path.join(dir, KEPT_STATE), JSON.stringify(kept, null, 2))
-  console.log(`kept: database ${kept.dbName} and the mirror in ${dir}, at block ${kept.head}: --resume ${dir} runs more rounds, --discard ${dir} drops both`)
 }
 
 function readKept(dir: string): KeptBench {
@@ -922,12 +926,14 @@ async function resumeKept(dir: string, rounds: number, cleanup: (() => Promise<v
   cleanup.push(async () => mirror.close())
   const duck = await mirror.connect()
   const side = await mirror.connect()
-  const synced = Number((await queryOne(duck, `SELECT height FROM sync_state`)).height)
-  if (synced !== kept.head) throw new Error(`--resume ${dir}: the mirror is at block ${synced}, the kept state at ${kept.head}`)
-  console.log(`resuming ${kept.dbName} at block ${kept.head} (incremental rounds only; not a full benchmark run)`)
-  const inc = await incrementalRounds({gen, pool, duck, side, contracts: benchContracts(), plan, state: kept.state, head: kept.head, rounds, increment: arg('increment', 10_000), perBlock: kept.perBlock})
-  await writeKept(dir, {...kept, head: inc.head})
-  console.log(`peak RSS ${peakRssMiB().toFixed(0)} MiB`)
+  // Postgres' newest block, not the file's: a run stopped between a round's insert and its write of the file left
+  // rows above the file's head.
+  const newest = await gen.query<{b: string}>(`SELECT block_number::text AS b FROM audit_event ORDER BY id DESC LIMIT 1`)
+  const head = Math.max(kept.head, Number(newest.rows[0]?.b ?? -1))
+  console.log(`resuming ${kept.dbName} at block ${head} (incremental rounds only; not a full benchmark run)`)
+  const afterInsert = async (at: number) => writeKept(dir, {...kept, head: at})
+  const inc = await incrementalRounds({gen, pool, duck, side, contracts: benchContracts(), plan, state: kept.state, head, rounds, increment: arg('increment', 10_000), perBlock: kept.perBlock, afterInsert})
+  console.log(`kept: at block ${inc.head} in ${dir}; peak RSS ${peakRssMiB().toFixed(0)} MiB`)
 }
 
 /** --discard DIR: drops the database --keep DIR kept and removes DIR. */
@@ -1064,12 +1070,15 @@ async function main(): Promise<void> {
     const fullSuiteBlock = head
     // 4. Incremental refresh after +increment events.
     const state: IncrementState = {nextProposal: plan.proposals, nextContribution: plan.contributions + 1, lastEpoch: plan.epochs}
-    const inc = await incrementalRounds({gen, pool, duck, side, contracts, plan, state, head, rounds, increment, perBlock})
+    const kept = (at: number): KeptBench => ({adminUrl, dbName: db.name, dbUrl: db.url, events, accounts, perBlock, head: at, state})
+    const afterInsert = keepDir === undefined ? undefined : async (at: number) => writeKept(keepDir, kept(at))
+    const inc = await incrementalRounds({gen, pool, duck, side, contracts, plan, state, head, rounds, increment, perBlock, afterInsert})
     head = inc.head
     const refreshMedian = median(inc.refreshMs)
     const syncMedian = median(inc.syncMs)
     if (keepDir !== undefined) {
-      await writeKept(keepDir, {adminUrl, dbName: db.name, dbUrl: db.url, events, accounts, perBlock, head, state})
+      await writeKept(keepDir, kept(head))
+      console.log(`kept: database ${db.name} and the mirror in ${keepDir}, at block ${head}: --resume ${keepDir} runs more rounds, --discard ${keepDir} drops both`)
       keepDatabase = true
     }
 
