@@ -52,11 +52,15 @@ export async function refreshAnalytics(opts: {
   const fromBlock = Math.min(...contracts.contracts.map((c) => c.startBlock))
   const blocks: number[] = []
   if (sync.height >= fromBlock) {
-    const finalized = Math.max(sync.finalizedHeight, -1)
-    await dropResultsAbove(pg, finalized)
-    // The finalized height fell while the sync ran (an index re-indexed from a safe block): the reads may count
-    // results the drop just removed, so they are read again.
-    if (finalized < before.storedUpTo) ({stored, latestTables} = await readStored(pg, refreshBlocks, finalized))
+    // Results above the finalized height may read blocks a reorg replaces later; results above a block the sync found
+    // replaced did read rows that are gone, even when the finalized height has since passed them (a follower that
+    // was stopped for longer than the finality window): a measurement skipped as unchanged (plan.ts) must not stand
+    // on them.
+    const keptUpTo = Math.max(Math.min(sync.finalizedHeight, sync.reorgedAbove ?? Infinity), -1)
+    await dropResultsAbove(pg, keptUpTo)
+    // The drop went below what was read before the sync (a reorg, or an index re-indexed from a safe block): the
+    // reads may count results the drop just removed, so they are read again.
+    if (keptUpTo < before.storedUpTo) ({stored, latestTables} = await readStored(pg, refreshBlocks, keptUpTo))
     if (opts.backfillEvery && opts.backfillEvery > 0) blocks.push(...(await missingBackfillBlocks(pg, fromBlock, sync.finalizedHeight, opts.backfillEvery)))
     blocks.push(sync.height)
   }

@@ -5,6 +5,8 @@ import {type TestDatabase, withTestDatabase} from '../../test-support/pg'
 import {type AnalyticsDb, openAnalyticsDb} from '../duckdb'
 import {mirrorDigest} from './digest'
 import {BALANCES_AT, materialize} from './inputs'
+import {parseContractsConfig} from '../../processor/contracts-config'
+import {refreshAnalytics} from '../jobs/run'
 import {MirrorDivergedError, rebuildFromScratch, readSyncState, syncFromPostgres} from './sync'
 import {recordStatements, testBlockHash, testEventId} from './test-events'
 
@@ -109,7 +111,7 @@ describe('sync edges', () => {
     const hotId = await transfer(3, TOKEN, '30')
     await setStatus(2, [3])
     const r1 = await syncFromPostgres(conn, pool)
-    expect(r1).toMatchObject({pulled: 2, finalizedHeight: 2, height: 3})
+    expect(r1).toMatchObject({pulled: 2, finalizedHeight: 2, height: 3, reorgedAbove: null})
     // Block 3 is replaced by another block 3 (a reorg the processor rolled back), and block 4 arrives.
     await pool.query('DELETE FROM audit_event WHERE id = $1', [hotId])
     const newHash = '0x' + 'f'.repeat(64)
@@ -117,7 +119,7 @@ describe('sync edges', () => {
     await transfer(4, TOKEN, '40')
     await setStatus(3, [4])
     const r2 = await syncFromPostgres(conn, pool)
-    expect(r2).toMatchObject({pulled: 2, droppedUnfinalized: 1, fromId: replacement, finalizedHeight: 3})
+    expect(r2).toMatchObject({pulled: 2, droppedUnfinalized: 1, fromId: replacement, finalizedHeight: 3, reorgedAbove: 2})
     expect(await all('SELECT block_number, value FROM token_transfer ORDER BY id')).toEqual([
       {block_number: '1', value: '10'}, {block_number: '3', value: '33'}, {block_number: '4', value: '40'},
     ])
@@ -138,7 +140,7 @@ describe('sync edges', () => {
     await pool.query('DELETE FROM audit_event WHERE id = $1', [hotId])
     await setStatus(2)
     const r = await syncFromPostgres(conn, pool)
-    expect(r).toMatchObject({pulled: 0, droppedUnfinalized: 1})
+    expect(r).toMatchObject({pulled: 0, droppedUnfinalized: 1, reorgedAbove: 2})
     expect(await readSyncState(conn)).toMatchObject({lastId: first, lastBlock: 1})
     expect(await readSyncState(conn)).toMatchObject(await newest())
     const later = await transfer(4, TOKEN, '40')
@@ -160,7 +162,7 @@ describe('sync edges', () => {
     await setStatus(2, [3, 4, 5, 6])
     let recorded = recordStatements(conn)
     const same = await syncFromPostgres(conn, pool).finally(() => recorded.restore())
-    expect(same).toMatchObject({pulled: 1, droppedUnfinalized: 0, keptUnfinalized: 4, height: 6})
+    expect(same).toMatchObject({pulled: 1, droppedUnfinalized: 0, keptUnfinalized: 4, height: 6, reorgedAbove: null})
     expect(recorded.statements.filter((sql) => /^DELETE FROM \w+ WHERE block_number > \$cut/.test(sql))).toEqual([])
     await expectMirrorEqualsRebuild()
     // A reorg at block 4: blocks 4 to 6 are replaced (block 5 keeps its hash here, which still puts it above the cut),
@@ -172,7 +174,7 @@ describe('sync edges', () => {
     await setStatus(3, [4, 5, 6, 7])
     recorded = recordStatements(conn)
     const reorged = await syncFromPostgres(conn, pool).finally(() => recorded.restore())
-    expect(reorged).toMatchObject({pulled: 4, droppedUnfinalized: 3, keptUnfinalized: 2, finalizedHeight: 3})
+    expect(reorged).toMatchObject({pulled: 4, droppedUnfinalized: 3, keptUnfinalized: 2, finalizedHeight: 3, reorgedAbove: 3})
     expect(recorded.statements.filter((sql) => sql.startsWith('DELETE FROM token_transfer WHERE block_number > $cut'))).toHaveLength(1)
     expect(await all('SELECT block_number, value FROM token_transfer ORDER BY id')).toEqual(
       [['1', '10'], ['3', '30'], ['3', '31'], ['4', '44'], ['5', '50'], ['6', '60'], ['7', '70']].map(([b, v]) => ({block_number: b, value: v})),
@@ -180,6 +182,28 @@ describe('sync edges', () => {
     expect(await readSyncState(conn)).toMatchObject({finalizedHeight: 3, height: 7, lastBlock: 7})
     expect((await all(`SELECT id FROM audit_event WHERE block_number = 3 ORDER BY id`)).map((r) => r.id)).toEqual(kept)
     await expectMirrorEqualsRebuild()
+  })
+
+  it('a refresh drops the results above a replaced block, even when the finalized height has passed them', async () => {
+    const contracts = parseContractsConfig({chainId: 31337, contracts: [{kind: 'token', address: TOKEN, startBlock: 0}]})
+    const storedBlocks = async () => (await pool.query(`SELECT DISTINCT as_of_block FROM metric_value ORDER BY 1`)).rows.map((r) => Number(r.as_of_block))
+    await pool.query('DELETE FROM metric_value')
+    await transfer(1, TOKEN, '10')
+    await transfer(3, TOKEN, '30')
+    const orphaned = await transfer(4, TOKEN, '40')
+    await setStatus(2, [3, 4])
+    await refreshAnalytics({duck: conn, pg: pool, contracts})
+    expect(await storedBlocks()).toEqual([4])
+    // Block 4 is replaced, and by the next refresh the chain has finalized past it (a follower stopped for longer than
+    // the finality window): the values at block 4 read the orphaned transfer, and must go.
+    await pool.query('DELETE FROM audit_event WHERE id = $1', [orphaned])
+    await addEvent(4, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '44'}, '0x' + 'd'.repeat(64))
+    await transfer(5, TOKEN, '50')
+    await setStatus(5)
+    const run = await refreshAnalytics({duck: conn, pg: pool, contracts})
+    expect(run.sync).toMatchObject({reorgedAbove: 3, finalizedHeight: 5})
+    expect(await storedBlocks()).toEqual([5])
+    await pool.query('DELETE FROM metric_value')
   })
 
   it('a tail block that gained rows, lost one or changed a row under the same hash is rolled back and pulled again', async () => {
@@ -191,19 +215,19 @@ describe('sync edges', () => {
     // Block 4, empty before, now holds a row: everything from block 4 up goes back and comes again.
     await transfer(4, TOKEN, '40')
     let r = await syncFromPostgres(conn, pool)
-    expect(r).toMatchObject({pulled: 2, droppedUnfinalized: 1, keptUnfinalized: 1})
+    expect(r).toMatchObject({pulled: 2, droppedUnfinalized: 1, keptUnfinalized: 1, reorgedAbove: 3})
     await expectMirrorEqualsRebuild()
     // Block 5 keeps its hash and row count, but holds another row (another log index): its ids differ.
     await pool.query('DELETE FROM audit_event WHERE id = $1', [swapped])
     await transfer(5, TOKEN, '55')
     r = await syncFromPostgres(conn, pool)
-    expect(r).toMatchObject({pulled: 1, droppedUnfinalized: 1, keptUnfinalized: 2})
+    expect(r).toMatchObject({pulled: 1, droppedUnfinalized: 1, keptUnfinalized: 2, reorgedAbove: 4})
     expect(await all('SELECT value FROM token_transfer WHERE block_number = 5')).toEqual([{value: '55'}])
     await expectMirrorEqualsRebuild()
     // Block 3 loses its row: the sync rolls back from block 3, and the newest mirrored row is the one at block 5.
     await pool.query('DELETE FROM audit_event WHERE block_number = 3')
     r = await syncFromPostgres(conn, pool)
-    expect(r).toMatchObject({pulled: 2, droppedUnfinalized: 3, keptUnfinalized: 0})
+    expect(r).toMatchObject({pulled: 2, droppedUnfinalized: 3, keptUnfinalized: 0, reorgedAbove: 2})
     expect(await readSyncState(conn)).toMatchObject({lastBlock: 5})
     await expectMirrorEqualsRebuild()
   })

@@ -20,6 +20,12 @@ export interface SyncResult {
   droppedUnfinalized: number
   /** Mirror audit rows above the previous sync's finalized height kept, as Postgres still holds their blocks. */
   keptUnfinalized: number
+  /**
+   * When the sync found a mirrored block that Postgres replaced (a reorg of unfinalized blocks), or an index re-indexed
+   * from below the previous finalized height: the block below the first replaced one, above which the mirror's rows
+   * were rolled back. Results computed at a block above it read rows that are gone. Null otherwise.
+   */
+  reorgedAbove: number | null
   /** First and last id pulled; null when nothing was pulled. */
   fromId: string | null
   toId: string | null
@@ -138,6 +144,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
           if (changed === undefined) pulled = fromPrevious
           kept = inMirror.filter((b) => b.block <= cut)
         }
+        const reorgedAbove = prev && prev.height > cut ? cut : null
         // The anchor, the newest mirrored row at or below the previous finalized height (or the lower cut), vouches
         // for every row there: Postgres must hold it with the same block hash (checkAnchor). A kept tail block does
         // that already, as its hash commits to every block below it, so the anchor is read only without one.
@@ -164,14 +171,14 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
         // The newest row the sync leaves as it was: in the kept tail, else the anchor.
         const newestKept = newestTailRowAtOrBelow(kept, cut) ?? anchor
         const keptUnfinalized = kept.reduce((n, b) => n + b.rows, 0)
-        return {prev, status, cut, pulled, rollBack, newestKept, keptUnfinalized}
+        return {prev, status, cut, pulled, rollBack, newestKept, keptUnfinalized, reorgedAbove}
       })
     } finally {
       // Settled before anything else runs on the same connection, the transaction's rollback on failure included.
       await duckWhilePulling.catch(() => undefined)
     }
     await beforePull
-    const {status, cut, pulled, rollBack, newestKept, keptUnfinalized} = pgRead
+    const {status, cut, pulled, rollBack, newestKept, keptUnfinalized, reorgedAbove} = pgRead
     const droppedUnfinalized = earlyRollback ? await earlyRollback : rollBack ? await rollBackAbove(conn, cut) : 0
     const typed = await takeRowsAbove(conn, cut, async () => {
       const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
@@ -195,6 +202,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
       pulled,
       droppedUnfinalized,
       keptUnfinalized,
+      reorgedAbove,
       fromId: (range?.first as string | null) ?? null,
       toId: (range?.last as string | null) ?? null,
       finalizedHeight: status.finalizedHeight,
