@@ -16,7 +16,7 @@ import {
 } from '../metrics/grouped-fairness'
 import {PROPOSAL_WEIGHTS_BY_PROPOSAL_ONE_VOTE_EACH} from '../store/inputs'
 import {oneVoteEach} from '../store/one-vote-each'
-import {type MetricRecord, runMeasurement} from './measurement'
+import {type Measurement, type MetricRecord, runMeasurement} from './measurement'
 import {planInStages, planSuite, storedKey} from './plan'
 import {computeSuite} from './suite'
 
@@ -211,6 +211,58 @@ describe('batched proposal and model measurements', () => {
         expect({block, s, since, planned: got}).toEqual({block, s, since, planned: since !== null && s < since})
       }
     }
+  }, 60_000)
+
+  it('plans a proposal measurement exactly when a vote on it came after its stored block (turnout: stored past vote_start), or it has none', async () => {
+    const proposals = new Map(
+      (await queryRows(conn, `SELECT proposal_id, vote_start, vote_end FROM proposal WHERE governor = '${G}'`)).map((r) => [
+        `${G}-${String(r.proposal_id)}`,
+        {start: Number(r.vote_start), end: Number(r.vote_end)},
+      ]),
+    )
+    // The last vote on a proposal at or below a block, over the whole history (planSuite asks only within a window).
+    const lastVote = async (scopeId: string, block: number) => {
+      const id = scopeId.slice(G.length + 1)
+      const r = await queryRows(conn, `SELECT max(block_number) AS b FROM vote_cast WHERE governor = '${G}' AND proposal_id = '${id}' AND block_number <= ${block}`)
+      return r[0]?.b == null ? null : Number(r[0].b)
+    }
+    const side = await db.connect()
+    const perProposal = (m: {scopeKind: string}) => m.scopeKind === 'proposal'
+    const rnd = testMulberry(17)
+    const skipped = {open: 0, closed: 0}
+    let planned = 0
+    for (const block of [20, 33, 47, 60]) {
+      const all = (await planSuite(conn, contracts, block)).filter(perProposal)
+      for (let round = 0; round < 6; round++) {
+        const stored = new Map<string, number>()
+        for (const m of all) {
+          const r = rnd(8)
+          if (r > 0) stored.set(storedKey(m.distribution, m.scopeKind, m.scopeId), r === 1 ? block + 3 : r <= 3 ? block : rnd(block + 1))
+        }
+        const keys = (plan: Measurement[]) => new Set(plan.filter(perProposal).map((m) => storedKey(m.distribution, m.scopeKind, m.scopeId)))
+        const got = keys(await planSuite(conn, contracts, block, {stored}))
+        // The same plan when the snapshots and the votes' window are read on a second connection.
+        expect(keys(await planSuite(conn, contracts, block, {stored, snapshotConnection: side}))).toEqual(got)
+        for (const m of all) {
+          const key = storedKey(m.distribution, m.scopeKind, m.scopeId)
+          const p = proposals.get(m.scopeId)!
+          const s = stored.get(key)
+          const sWeights = stored.get(storedKey('weight_cast', 'proposal', m.scopeId))
+          const closedAndFinal = p.end <= block && sWeights !== undefined && sWeights <= block && sWeights >= p.end
+          const since = await lastVote(m.scopeId, block)
+          // Open proposals only; a closed one is measured until it is final, as before.
+          const unchanged = p.end > block && s !== undefined && s <= block && (since === null || s >= since) && (m.distribution !== 'votes' || s > p.start)
+          const expected = !(closedAndFinal || unchanged)
+          expect({key, block, s, since, planned: got.has(key)}).toEqual({key, block, s, since, planned: expected})
+          if (expected) planned++
+          else if (closedAndFinal) skipped.closed++
+          else skipped.open++
+        }
+      }
+    }
+    expect(skipped.open).toBeGreaterThan(10)
+    expect(skipped.closed).toBeGreaterThan(10)
+    expect(planned).toBeGreaterThan(10)
   }, 60_000)
 
   it('a plan with a second connection reads the proposal snapshots there, beside the rest, and equals the plan without', async () => {

@@ -29,10 +29,12 @@ import {
  * at head B therefore skips measurements whose inputs provably did not change since their latest stored block S
  * (S <= B, same JOB_VERSION), and writes nothing for them:
  *
- * - Proposal scopes (weight_cast, votes): votes are cast at blocks <= vote_end only, and the snapshot figures
- *   (supply, quorum, voting power at vote_start) are fixed once the mirror passed vote_start. A proposal is
- *   measured at every head while open, and once more at the first refresh at a block >= vote_end; after that
- *   (stored S with vote_end <= S <= B) it is skipped: its time series ends at its final value.
+ * - Proposal scopes (weight_cast, votes): they read the proposal's votes and, for votes (turnout, pivotality), the
+ *   snapshot figures (supply, quorum, voting power at vote_start), fixed once the mirror passed vote_start. Votes are
+ *   cast at blocks <= vote_end only. While open, a measurement is skipped when no vote on the proposal lies in (S, B]
+ *   (for votes, with S past vote_start): most open proposals get no vote between two refreshes. It is measured once
+ *   more at the first refresh at a block >= vote_end; after that (stored S with vote_end <= S <= B) it is skipped:
+ *   its time series ends at its final value.
  * - Fairness scopes (model / protocol): contributions_vs_rewards and validations read contribution, validation,
  *   reward_paid and epoch rows only; insiders also reads votes_change (top holders). A scope is skipped when no row
  *   of the tables it reads (of its registry / distributor / token) lies in (S, B].
@@ -81,13 +83,13 @@ export function planInStages(
   options: PlanOptions = {},
 ): {withoutProposals: Promise<Measurement[]>; full: Promise<Measurement[]>} {
   const second = options.snapshotConnection !== undefined && options.snapshotConnection !== conn ? options.snapshotConnection : undefined
-  const snapshots = second ? readSnapshotsOfEveryGovernor(second, contracts, block) : undefined
+  const snapshots = second ? readProposalsOfEveryGovernor(second, contracts, block, options.stored) : undefined
   // Awaited below; a failure before then must not go unhandled meanwhile.
   snapshots?.catch(() => undefined)
-  const snapshotsOf = (governor: string, token: string): Promise<ProposalSnapshot[]> =>
+  const snapshotsOf = (governor: string, token: string): Promise<GovernorProposals> =>
     snapshots
       ? snapshots.then((byGovernor) => byGovernor.get(governor) ?? Promise.reject(new Error(`plan: no proposal snapshots read for governor ${governor}`)))
-      : proposalSnapshotsAt(conn, governor, token, block)
+      : readProposals(conn, governor, token, block, options.stored)
   const parts = planParts(conn, contracts, block, options, snapshotsOf, second !== undefined)
   const full = (async () => {
     try {
@@ -105,12 +107,72 @@ export function planInStages(
   return {withoutProposals, full}
 }
 
-/** Every governor's proposal snapshots, one governor after the other on `conn`. */
-async function readSnapshotsOfEveryGovernor(conn: DuckDBConnection, contracts: ContractsConfig, block: number): Promise<Map<string, ProposalSnapshot[]>> {
-  const byGovernor = new Map<string, ProposalSnapshot[]>()
-  for (const g of contracts.contracts) if (g.kind === 'governor') byGovernor.set(g.address, await proposalSnapshotsAt(conn, g.address, g.token, block))
+/** A governor's proposals at a block: their snapshots, and when each open one last had a vote (proposalLastVotes). */
+interface GovernorProposals {
+  snapshots: ProposalSnapshot[]
+  lastVotes: ReadonlyMap<string, number>
+}
+
+/** Every governor's proposals (readProposals), one governor after the other on `conn`. */
+async function readProposalsOfEveryGovernor(
+  conn: DuckDBConnection,
+  contracts: ContractsConfig,
+  block: number,
+  stored: ReadonlyMap<string, number> | undefined,
+): Promise<Map<string, GovernorProposals>> {
+  const byGovernor = new Map<string, GovernorProposals>()
+  for (const g of contracts.contracts) if (g.kind === 'governor') byGovernor.set(g.address, await readProposals(conn, g.address, g.token, block, stored))
   return byGovernor
 }
+
+async function readProposals(
+  conn: DuckDBConnection,
+  governor: string,
+  token: string,
+  block: number,
+  stored: ReadonlyMap<string, number> | undefined,
+): Promise<GovernorProposals> {
+  const snapshots = await proposalSnapshotsAt(conn, governor, token, block)
+  return {snapshots, lastVotes: await proposalLastVotes(conn, governor, snapshots, block, stored)}
+}
+
+/** The plan's scope id of a proposal. */
+const proposalScopeId = (governor: string, proposalId: string) => `${governor}-${proposalId}`
+
+/**
+ * Per proposal id, the last block in (`after`, `block`] with a vote on it, where `after` is the earliest stored block
+ * of the per-proposal measurements of the governor's open proposals (absent from the map: no vote in that window). It
+ * is compared with stored blocks S >= `after` only, as fairnessChanges' window is (see there). Without stored values,
+ * or with none for an open proposal, nothing is read.
+ */
+async function proposalLastVotes(
+  conn: DuckDBConnection,
+  governor: string,
+  snapshots: readonly ProposalSnapshot[],
+  block: number,
+  stored: ReadonlyMap<string, number> | undefined,
+): Promise<Map<string, number>> {
+  if (!stored) return new Map()
+  let after: number | undefined
+  for (const p of snapshots) {
+    if (p.voteEnd !== null && p.voteEnd <= block) continue
+    for (const distribution of PROPOSAL_DISTRIBUTIONS) {
+      const s = stored.get(storedKey(distribution, 'proposal', proposalScopeId(governor, p.proposalId)))
+      if (s !== undefined && s <= block) after = after === undefined ? s : Math.min(after, s)
+    }
+  }
+  if (after === undefined) return new Map()
+  const rows = await queryRows(
+    conn,
+    `SELECT proposal_id, max(block_number) AS last FROM vote_cast
+     WHERE governor = $governor AND block_number > $after AND block_number <= $block GROUP BY proposal_id`,
+    {governor, after, block},
+  )
+  return new Map(rows.map((r) => [String(r.proposal_id), Number(r.last)]))
+}
+
+/** The per-proposal measurements' distributions (proposalMeasurements). */
+const PROPOSAL_DISTRIBUTIONS = ['weight_cast', 'votes'] as const
 
 /** A stretch of the plan: measurements, or a governor's per-proposal measurements still to come. */
 type PlanPart = Measurement[] | {proposals: Promise<Measurement[]>}
@@ -125,7 +187,7 @@ async function planParts(
   contracts: ContractsConfig,
   block: number,
   options: PlanOptions,
-  snapshotsOf: (governor: string, token: string) => Promise<ProposalSnapshot[]>,
+  snapshotsOf: (governor: string, token: string) => Promise<GovernorProposals>,
   concurrentSnapshots: boolean,
 ): Promise<PlanPart[]> {
   const parts: PlanPart[] = []
@@ -165,12 +227,21 @@ async function planParts(
       queries: [{sql: DELEGATE_ACTIVITY_SQL, params: {}, read: delegateActivityReadings}],
     })
     const address = governor.address
-    const proposals = snapshotsOf(address, governor.token).then((snapshots) =>
+    // A stored turnout or pivotality value was computed with final snapshot figures only when stored past vote_start.
+    const storedAfterSnapshot = (m: Measurement, p: ProposalSnapshot) => (options.stored?.get(storedKey(m.distribution, m.scopeKind, m.scopeId)) ?? -1) > p.voteStart
+    const proposals = snapshotsOf(address, governor.token).then(({snapshots, lastVotes}) =>
       snapshots.flatMap((p) => {
-        const scopeId = `${address}-${p.proposalId}`
+        const scopeId = proposalScopeId(address, p.proposalId)
         // Closed at this block (no vote after vote_end) and already stored at or after its close: final.
-        if (p.voteEnd !== null && p.voteEnd <= block && unchangedSince('weight_cast', 'proposal', scopeId, p.voteEnd)) return []
-        return proposalMeasurements(address, scopeId, p, block)
+        const closed = p.voteEnd !== null && p.voteEnd <= block
+        if (closed && unchangedSince('weight_cast', 'proposal', scopeId, p.voteEnd)) return []
+        const all = proposalMeasurements(address, scopeId, p, block)
+        if (closed) return all
+        // Open: a measurement stored at S stands while no vote on the proposal lies in (S, block], as it reads the
+        // proposal's votes and, for turnout and pivotality, the snapshot figures, final once S is past vote_start.
+        // (lastVotes covers the open proposals only.)
+        const lastVote = lastVotes.get(p.proposalId) ?? null
+        return all.filter((m) => !(unchangedSince(m.distribution, 'proposal', scopeId, lastVote) && (m.distribution !== 'votes' || storedAfterSnapshot(m, p))))
       }),
     )
     // Pending, it is awaited only once the rest is planned: a failure meanwhile must not go unhandled.

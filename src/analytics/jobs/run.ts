@@ -23,7 +23,7 @@ export interface AnalyticsRun {
  * One refresh: pull new audit rows into the mirror, drop stored results above the finalized height (a reorg may
  * have changed their inputs), then compute the suite at the indexed head and, with `backfillEvery`, at every
  * multiple of it that has no value yet, and write everything with its provenance. Measurements whose inputs did not
- * change since their latest stored value (closed proposals, unchanged fairness scopes and model owners) are not recomputed nor
+ * change since their latest stored value (proposals without new votes, unchanged fairness scopes and model owners) are not recomputed nor
  * written again: a value stands until the next stored block of its series (see plan.ts, "latest value at or below
  * block B").
  */
