@@ -724,11 +724,29 @@ async function storedHistoryReads(gen: Client, pool: Pool, block: number, copies
   )
 }
 
-/** The development loop of --mirror: the full suite (and its profile) on an existing mirror file. */
-async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: ContractsConfig, runs: number, cleanup: (() => Promise<void>)[]): Promise<void> {
-  const pool = new Pool({connectionString: pgUrl, max: 4})
+/** The refresh's pool (4 clients), ended at cleanup; an idle client's error (the database dropped at the end) is ignored. */
+function benchPool(url: string, cleanup: (() => Promise<void>)[]): Pool {
+  const pool = new Pool({connectionString: url, max: 4})
   pool.on('error', () => undefined)
   cleanup.push(() => pool.end())
+  return pool
+}
+
+/** The connection that writes the generated rows, ended at cleanup: its helper functions and staging table made. */
+async function generatorClient(url: string, cleanup: (() => Promise<void>)[]): Promise<Client> {
+  const gen = new Client({connectionString: url})
+  gen.on('error', () => undefined)
+  await gen.connect()
+  cleanup.push(() => gen.end())
+  await gen.query(`SET synchronous_commit = off`)
+  for (const sql of HELPERS_SQL) await gen.query(sql)
+  await gen.query(STAGING_DDL)
+  return gen
+}
+
+/** The development loop of --mirror: the full suite (and its profile) on an existing mirror file. */
+async function suiteOnKeptMirror(file: string, pgUrl: string, contracts: ContractsConfig, runs: number, cleanup: (() => Promise<void>)[]): Promise<void> {
+  const pool = benchPool(pgUrl, cleanup)
   const mirror = await openAnalyticsDb(file)
   cleanup.push(async () => mirror.close())
   const duck = await mirror.connect()
@@ -912,16 +930,8 @@ function readKept(dir: string): KeptBench {
 async function resumeKept(dir: string, rounds: number, cleanup: (() => Promise<void>)[]): Promise<void> {
   const kept = readKept(dir)
   const plan = basePlan(kept.events, kept.accounts, kept.perBlock)
-  const gen = new Client({connectionString: kept.dbUrl})
-  gen.on('error', () => undefined)
-  await gen.connect()
-  cleanup.push(() => gen.end())
-  await gen.query(`SET synchronous_commit = off`)
-  for (const sql of HELPERS_SQL) await gen.query(sql)
-  await gen.query(STAGING_DDL)
-  const pool = new Pool({connectionString: kept.dbUrl, max: 4})
-  pool.on('error', () => undefined)
-  cleanup.push(() => pool.end())
+  const gen = await generatorClient(kept.dbUrl, cleanup)
+  const pool = benchPool(kept.dbUrl, cleanup)
   const mirror = await openAnalyticsDb(path.join(dir, KEPT_MIRROR))
   cleanup.push(async () => mirror.close())
   const duck = await mirror.connect()
@@ -990,16 +1000,10 @@ async function main(): Promise<void> {
       `generating ${fmtInt(events)} audit rows for ${fmtInt(accounts)} accounts in blocks ${plan.firstBlock}..${plan.firstBlock + plan.blocks - 1} ` +
         `(~${perBlock}/block): ${Object.entries(plan.counts).map(([k, n]) => `${k} ${fmtInt(n)}`).join(', ')}`,
     )
-    const gen = new Client({connectionString: db.url})
-    gen.on('error', () => undefined)
-    await gen.connect()
-    cleanup.push(() => gen.end())
-    await gen.query(`SET synchronous_commit = off`)
+    const gen = await generatorClient(db.url, cleanup)
     await gen.query(`SET work_mem = '1GB'`)
     await gen.query(`SET maintenance_work_mem = '1GB'`)
     await gen.query(`SELECT setseed(0.42)`)
-    for (const sql of HELPERS_SQL) await gen.query(sql)
-    await gen.query(STAGING_DDL)
     const tg = performance.now()
     const staged = baseStagingSql(plan)
     await gen.query('TRUNCATE bench_gen')
@@ -1020,9 +1024,7 @@ async function main(): Promise<void> {
     )
 
     // 2. Load into a fresh DuckDB file.
-    const pool = new Pool({connectionString: db.url, max: 4})
-    pool.on('error', () => undefined)
-    cleanup.push(() => pool.end())
+    const pool = benchPool(db.url, cleanup)
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'deai-bench-analytics-'))
     cleanup.push(async () => rmSync(tmp, {recursive: true, force: true}))
     const mirror: AnalyticsDb = await openAnalyticsDb(keepDir !== undefined ? path.join(keepDir, KEPT_MIRROR) : (keptMirror ?? path.join(tmp, 'analytics.duckdb')))
@@ -1070,14 +1072,14 @@ async function main(): Promise<void> {
     const fullSuiteBlock = head
     // 4. Incremental refresh after +increment events.
     const state: IncrementState = {nextProposal: plan.proposals, nextContribution: plan.contributions + 1, lastEpoch: plan.epochs}
-    const kept = (at: number): KeptBench => ({adminUrl, dbName: db.name, dbUrl: db.url, events, accounts, perBlock, head: at, state})
-    const afterInsert = keepDir === undefined ? undefined : async (at: number) => writeKept(keepDir, kept(at))
+    const afterInsert =
+      keepDir === undefined ? undefined : async (at: number) => writeKept(keepDir, {adminUrl, dbName: db.name, dbUrl: db.url, events, accounts, perBlock, head: at, state})
     const inc = await incrementalRounds({gen, pool, duck, side, contracts, plan, state, head, rounds, increment, perBlock, afterInsert})
     head = inc.head
     const refreshMedian = median(inc.refreshMs)
     const syncMedian = median(inc.syncMs)
     if (keepDir !== undefined) {
-      await writeKept(keepDir, kept(head))
+      // The resume point is written already, after the last round's insert (afterInsert).
       console.log(`kept: database ${db.name} and the mirror in ${keepDir}, at block ${head}: --resume ${keepDir} runs more rounds, --discard ${keepDir} drops both`)
       keepDatabase = true
     }
