@@ -9,7 +9,8 @@ import {auditBlockHash, copyAuditEventsAbove, type PgSource, withPgSnapshot} fro
 import {hasDerivedTable} from './derived-tables'
 import {rollBackAbove, takeRowsAbove} from './sync-step'
 import {firstChangedBlock, mirrorTailBlocks, newestTailRowAtOrBelow, pgTailBlocks, type TailBlock} from './unfinalized-tail'
-import {AUDIT_EVENT_COLUMNS, dropSchema, ensureSchema, SCHEMA_VERSION} from './schema'
+import {loadAuditCsv} from './audit-csv'
+import {dropSchema, ensureSchema, SCHEMA_VERSION} from './schema'
 
 export type {PgSource} from './pg-source'
 
@@ -181,7 +182,7 @@ async function runSync(conn: DuckDBConnection, pg: PgSource, rebuild: boolean): 
     const {status, cut, pulled, rollBack, newestKept, keptUnfinalized, reorgedAbove} = pgRead
     const droppedUnfinalized = earlyRollback ? await earlyRollback : rollBack ? await rollBackAbove(conn, cut) : 0
     const typed = await takeRowsAbove(conn, cut, async () => {
-      const loaded = pulled === 0 ? 0 : await loadCsv(conn, file)
+      const loaded = pulled === 0 ? 0 : await loadAuditCsv(conn, file)
       if (loaded !== pulled) throw new Error(`sync: Postgres sent ${pulled} rows but DuckDB read ${loaded} from the CSV`)
     })
     const range = await one(
@@ -276,20 +277,6 @@ async function checkAnchor(anchor: {id: string; blockHash: string} | undefined, 
         'Rebuild the mirror (rebuildFromScratch, or node lib/analytics/store/rebuild-cli.js).',
     )
   }
-}
-
-/**
- * read_csv options matching Postgres' CSV: explicit types (no sniffing), and "" stays an empty string. A line (one
- * audit row) may be up to 16 MiB, far above what a block's gas allows a log to carry; DuckDB sizes its read buffer
- * from this (16×), and the 64 MiB first used here made the initial 10M-row load peak at ~3 GiB.
- */
-const READ_CSV = `read_csv($file, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
-  allow_quoted_nulls = false, max_line_size = 16777216,
-  columns = {${AUDIT_EVENT_COLUMNS.map(([n, t]) => `'${n}': '${t}'`).join(', ')}})`
-
-async function loadCsv(conn: DuckDBConnection, file: string): Promise<number> {
-  const res = await conn.run(`INSERT INTO audit_event SELECT * FROM ${READ_CSV}`, {file})
-  return Number(res.rowsChanged)
 }
 
 async function one(conn: DuckDBConnection, sql: string, params?: Record<string, number | string>) {
