@@ -3,7 +3,8 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {extractTyped} from './extract'
 import {BALANCES_AT, QUORUM_AT, VALIDATED_CONTRIBUTION, materialize} from './inputs'
-import {insertTestEvents, type TestEvent, openTestMirror} from './test-events'
+import {insertTestEvents, openTestMirror, recordStatements, type TestEvent} from './test-events'
+import {TYPED_TABLES} from './schema'
 
 const Z = '0x0000000000000000000000000000000000000000'
 const A = '0x' + 'a'.repeat(40)
@@ -92,5 +93,25 @@ describe('extraction into typed tables and the uint256 rule', () => {
     const counts = await extractTyped(conn, 1)
     expect(counts.token_transfer).toBe(1)
     expect(await all('SELECT block_number, value FROM token_transfer')).toEqual([{block_number: '3', value: '6'}])
+  })
+  it('runs the inserts of the tables whose events lie above the cut only, and counts 0 for the others', async () => {
+    await insertTestEvents(conn, [
+      transfer(1, SMALL, A, '5'),
+      cr(2, CR1, 'ContributionSubmitted', {contributionId: '1', modelId: '1', contributor: A, kind: 0, units: '3', evidenceHash: '0x'}),
+      {block: 3, contract: G, kind: 'governor', name: 'ProposalCanceled', args: {proposalId: '7'}},
+      transfer(4, SMALL, A, '6'),
+    ])
+    const recorded = recordStatements(conn)
+    const counts = await extractTyped(conn, 2)
+    recorded.restore()
+    const inserted = recorded.statements
+      .map((s) => /^INSERT INTO (\w+)/.exec(s)?.[1])
+      .filter((name) => TYPED_TABLES.some((t) => t.name === name))
+    // Above block 2: a transfer and an outcome; the contribution below the cut and every other table are skipped.
+    expect(inserted).toEqual(['token_transfer', 'proposal_outcome'])
+    expect(counts).toEqual(Object.fromEntries(TYPED_TABLES.map((t) => [t.name, ['token_transfer', 'proposal_outcome'].includes(t.name) ? 1 : 0])))
+    expect(await all('SELECT block_number, value FROM token_transfer')).toEqual([{block_number: '4', value: '6'}])
+    expect(await all('SELECT proposal_id, outcome FROM proposal_outcome')).toEqual([{proposal_id: '7', outcome: 'canceled'}])
+    expect(await all('SELECT count(*)::INTEGER AS n FROM contribution')).toEqual([{n: 0}])
   })
 })
