@@ -48,7 +48,7 @@ export interface AnalyticsDbOptions {
 /**
  * Bounds DuckDB under the 2 GiB RSS target of src/bench/analytics.ts, with room for Node's heap (the suite's
  * ~200,000 fairness rows) and DuckDB's allocations outside its buffer pool: the process peaked at 2.1–2.2 GiB with
- * '1536MB' and at 2051 MiB with '1GB'. The CSV load's read buffer is 16 MiB (store/sync.ts).
+ * '1536MB' and at 2051 MiB with '1GB'. The CSV load's read buffer is 16 MiB (store/audit-csv.ts).
  */
 export const DEFAULT_MEMORY_LIMIT = '768MB'
 

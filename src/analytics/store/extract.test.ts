@@ -94,6 +94,7 @@ describe('extraction into typed tables and the uint256 rule', () => {
     expect(counts.token_transfer).toBe(1)
     expect(await all('SELECT block_number, value FROM token_transfer')).toEqual([{block_number: '3', value: '6'}])
   })
+
   it('runs the inserts of the tables whose events lie above the cut only, and counts 0 for the others', async () => {
     await insertTestEvents(conn, [
       transfer(1, SMALL, A, '5'),
