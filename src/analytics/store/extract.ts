@@ -38,10 +38,12 @@ export function insertOversizedSql(t: TypedTable, c: TypedColumn & {uintField: s
 
 const hasUint = (c: TypedColumn): c is TypedColumn & {uintField: string} => c.uintField !== undefined
 
-/** The (contract kind, event name) pairs among the audit rows above the cut, as `kind/event`. */
+const eventKey = (contractKind: string, eventName: string) => `${contractKind}/${eventName}`
+
+/** The (contract kind, event name) pairs among the audit rows above the cut, as eventKey. */
 async function eventsAbove(conn: DuckDBConnection, cut: number): Promise<Set<string>> {
   const reader = await conn.runAndReadAll('SELECT DISTINCT contract_kind, event_name FROM audit_event WHERE block_number > $cut', {cut})
-  return new Set(reader.getRowObjectsJson().map((r) => `${String(r.contract_kind)}/${String(r.event_name)}`))
+  return new Set(reader.getRowObjectsJson().map((r) => eventKey(String(r.contract_kind), String(r.event_name))))
 }
 
 /** Runs inside the caller's transaction. Returns rows inserted per typed table (0 for a table with no new event). */
@@ -54,7 +56,7 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
   const extracted: TypedTable[] = []
   for (const t of TYPED_TABLES) {
     counts[t.name] = 0
-    if (!t.events.some((e) => present.has(`${t.contractKind}/${e}`))) continue
+    if (!t.events.some((e) => present.has(eventKey(t.contractKind, e)))) continue
     const res = await conn.run(insertTypedSql(t), {cut})
     counts[t.name] = Number(res.rowsChanged)
     extracted.push(t)
