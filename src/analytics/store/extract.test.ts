@@ -114,5 +114,28 @@ describe('extraction into typed tables and the uint256 rule', () => {
     expect(await all('SELECT block_number, value FROM token_transfer')).toEqual([{block_number: '4', value: '6'}])
     expect(await all('SELECT proposal_id, outcome FROM proposal_outcome')).toEqual([{proposal_id: '7', outcome: 'canceled'}])
     expect(await all('SELECT count(*)::INTEGER AS n FROM contribution')).toEqual([{n: 0}])
+    // The derived state of votes, validated contributions and the fairness log reads only such rows: not touched.
+    const touches = (name: string) => recorded.statements.some((s) => s.includes(name))
+    expect(['voter_tally', 'vote_row_digest', 'pairs_above', 'fairness_log_sources'].filter(touches)).toEqual([])
+    expect(touches('balance_delta')).toBe(true)
+
+    // A vote, a contribution and its validation above the next cut: their derived state takes them.
+    await insertTestEvents(conn, [
+      cr(5, CR1, 'ContributionSubmitted', {contributionId: '2', modelId: '1', contributor: A, kind: 0, units: '3', evidenceHash: '0x'}),
+      {block: 5, contract: G, kind: 'governor', name: 'VoteCast', args: {voter: A, proposalId: '7', support: 1, weight: '4', reason: ''}},
+      cr(5, CR1, 'ContributionValidated', {contributionId: '2', validator: A, accepted: true, score: 10, reportHash: '0x'}),
+    ])
+    recorded.statements.length = 0
+    const again = recordStatements(conn)
+    await extractTyped(conn, 4)
+    again.restore()
+    expect(['voter_tally', 'vote_row_digest', 'pairs_above', 'fairness_log_sources'].filter((name) => again.statements.some((s) => s.includes(name)))).toEqual([
+      'voter_tally',
+      'vote_row_digest',
+      'pairs_above',
+      'fairness_log_sources',
+    ])
+    expect(await all('SELECT voter, proposals FROM voter_tally')).toEqual([{voter: A, proposals: '1'}])
+    expect(await all('SELECT contributor, validator FROM validated_contribution')).toEqual([{contributor: A, validator: A}])
   })
 })

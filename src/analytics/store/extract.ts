@@ -74,6 +74,6 @@ export async function extractTyped(conn: DuckDBConnection, cut: number): Promise
     for (const [i, {t, c}] of uintColumns.entries()) if (withNulls.has(i)) await conn.run(insertOversizedSql(t, c), {cut})
   }
   // Derived state follows the typed rows it is derived from, in the same transaction (derived-state.ts).
-  await addDerivedStateAbove(conn, cut)
+  await addDerivedStateAbove(conn, cut, counts)
   return counts
 }
