@@ -248,6 +248,28 @@ describe('sync edges', () => {
     expect(await all('SELECT value FROM token_transfer ORDER BY id')).toEqual([{value: '11'}, {value: '12'}])
   })
 
+  it('the anchor is the newest mirrored row, looked up by the block sync_state records: a replaced newest row stops the sync', async () => {
+    await transfer(1, TOKEN, '10')
+    const newest = await transfer(2, TOKEN, '20')
+    await setStatus(2)
+    await syncFromPostgres(conn, pool)
+    const before = await mirrorDigest(conn)
+    // Only block 2 is replaced; block 1, an older row at or below the cut, is still Postgres' own.
+    await pool.query('DELETE FROM audit_event WHERE id = $1', [newest])
+    await addEvent(2, TOKEN, 'token', 'Transfer', {from: Z, to: A, value: '21'}, '0x' + 'e'.repeat(64))
+    await transfer(3, TOKEN, '30')
+    await setStatus(3)
+    const recorded = recordStatements(conn)
+    try {
+      await expect(syncFromPostgres(conn, pool)).rejects.toThrow(MirrorDivergedError)
+    } finally {
+      recorded.restore()
+    }
+    const anchorReads = recorded.statements.filter((sql) => sql.startsWith('SELECT id, block_number, block_hash FROM audit_event'))
+    expect(anchorReads).toEqual(['SELECT id, block_number, block_hash FROM audit_event WHERE block_number = $block AND id = $id'])
+    expect(await mirrorDigest(conn)).toEqual(before)
+  })
+
   it('an index replaced under a mirror with unfinalized rows: the rollback step that ran during the copy goes back with the rest', async () => {
     const old = await transfer(1, TOKEN, '10')
     const hot = await transfer(3, TOKEN, '30')
