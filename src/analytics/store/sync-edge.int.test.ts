@@ -248,6 +248,23 @@ describe('sync edges', () => {
     expect(await all('SELECT value FROM token_transfer ORDER BY id')).toEqual([{value: '11'}, {value: '12'}])
   })
 
+  it('afterCopy is called once, with the finalized height of the snapshot copied, before DuckDB inserts the rows', async () => {
+    await transfer(1, TOKEN, '10')
+    await transfer(2, TOKEN, '20')
+    await setStatus(1, [2])
+    const recorded = recordStatements(conn)
+    const calls: {finalizedHeight: number; statementsBefore: string[]}[] = []
+    try {
+      const r = await syncFromPostgres(conn, pool, {afterCopy: (s) => calls.push({...s, statementsBefore: [...recorded.statements]})})
+      expect(r.pulled).toBe(2)
+    } finally {
+      recorded.restore()
+    }
+    expect(calls.map((c) => c.finalizedHeight)).toEqual([1])
+    expect(calls[0]!.statementsBefore.some((sql) => sql.startsWith('INSERT INTO audit_event'))).toBe(false)
+    expect(recorded.statements.some((sql) => sql.startsWith('INSERT INTO audit_event'))).toBe(true)
+  })
+
   it('the anchor is the newest mirrored row, looked up by the block sync_state records: a replaced newest row stops the sync', async () => {
     await transfer(1, TOKEN, '10')
     const newest = await transfer(2, TOKEN, '20')
