@@ -2,7 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import type {Pool} from 'pg'
 import type {ContractsConfig} from '../../processor/contracts-config'
 import {syncFromPostgres, type SyncResult} from '../store/sync'
-import {dropResultsAbove, fairnessScopeKey, latestFairnessTables, latestStoredBlocks, writeResults} from './results'
+import {dropResultsAbove, fairnessScopeKey, latestFairnessTables, latestStoredBlocks, ResultsWriter} from './results'
 import {computeSuite} from './suite'
 
 export interface AnalyticsRun {
@@ -13,7 +13,10 @@ export interface AnalyticsRun {
   /** Fairness table rows written (tables are rewritten only when due, see fairnessTableRule). */
   fairnessRows: number
   ms: number
-  /** Where the time went: computing the suites and writing their results (the rest is sync and bookkeeping). */
+  /**
+   * Where the time went: computing the suites (their values' upserts run meanwhile) and finishing the writes after
+   * them (the upserts still queued, fairness tables, commit); the rest is sync and bookkeeping.
+   */
   suiteMs: number
   writeMs: number
 }
@@ -78,9 +81,20 @@ export async function refreshAnalytics(opts: {
     const t1 = performance.now()
     const fairnessTableDue = (scopeKind: string, scopeId: string) =>
       fairnessTableRule({block, latest: latestTables.get(fairnessScopeKey(scopeKind, scopeId)), refreshBlocks, keepEvery: opts.tablesEvery ?? 0})
-    const results = await computeSuite(duck, contracts, block, fromBlock, {stored, fairnessTableDue, keepState: opts.keepState ?? false, sideConnection: opts.side})
+    // The values are written while the suite computes the rest (ResultsWriter), in one transaction committed once
+    // the suite is done: a failed suite writes nothing.
+    const writer = await ResultsWriter.open(pg)
+    let results
+    try {
+      results = await computeSuite(duck, contracts, block, fromBlock, {
+        stored, fairnessTableDue, keepState: opts.keepState ?? false, sideConnection: opts.side, onResults: (part) => writer.add(part),
+      })
+    } catch (e) {
+      await writer.abort()
+      throw e
+    }
     const t2 = performance.now()
-    await writeResults(pg, results, new Date(), retention)
+    await writer.finish(results, retention)
     for (const key of new Set(results.fairness.map((f) => fairnessScopeKey(f.scopeKind, f.scopeId)))) {
       latestTables.set(key, Math.max(block, latestTables.get(key) ?? -1))
     }

@@ -19,7 +19,7 @@ import {
 import {INSIDER_OVERLAP_SQL} from '../metrics/insiders'
 import {REWARDS} from '../store/inputs'
 import {planInStages, planSuite, type PlanOptions, storedKey} from './plan'
-import type {FairnessTable, LorenzRecord, SuiteResults} from './results'
+import type {FairnessTable, LorenzRecord, PartialResults, SuiteResults} from './results'
 
 export interface SuiteOptions extends PlanOptions {
   /**
@@ -40,6 +40,12 @@ export interface SuiteOptions extends PlanOptions {
    * core, so two chains use the second core. Each keeps its own temp relations. Default: none, one chain.
    */
   sideConnection?: DuckDBConnection
+  /**
+   * Given each part of the metric values and Lorenz points as it is computed (a grouped query's measurements, or one
+   * measurement), before the suite returns them all: a refresh writes them meanwhile (results.ts, ResultsWriter). A
+   * suite that fails after a part was given fails as a whole; the caller drops what it was given.
+   */
+  onResults?: (part: PartialResults) => void
 }
 
 /** Points kept per Lorenz curve: enough for a chart, bounded for a million holders. */
@@ -71,7 +77,7 @@ async function computeSuiteOnSnapshot(
 ): Promise<SuiteResults> {
   const tableDue = (m: Measurement) => m.distribution === 'contributions_vs_rewards' && (options.fairnessTableDue?.(m.scopeKind, m.scopeId) ?? true)
   const run = (c: DuckDBConnection, plan: readonly Measurement[], selected: (m: Measurement) => boolean) =>
-    computeMeasurements(c, plan, selected, inputFromBlock, tableDue, options.keepState ?? false)
+    computeMeasurements(c, plan, selected, inputFromBlock, tableDue, options.keepState ?? false, options.onResults)
   const side = options.sideConnection
   if (!side) {
     const plan = await planSuite(conn, contracts, block, options)
@@ -147,23 +153,32 @@ async function computeMeasurements(
   inputFromBlock: number,
   tableDue: (m: Measurement) => boolean,
   keepState: boolean,
+  onResults?: (part: PartialResults) => void,
 ): Promise<Map<number, Outcome>> {
   const indices = [...plan.keys()].filter((i) => selected(plan[i]!))
   const mine = indices.map((i) => plan[i]!)
   const out = new Map<number, Outcome>()
+  const give = (outcomes: Outcome[]) => onResults?.({metrics: outcomes.flatMap((o) => o.records), lorenz: outcomes.flatMap((o) => o.lorenz)})
   const cache: InputCache = new Map()
   const batched = await runBatched(conn, mine, inputFromBlock, cache, tableDue, keepState)
+  const fromBatches: Outcome[] = []
+  for (const [k, m] of mine.entries()) {
+    const done = batched.get(k)
+    if (!done) continue
+    if (tableDue(m) && !done.table) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
+    const outcome = {records: done.records, lorenz: [], table: tableDue(m) ? tableOf(m, done.table!, done.provenance.digest) : undefined}
+    out.set(indices[k]!, outcome)
+    fromBatches.push(outcome)
+  }
+  give(fromBatches)
   for (const [k, m] of mine.entries()) {
     const index = indices[k]!
-    const done = batched.get(k)
-    if (done) {
-      if (tableDue(m) && !done.table) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
-      out.set(index, {records: done.records, lorenz: [], table: tableDue(m) ? tableOf(m, done.table!, done.provenance.digest) : undefined})
-      continue
-    }
+    if (batched.has(k)) continue
     if (m.scopeKind === 'token') {
       const {records, provenance, curve} = await concentrationWithLorenz(conn, m, inputFromBlock, cache, keepState)
-      out.set(index, {records, lorenz: lorenzRecords(m, curve, provenance.digest)})
+      const outcome = {records, lorenz: lorenzRecords(m, curve, provenance.digest)}
+      out.set(index, outcome)
+      give([outcome])
       continue
     }
     // Repeat voters, delegate activity and the protocol-wide validator metrics at the head: from the sync's tallies,
@@ -173,7 +188,9 @@ async function computeMeasurements(
       (keepState ? await insidersFromKeptCopy(conn, m, inputFromBlock, cache) : undefined) ??
       (await runFromTallies(conn, m, inputFromBlock, cache)) ??
       (await runMeasurement(conn, m, inputFromBlock, cache))
-    out.set(index, {records, lorenz: [], table: tableDue(m) ? tableOf(m, await fairnessTable(conn), provenance.digest) : undefined})
+    const outcome = {records, lorenz: [], table: tableDue(m) ? tableOf(m, await fairnessTable(conn), provenance.digest) : undefined}
+    out.set(index, outcome)
+    give([outcome])
   }
   return out
 }
