@@ -7,7 +7,8 @@ import {digestOfSums} from './input-digest'
 /**
  * What a suite reads again and again from tables only a sync writes, read once when the suite starts: the sync's
  * record (sync_state: the newest mirrored block, rows-above.ts; the heights, kept-fairness.ts), the kept head digests
- * (head_digest, head-digests.ts) and the count of amounts that did not fit (oversized_amount, routes.ts). Inside the suite its connections take them from here instead of a
+ * (head_digest, head-digests.ts), the count of amounts that did not fit (oversized_amount, routes.ts) and the registries whose
+ * validated pairs hold a value that did not fit (validated-contributions.ts). Inside the suite its connections take them from here instead of a
  * statement each. Why it pays: while both connections are busy, a statement waits its turn for DuckDB's threads, so
  * even a one-row read cost ~5–10 ms of a refresh at the benchmark's size (eight reads of sync_state took 48 ms of the
  * side connection in one refresh, five head-digest lookups 27 ms).
@@ -22,6 +23,12 @@ export interface MirrorSnapshot {
   headDigests: HeadDigests | undefined
   /** Rows of oversized_amount per table name (amounts that did not fit, which the kept state leaves out). */
   oversized: ReadonlyMap<string, number> | undefined
+  /**
+   * The registries with a validated pair whose value did not fit (validated_contribution.value NULL): where the pairs
+   * cannot stand for the contribution inputs (validated-contributions.ts, pairsAreCurrentAt). Undefined for a mirror
+   * without the table.
+   */
+  unfitPairRegistries: ReadonlySet<string> | undefined
 }
 
 /** head_digest's rows: the count and the two hash sums per input and scope. */
@@ -52,18 +59,30 @@ export async function readMirrorSnapshot(conn: DuckDBConnection): Promise<Mirror
     const rows = await queryRows(conn, 'SELECT input, scope, n, CAST(upper_sum AS VARCHAR) AS u, CAST(lower_sum AS VARCHAR) AS l FROM head_digest')
     for (const r of rows) headDigests.set(headDigestKey(String(r.input), String(r.scope)), {n: Number(r.n), upperSum: BigInt(String(r.u)), lowerSum: BigInt(String(r.l))})
   }
-  let oversized: Map<string, number> | undefined
-  if (await hasDerivedTable(conn, 'oversized_amount')) {
-    const rows = await queryRows(conn, 'SELECT table_name, count(*) AS n FROM oversized_amount GROUP BY table_name')
-    oversized = new Map(rows.map((r) => [String(r.table_name), Number(r.n)]))
-  }
-  return {syncState, headDigests, oversized}
+  // Both counts in one statement: asked by itself on the side connection, twice a refresh, the unfit pairs' check
+  // cost ~10–30 ms of a refresh at the benchmark's size, most of it the statement's wait for a turn.
+  const hasOversized = await hasDerivedTable(conn, 'oversized_amount')
+  const hasPairs = await hasDerivedTable(conn, 'validated_contribution')
+  const parts = [
+    ...(hasOversized ? [`SELECT 'oversized' AS kind, table_name AS key, count(*) AS n FROM oversized_amount GROUP BY table_name`] : []),
+    ...(hasPairs ? [`SELECT 'unfit', registry, count(*) FROM validated_contribution WHERE value IS NULL GROUP BY registry`] : []),
+  ]
+  const counts = parts.length > 0 ? await queryRows(conn, parts.join(' UNION ALL ')) : []
+  const of = (kind: string) => counts.filter((r) => r.kind === kind)
+  const oversized = hasOversized ? new Map(of('oversized').map((r) => [String(r.key), Number(r.n)])) : undefined
+  const unfitPairRegistries = hasPairs ? new Set(of('unfit').map((r) => String(r.key))) : undefined
+  return {syncState, headDigests, oversized, unfitPairRegistries}
 }
 
 /** The number of oversized_amount rows of `table` as the suite's snapshot holds it; undefined outside a suite. */
 export function oversizedIn(conn: DuckDBConnection, table: string): number | undefined {
   const oversized = mirrorSnapshotOf(conn)?.oversized
   return oversized === undefined ? undefined : (oversized.get(table) ?? 0)
+}
+
+/** Whether `registry` has a validated pair whose value did not fit, as the suite's snapshot holds it; undefined outside a suite. */
+export function unfitPairsIn(conn: DuckDBConnection, registry: string): boolean | undefined {
+  return mirrorSnapshotOf(conn)?.unfitPairRegistries?.has(registry)
 }
 
 const headDigestKey = (input: string, scope: string): string => `${input}\n${scope}`

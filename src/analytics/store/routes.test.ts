@@ -14,7 +14,9 @@ import {
 import {dropValidatedPairsAbove, initValidatedPairs} from './validated-contributions'
 import {balancesInPlaceAt, materializeGroupedInputWithKeptDigests, materializeInput, materializeInputWithKeptDigest} from './routes'
 import {MIRROR_TABLES} from './schema'
-import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, rebuiltMirrorDigest} from './test-events'
+import {withMirrorSnapshot} from './mirror-snapshot'
+import {writeSyncState} from './sync'
+import {TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror, rebuiltMirrorDigest, recordStatements} from './test-events'
 
 const U = '0x' + '2'.repeat(40)
 
@@ -324,6 +326,34 @@ describe('contribution inputs at the head from validated_contribution', () => {
     await conn.run(`DELETE FROM head_digest WHERE input = 'validations'`)
     await initValidatedPairs(conn)
     expect(await queryRows(conn, sums)).toEqual(kept)
+  })
+
+  it('inside a suite, whether a pair did not fit comes from its snapshot: no statement at the head, and the error still raised', async () => {
+    await insertTestEvents(conn, contributions(1, 10, 3, 0))
+    await extractTyped(conn, -1)
+    await writeSyncState(conn, {height: 10, finalizedHeight: 10})
+    const params = {registry: CR, model: null, block: 10}
+    const recorded = recordStatements(conn)
+    try {
+      await withMirrorSnapshot(conn, [], () => materializeInput(conn, 'contrib', VALIDATED_CONTRIBUTION, params))
+    } finally {
+      recorded.restore()
+    }
+    expect(recorded.statements.filter((sql) => sql.includes('value IS NULL'))).toHaveLength(1) // the snapshot's own count
+    const routed = await all('contrib')
+    await materialize(conn, 'contrib', VALIDATED_CONTRIBUTION, params)
+    expect(routed).toEqual(await all('contrib'))
+    await insertTestEvents(conn, [
+      {block: 11, logIndex: 998, contract: CR, kind: 'contributionRegistry', name: 'ContributionSubmitted',
+        args: {contributionId: '999', modelId: '1', contributor: acct(1), kind: 1, units: String(2n ** 200n), evidenceHash: '0x00'}},
+      {block: 11, logIndex: 999, contract: CR, kind: 'contributionRegistry', name: 'ContributionValidated',
+        args: {contributionId: '999', validator: acct(2), accepted: true, score: 9000, reportHash: '0x00'}},
+    ])
+    await extractTyped(conn, 10)
+    await writeSyncState(conn, {height: 11, finalizedHeight: 11})
+    await expect(
+      withMirrorSnapshot(conn, [], () => materializeInput(conn, 'contrib', VALIDATED_CONTRIBUTION, {...params, block: 11})),
+    ).rejects.toThrow(/beyond HUGEINT/)
   })
 
   it('below the last validation, or with units that did not fit, the query itself runs (and raises its error)', async () => {

@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {holds} from '../duckdb'
 import {SCANNED_HUGEINT} from './column-storage'
 import {addMissingInput, addValidationPairs, inputSumsMissing} from './head-digests'
+import {unfitPairsIn} from './mirror-snapshot'
 import {rowsAboveAt} from './rows-above'
 import {addValidatorTallies, initValidatorTallies, VALIDATOR_TALLY_INIT_CHECKS} from './validator-tallies'
 
@@ -142,6 +143,9 @@ SELECT k.g, p.validator, p.contributor FROM validated_contribution p JOIN group_
 /** Whether the table stands for the inputs of `registry` at `block` (see the module comment). */
 export async function pairsAreCurrentAt(conn: DuckDBConnection, registry: string, block: string | number | bigint | null | undefined): Promise<boolean> {
   const above = block === null || block === undefined ? {sql: 'false', params: {}} : await rowsAboveAt(conn, 'validation', 'registry = $registry', {}, block)
+  // Inside a suite at the head both answers are known without a statement (mirror-snapshot.ts, rows-above.ts).
+  const unfit = unfitPairsIn(conn, registry)
+  if (unfit !== undefined && above.sql === 'false') return !unfit
   const r = await conn.runAndReadAll(
     `SELECT ${above.sql} AS above,
             EXISTS (SELECT 1 FROM validated_contribution WHERE registry = $registry AND value IS NULL) AS unfit`,
