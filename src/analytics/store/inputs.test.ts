@@ -74,8 +74,10 @@ describe('input relations over the typed tables', () => {
   afterEach(() => db.close())
 
   async function rows(sql: string, params: InputParams): Promise<Record<string, unknown>[]> {
-    await materialize(conn, 'dist', sql, params)
+    const n = await materialize(conn, 'dist', sql, params)
     const r = await conn.runAndReadAll('SELECT * FROM dist ORDER BY ALL')
+    // materialize returns the rows it wrote (DuckDB's answer to CREATE TABLE ... AS), none included.
+    expect(n).toBe(r.currentRowCount)
     return r.getRowObjectsJson()
   }
   const ew = (entity: string, w: string) => ({entity, w})

@@ -244,7 +244,10 @@ export async function materialize(conn: DuckDBConnection, name: string, sql: str
   if (missing.length > 0 || unknown.length > 0) {
     throw new Error(`materialize ${name}: missing parameters [${missing.join(', ')}], unknown parameters [${unknown.join(', ')}]`)
   }
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${name} AS ${sql}`, params)
+  // DuckDB answers CREATE TABLE ... AS with the rows it wrote (a Count column): no count(*) of its own, a statement
+  // that cost more in its wait for a turn beside the other connection's work than in its scan.
+  const created = (await conn.runAndReadAll(`CREATE OR REPLACE TEMP TABLE ${name} AS ${sql}`, params)).getRowObjectsJson()[0]
+  if (created?.Count !== undefined && created.Count !== null) return Number(created.Count)
   const count = await conn.runAndReadAll(`SELECT count(*) AS n FROM ${name}`)
   return Number(count.getRowObjectsJson()[0]?.n)
 }
