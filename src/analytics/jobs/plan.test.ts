@@ -5,6 +5,7 @@ import {queryOne, queryRows} from '../metrics/sql-values'
 import {extractTyped} from '../store/extract'
 import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_STATE, PROPOSAL_SNAPSHOTS, QUORUM_AT, VOTING_POWER_AT} from '../store/inputs'
 import {dropProposalSnapshotsAbove, POINT_QUERIES_UP_TO, proposalSnapshotsAt} from '../store/proposal-snapshots'
+import {withMirrorSnapshot} from '../store/mirror-snapshot'
 import {TEST_GOVERNOR as G, TEST_TOKEN as T, TEST_ZERO as Z, testAccount as acct, testMulberry, insertTestEvents, type TestEvent, openTestMirror} from '../store/test-events'
 
 
@@ -227,6 +228,8 @@ describe('proposalSnapshotsAt with a mint beyond HUGEINT', () => {
       expect(passed.length).toBeGreaterThan(0)
       expect(passed.length).toBeLessThanOrEqual(POINT_QUERIES_UP_TO)
       await expect(proposalSnapshotsAt(conn, G, T, 7)).rejects.toThrow(`uint256 beyond HUGEINT (|x| >= 2^127) in event ${ids[0]}`)
+      // Inside a suite, which reads the amounts left out from its snapshot, the same.
+      await expect(withMirrorSnapshot(conn, [], () => proposalSnapshotsAt(conn, G, T, 7))).rejects.toThrow(`in event ${ids[0]}`)
     } finally {
       db.close()
     }

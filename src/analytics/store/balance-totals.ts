@@ -24,7 +24,7 @@ export const BALANCE_TOTAL_DDL = `CREATE TABLE IF NOT EXISTS balance_total (toke
   lo HUGEINT NOT NULL)`
 
 /** The range of hi (alias t) in which hi·2^64 is a HUGEINT: −2^63 <= hi < 2^63. */
-const HI_IN_RANGE = (t: string) => `(${t}.hi >= -9223372036854775808 AND ${t}.hi < 9223372036854775808)`
+export const HI_IN_RANGE = (t: string) => `(${t}.hi >= -9223372036854775808 AND ${t}.hi < 9223372036854775808)`
 
 /**
  * A kept sum (alias t) as one exact BIGNUM: hi·2^64 in HUGEINT, exact while −2^63 <= hi < 2^63 (a sum below ~2^127

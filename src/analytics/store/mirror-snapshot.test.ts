@@ -2,6 +2,7 @@ import type {DuckDBConnection} from '@duckdb/node-api'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import type {AnalyticsDb} from '../duckdb'
 import {queryOne, queryRows} from '../metrics/sql-values'
+import {KEPT_SUMS_IN_RANGE} from './balance-totals'
 import {HEAD_DIGEST_SQL, headDigestsByGroupSql} from './head-digests'
 import {holdGroupKeys} from './group-keys'
 import {DIGEST_OF_SUMS, digestOfSums} from './input-digest'
@@ -89,6 +90,26 @@ describe('the mirror snapshot a suite holds', () => {
       }
       expect(oversizedIn(conn, 'token_transfer')).toBe(1)
     })
+  })
+
+  it('holds the registries with a validated pair that did not fit, and the kept balance sums out of range, as queries find them', async () => {
+    await applyTestSyncStep(conn, -1, history(5, 1, 5))
+    const pair = (registry: string, value: string | null) =>
+      conn.run(`INSERT INTO validated_contribution VALUES ($registry, '1', $who, $who, true, CAST($value AS HUGEINT), 1, 1, 0)`, {registry, who: acct(1), value})
+    await pair('0xfit', '7')
+    await pair('0xunfit', null)
+    await pair('0xunfit', '8')
+    const held = async () => withMirrorSnapshot(conn, [], async () => mirrorSnapshotOf(conn)!)
+    let snapshot = await held()
+    const unfit = await queryRows(conn, `SELECT DISTINCT registry FROM validated_contribution WHERE value IS NULL`)
+    expect([...snapshot.unfitPairRegistries!]).toEqual(unfit.map((r) => r.registry))
+    expect(snapshot.unfitPairRegistries).toEqual(new Set(['0xunfit']))
+    expect(snapshot.balanceSumsOutOfRange).toBe(0)
+    // A kept sum whose upper part is 2^63: beyond what its readers take (KEPT_SUMS_IN_RANGE fails).
+    await conn.run(`UPDATE balance_total SET hi = 9223372036854775808 WHERE token = $token`, {token: T})
+    snapshot = await held()
+    expect(snapshot.balanceSumsOutOfRange).toBe(1)
+    expect((await queryOne(conn, `SELECT ${KEPT_SUMS_IN_RANGE} AS ok`)).ok).toBe(false)
   })
 
   it('is held on the given connections while the function runs, and released after it, also when it throws', async () => {

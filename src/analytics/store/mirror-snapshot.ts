@@ -1,5 +1,6 @@
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {queryRows, type Row} from '../metrics/sql-values'
+import {HI_IN_RANGE} from './balance-totals'
 import {hasDerivedTable} from './derived-tables'
 import {heldGroupKeys} from './group-keys'
 import {digestOfSums} from './input-digest'
@@ -7,8 +8,9 @@ import {digestOfSums} from './input-digest'
 /**
  * What a suite reads again and again from tables only a sync writes, read once when the suite starts: the sync's
  * record (sync_state: the newest mirrored block, rows-above.ts; the heights, kept-fairness.ts), the kept head digests
- * (head_digest, head-digests.ts), the count of amounts that did not fit (oversized_amount, routes.ts) and the registries whose
- * validated pairs hold a value that did not fit (validated-contributions.ts). Inside the suite its connections take them from here instead of a
+ * (head_digest, head-digests.ts), the count of amounts that did not fit (oversized_amount, routes.ts), the registries whose
+ * validated pairs hold a value that did not fit (validated-contributions.ts) and whether a kept balance sum is out of
+ * its readers' range (balance-totals.ts). Inside the suite its connections take them from here instead of a
  * statement each. Why it pays: while both connections are busy, a statement waits its turn for DuckDB's threads, so
  * even a one-row read cost ~5–10 ms of a refresh at the benchmark's size (eight reads of sync_state took 48 ms of the
  * side connection in one refresh, five head-digest lookups 27 ms).
@@ -29,6 +31,8 @@ export interface MirrorSnapshot {
    * without the table.
    */
   unfitPairRegistries: ReadonlySet<string> | undefined
+  /** Kept balance sums beyond the range their readers take (balance-totals.ts, KEPT_SUMS_IN_RANGE); undefined without the table. */
+  balanceSumsOutOfRange: number | undefined
 }
 
 /** head_digest's rows: the count and the two hash sums per input and scope. */
@@ -63,15 +67,18 @@ export async function readMirrorSnapshot(conn: DuckDBConnection): Promise<Mirror
   // cost ~10–30 ms of a refresh at the benchmark's size, most of it the statement's wait for a turn.
   const hasOversized = await hasDerivedTable(conn, 'oversized_amount')
   const hasPairs = await hasDerivedTable(conn, 'validated_contribution')
+  const hasTotals = await hasDerivedTable(conn, 'balance_total')
   const parts = [
     ...(hasOversized ? [`SELECT 'oversized' AS kind, table_name AS key, count(*) AS n FROM oversized_amount GROUP BY table_name`] : []),
     ...(hasPairs ? [`SELECT 'unfit', registry, count(*) FROM validated_contribution WHERE value IS NULL GROUP BY registry`] : []),
+    ...(hasTotals ? [`SELECT 'sums out of range', '', count(*) FROM balance_total k WHERE NOT ${HI_IN_RANGE('k')}`] : []),
   ]
   const counts = parts.length > 0 ? await queryRows(conn, parts.join(' UNION ALL ')) : []
   const of = (kind: string) => counts.filter((r) => r.kind === kind)
   const oversized = hasOversized ? new Map(of('oversized').map((r) => [String(r.key), Number(r.n)])) : undefined
   const unfitPairRegistries = hasPairs ? new Set(of('unfit').map((r) => String(r.key))) : undefined
-  return {syncState, headDigests, oversized, unfitPairRegistries}
+  const balanceSumsOutOfRange = hasTotals ? Number(of('sums out of range')[0]?.n ?? 0) : undefined
+  return {syncState, headDigests, oversized, unfitPairRegistries, balanceSumsOutOfRange}
 }
 
 /** The number of oversized_amount rows of `table` as the suite's snapshot holds it; undefined outside a suite. */
