@@ -9,6 +9,7 @@ import {DIGEST_OF_SUMS, MD5_LOWER, MD5_UPPER} from '../store/input-digest'
 import {FairnessAmounts, type FairnessFigures, type Side} from '../store/fairness-amounts'
 import type {InputParams} from '../store/inputs'
 import {ensureFairnessLog} from '../store/fairness-log'
+import {heldGroupKeys} from '../store/group-keys'
 import {readSyncState} from '../store/sync'
 
 /**
@@ -93,7 +94,7 @@ export function keptFairnessSession(conn: DuckDBConnection, namespace: string) {
       const kept = keptByConnection.get(conn)
       if (!mirrored || !kept?.valid) return undefined
       const {side, grouped} = FOLLOWED_RELATIONS[relation]
-      const groups = grouped ? await queryRows(conn, `SELECT g, id AS model FROM group_keys ORDER BY g`) : [{g: 0, model: PROTOCOL}]
+      const groups = grouped ? await groupsOf(conn) : [{g: 0, model: PROTOCOL}]
       const rows: Row[] = []
       for (const {g, model} of groups) {
         const digest = digestOfSums(kept.digestSums.get(`${side}/${String(model)}`))
@@ -114,6 +115,17 @@ export function keptFairnessSession(conn: DuckDBConnection, namespace: string) {
     byGroup: () => keptFairnessByGroup(conn, namespace, followed),
     single: () => keptFairnessSingle(conn, namespace, followed),
   }
+}
+
+/**
+ * group_keys' rows (g, model) in g order: as batch.ts holds them in the process (group-keys.ts), else read. Asked twice
+ * a refresh, the statement cost ~3–6 ms each beside the other connection's work.
+ */
+async function groupsOf(conn: DuckDBConnection): Promise<Row[]> {
+  const held = heldGroupKeys(conn)
+  if (!held) return queryRows(conn, `SELECT g, id AS model FROM group_keys ORDER BY g`)
+  // As the query gives them: a BIGINT as its decimal text.
+  return [...held].sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0)).map((k) => ({g: k.g.toString(), model: k.id}))
 }
 
 /**
