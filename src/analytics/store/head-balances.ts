@@ -125,9 +125,9 @@ async function keptBalances(conn: DuckDBConnection, token: string, rebuild: bool
   let byToken = keptByConnection.get(conn)
   if (!byToken) keptByConnection.set(conn, (byToken = new Map()))
   await ensureBalanceLog(conn)
+  const {logged, count, limbs: changes} = await readLoggedChanges(conn, token)
   // Kept state whose token is no longer logged (see balances.ts) has missed changes: rebuilt.
-  const kept = (await isLogged(conn, token)) ? byToken.get(token) : undefined
-  const {count, limbs: changes} = await readLoggedChanges(conn, token)
+  const kept = logged ? byToken.get(token) : undefined
   if (kept && !rebuild && (count === 0 || (count <= Math.max(REBUILD_ABOVE_CHANGES, kept.ordered.count / 4) && kept.ordered.applyLimbs(changes)))) {
     if (count > 0) {
       try {
@@ -162,18 +162,16 @@ async function keptBalances(conn: DuckDBConnection, token: string, rebuild: bool
   return built
 }
 
-async function isLogged(conn: DuckDBConnection, token: string): Promise<boolean> {
-  return Number((await queryOne(conn, `SELECT count(*) AS n FROM balance_log_tokens WHERE token = $token`, {token})).n) > 0
-}
-
 /**
- * The changes logged for `token` on this connection since it was last brought up to them: how many, and as limbs the
- * positive old balances (those that leave) and the positive new ones (those that enter), each list sorted by DuckDB
- * (applyLimbs then has nothing to sort: sorting ~15,000 limb pairs in the process cost ~20 ms a refresh, DuckDB's sort
- * of them ~8 ms).
+ * The changes logged for `token` on this connection since it was last brought up to them: whether the token is logged
+ * at all (balance_log_tokens), how many changes, and as limbs the positive old balances (those that leave) and the
+ * positive new ones (those that enter), each list sorted by DuckDB (applyLimbs then has nothing to sort: sorting
+ * ~15,000 limb pairs in the process cost ~20 ms a refresh, DuckDB's sort of them ~8 ms). One statement: asked apart,
+ * whether the token is logged cost ~3 ms of a refresh beside the other connection's work.
  */
-async function readLoggedChanges(conn: DuckDBConnection, token: string): Promise<{count: number; limbs: ChangeLimbs}> {
-  // Side 0: old balances, 1: new balances, 2: one row with the count of logged changes in `hi`.
+async function readLoggedChanges(conn: DuckDBConnection, token: string): Promise<{logged: boolean; count: number; limbs: ChangeLimbs}> {
+  // Side 0: old balances, 1: new balances, 2: one row with the count of logged changes in `hi`, 3: one row with the
+  // token's rows in balance_log_tokens in `hi`.
   const reader = await conn.runAndReadAll(
     `SELECT side, hi, lo FROM (
        SELECT 0 AS side, old AS w, (old >> 52)::DOUBLE AS hi, (old & 4503599627370495)::DOUBLE AS lo FROM balance_changes WHERE token = $token AND old > 0
@@ -181,6 +179,8 @@ async function readLoggedChanges(conn: DuckDBConnection, token: string): Promise
        SELECT 1, new, (new >> 52)::DOUBLE, (new & 4503599627370495)::DOUBLE FROM balance_changes WHERE token = $token AND new > 0
        UNION ALL
        SELECT 2, NULL, count(*)::DOUBLE, 0 FROM balance_changes WHERE token = $token
+       UNION ALL
+       SELECT 3, NULL, count(*)::DOUBLE, 0 FROM balance_log_tokens WHERE token = $token
      ) ORDER BY side, w`,
     {token},
   )
@@ -195,7 +195,9 @@ async function readLoggedChanges(conn: DuckDBConnection, token: string): Promise
   const [o0, o1] = from(0)
   const [n0, n1] = from(1)
   const [c0] = from(2)
+  const [l0] = from(3)
   return {
+    logged: Number(hi[l0] ?? 0) > 0,
     count: Number(hi[c0] ?? 0),
     limbs: {
       oldHi: Float64Array.from(hi.slice(o0, o1)),
