@@ -120,7 +120,16 @@ describe('batched proposal and model measurements', () => {
     const distributions = new Set<string>()
     for (const block of [10, 25, 40, 60]) {
       const plan = await planSuite(conn, contracts, block)
-      const batched = await runBatched(conn, plan, 0)
+      // Each batch's results are given as it ends: together, each result once, the same as the returned map.
+      const given: [number, unknown][] = []
+      let batches = 0
+      const batched = await runBatched(conn, plan, 0, undefined, undefined, false, (results) => {
+        batches++
+        given.push(...results)
+      })
+      expect(batches).toBeGreaterThan(1)
+      expect(new Map(given)).toEqual(batched)
+      expect(given).toHaveLength(batched.size)
       const expected = plan.filter((m) => m.scopeKind === 'proposal' || m.scopeKind === 'model')
       expect(batched.size).toBe(expected.length)
       for (const [index, result] of batched) {

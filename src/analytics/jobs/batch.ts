@@ -67,6 +67,8 @@ export async function runBatched(
   tableWanted: (m: Measurement) => boolean = () => true,
   /** Whether in-process state that later suites at the head reuse may be built (suite.ts: keepState). */
   keepState = false,
+  /** Given each batch's results as soon as the batch is done (suite.ts passes them on to the refresh's writer). */
+  onBatch?: (results: ReadonlyMap<number, BatchedResult>) => void,
 ): Promise<Map<number, BatchedResult>> {
   const batches = new Map<string, Batch>()
   plan.forEach((m, index) => {
@@ -83,7 +85,9 @@ export async function runBatched(
   const grouped: GroupedInputs = new Map()
   for (const batch of batches.values()) {
     for (const input of batch.shape.inputs) cache?.delete(input.relation)
-    for (const [index, result] of await runBatch(conn, batch, inputFromBlock, tableWanted, grouped, keepState, cache)) out.set(index, result)
+    const results = await runBatch(conn, batch, inputFromBlock, tableWanted, grouped, keepState, cache)
+    for (const [index, result] of results) out.set(index, result)
+    onBatch?.(results)
   }
   return out
 }

@@ -160,17 +160,18 @@ async function computeMeasurements(
   const out = new Map<number, Outcome>()
   const give = (outcomes: Outcome[]) => onResults?.({metrics: outcomes.flatMap((o) => o.records), lorenz: outcomes.flatMap((o) => o.lorenz)})
   const cache: InputCache = new Map()
-  const batched = await runBatched(conn, mine, inputFromBlock, cache, tableDue, keepState)
-  const fromBatches: Outcome[] = []
-  for (const [k, m] of mine.entries()) {
-    const done = batched.get(k)
-    if (!done) continue
-    if (tableDue(m) && !done.table) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
-    const outcome = {records: done.records, lorenz: [], table: tableDue(m) ? tableOf(m, done.table!, done.provenance.digest) : undefined}
-    out.set(indices[k]!, outcome)
-    fromBatches.push(outcome)
-  }
-  give(fromBatches)
+  // Each grouped query's measurements as soon as it is done.
+  const batched = await runBatched(conn, mine, inputFromBlock, cache, tableDue, keepState, (results) => {
+    const outcomes: Outcome[] = []
+    for (const [k, done] of results) {
+      const m = mine[k]!
+      if (tableDue(m) && !done.table) throw new Error(`batched ${m.distribution} of ${m.scopeId} has no fairness table`)
+      const outcome = {records: done.records, lorenz: [], table: tableDue(m) ? tableOf(m, done.table!, done.provenance.digest) : undefined}
+      out.set(indices[k]!, outcome)
+      outcomes.push(outcome)
+    }
+    give(outcomes)
+  })
   for (const [k, m] of mine.entries()) {
     const index = indices[k]!
     if (batched.has(k)) continue
