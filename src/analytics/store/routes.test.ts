@@ -270,6 +270,14 @@ describe('contribution inputs at the head from validated_contribution', () => {
     }
   }
 
+  /** A validated contribution whose units (2^200) do not fit HUGEINT: its pair's value is NULL. */
+  const unfitContributionAt = (block: number): TestEvent[] => [
+    {block, logIndex: 998, contract: CR, kind: 'contributionRegistry', name: 'ContributionSubmitted',
+      args: {contributionId: '999', modelId: '1', contributor: acct(1), kind: 1, units: String(2n ** 200n), evidenceHash: '0x00'}},
+    {block, logIndex: 999, contract: CR, kind: 'contributionRegistry', name: 'ContributionValidated',
+      args: {contributionId: '999', validator: acct(2), accepted: true, score: 9000, reportHash: '0x00'}},
+  ]
+
   const hashedDigest = async (relation: string) => {
     const row = await queryOne(conn, INPUT_DIGEST_SQL(relation))
     return {n: Number(row.n), digest: String(row.digest)}
@@ -343,12 +351,7 @@ describe('contribution inputs at the head from validated_contribution', () => {
     const routed = await all('contrib')
     await materialize(conn, 'contrib', VALIDATED_CONTRIBUTION, params)
     expect(routed).toEqual(await all('contrib'))
-    await insertTestEvents(conn, [
-      {block: 11, logIndex: 998, contract: CR, kind: 'contributionRegistry', name: 'ContributionSubmitted',
-        args: {contributionId: '999', modelId: '1', contributor: acct(1), kind: 1, units: String(2n ** 200n), evidenceHash: '0x00'}},
-      {block: 11, logIndex: 999, contract: CR, kind: 'contributionRegistry', name: 'ContributionValidated',
-        args: {contributionId: '999', validator: acct(2), accepted: true, score: 9000, reportHash: '0x00'}},
-    ])
+    await insertTestEvents(conn, unfitContributionAt(11))
     await extractTyped(conn, 10)
     await writeSyncState(conn, {height: 11, finalizedHeight: 11})
     await expect(
@@ -364,12 +367,7 @@ describe('contribution inputs at the head from validated_contribution', () => {
     await materialize(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 5})
     expect(below).toEqual(await all('contrib'))
     expect(below.length).toBeGreaterThan(0)
-    await insertTestEvents(conn, [
-      {block: 11, logIndex: 998, contract: CR, kind: 'contributionRegistry', name: 'ContributionSubmitted',
-        args: {contributionId: '999', modelId: '1', contributor: acct(1), kind: 1, units: String(2n ** 200n), evidenceHash: '0x00'}},
-      {block: 11, logIndex: 999, contract: CR, kind: 'contributionRegistry', name: 'ContributionValidated',
-        args: {contributionId: '999', validator: acct(2), accepted: true, score: 9000, reportHash: '0x00'}},
-    ])
+    await insertTestEvents(conn, unfitContributionAt(11))
     await extractTyped(conn, 10)
     await expect(materializeInput(conn, 'contrib', VALIDATED_CONTRIBUTION, {registry: CR, model: null, block: 11})).rejects.toThrow(/beyond HUGEINT/)
   })
