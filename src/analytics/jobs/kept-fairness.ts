@@ -211,28 +211,41 @@ async function followSide(conn: DuckDBConnection, kept: Kept, source: Source, si
 
 /** Runs a diff statement (it fills fairness_amount_diff) and applies the differing rows to the copy and the amounts. */
 async function applyDiff(conn: DuckDBConnection, kept: Kept, side: Side, diffSql: string, params?: Record<string, string>): Promise<void> {
+  await applyDiffs(conn, kept, [{side, diffSql, params}])
+}
+
+/**
+ * applyDiff for several sides in one transaction: each side's diff, its read and its delete and insert, one side after
+ * the other, then the amounts in the process once all committed. A sync's follow of both sides (followMirror) used two
+ * transactions, and each BEGIN and COMMIT is a statement that waits its turn beside the other connection's work.
+ */
+async function applyDiffs(conn: DuckDBConnection, kept: Kept, diffs: readonly {side: Side; diffSql: string; params?: Record<string, string>}[]): Promise<void> {
   kept.valid = false
-  // One transaction from the diff to the delete: the delete finds the old rows by the rowids the diff read.
+  // One transaction from each diff to its delete: the delete finds the old rows by the rowids the diff read.
   await conn.run('BEGIN TRANSACTION')
-  let diff: (string | number)[][]
+  const read: {side: Side; diff: (string | number)[][]}[] = []
   try {
-    await conn.run(diffSql, params)
-    diff = (await conn.runAndReadAll(READ_DIFF_SQL)).getColumnsJS() as (string | number)[][]
-    for (const sql of APPLY_DIFF_SQL[side]) await conn.run(sql)
+    for (const {side, diffSql, params} of diffs) {
+      await conn.run(diffSql, params)
+      read.push({side, diff: (await conn.runAndReadAll(READ_DIFF_SQL)).getColumnsJS() as (string | number)[][]})
+      for (const sql of APPLY_DIFF_SQL[side]) await conn.run(sql)
+    }
     await conn.run('COMMIT')
   } catch (e) {
     await conn.run('ROLLBACK').catch(() => undefined)
     throw e
   }
-  // No rows, no columns.
-  const [models = [], entities = [], l0 = [], l1 = [], l2 = []] = diff as [string[]?, string[]?, number[]?, number[]?, number[]?]
-  const hashLimbs = diff.slice(5) as number[][]
-  for (let i = 0; i < models.length; i++) {
-    const model = models[i]!
-    scopeOf(kept, model).setLimbs(entities[i]!, side, l0[i]!, l1[i]!, l2[i]!)
-    const sums = digestSumsOf(kept, side, model)
-    // Columns 5..9: the new row's four 32-bit limbs and presence, 10..14 the old row's.
-    for (let j = 0; j < 5; j++) sums[j]! += hashLimbs[j]![i]! - hashLimbs[5 + j]![i]!
+  for (const {side, diff} of read) {
+    // No rows, no columns.
+    const [models = [], entities = [], l0 = [], l1 = [], l2 = []] = diff as [string[]?, string[]?, number[]?, number[]?, number[]?]
+    const hashLimbs = diff.slice(5) as number[][]
+    for (let i = 0; i < models.length; i++) {
+      const model = models[i]!
+      scopeOf(kept, model).setLimbs(entities[i]!, side, l0[i]!, l1[i]!, l2[i]!)
+      const sums = digestSumsOf(kept, side, model)
+      // Columns 5..9: the new row's four 32-bit limbs and presence, 10..14 the old row's.
+      for (let j = 0; j < 5; j++) sums[j]! += hashLimbs[j]![i]! - hashLimbs[5 + j]![i]!
+    }
   }
   kept.valid = true
 }
@@ -522,9 +535,11 @@ async function followMirror(conn: DuckDBConnection, namespace: string): Promise<
     mirrorFollows[whole ? 'whole' : 'touched']++
     kept.mirroredAt = undefined
     try {
-      for (const side of ['c', 'r'] as const) {
-        await applyDiff(conn, kept, side, MIRROR_DIFF[side][whole ? 'whole' : 'touched'], {source: side === 'c' ? registry : distributor})
-      }
+      await applyDiffs(
+        conn,
+        kept,
+        (['c', 'r'] as const).map((side) => ({side, diffSql: MIRROR_DIFF[side][whole ? 'whole' : 'touched'], params: {source: side === 'c' ? registry : distributor}})),
+      )
     } catch {
       // An amount beyond HUGEINT: the inputs' queries raise their own error naming it.
       await forgetKeptFairness(conn)
