@@ -125,7 +125,7 @@ async function groupsOf(conn: DuckDBConnection): Promise<Row[]> {
   const held = heldGroupKeys(conn)
   if (!held) return queryRows(conn, `SELECT g, id AS model FROM group_keys ORDER BY g`)
   // As the query gives them: a BIGINT as its decimal text.
-  return [...held].sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0)).map((k) => ({g: k.g.toString(), model: k.id}))
+  return held.map((k) => ({g: k.g.toString(), model: k.id}))
 }
 
 /**

@@ -14,5 +14,8 @@ export interface GroupKey {
 const held = new WeakMap<DuckDBConnection, readonly GroupKey[]>()
 
 export const forgetGroupKeys = (conn: DuckDBConnection): void => void held.delete(conn)
-export const holdGroupKeys = (conn: DuckDBConnection, keys: readonly GroupKey[]): void => void held.set(conn, keys)
+/** Held in g order, as readers of group_keys order it, so that each reader need not sort them again. */
+export const holdGroupKeys = (conn: DuckDBConnection, keys: readonly GroupKey[]): void =>
+  void held.set(conn, [...keys].sort((a, b) => (a.g < b.g ? -1 : a.g > b.g ? 1 : 0)))
+/** The keys held on `conn`, in g order. */
 export const heldGroupKeys = (conn: DuckDBConnection): readonly GroupKey[] | undefined => held.get(conn)

@@ -4,7 +4,7 @@ import {KEPT_SUMS_IN_RANGE} from './balance-totals'
 import {TRANSFERS_LEFT_OUT_OF_BALANCES} from './balances'
 import {VOTE_CHANGES_LEFT_OUT_OF_POWER} from './delegate-power'
 import {PROPOSAL_SNAPSHOT_AT, PROPOSAL_SNAPSHOT_AT_FROM_STATE, PROPOSAL_SNAPSHOTS} from './inputs'
-import {mirrorSnapshotOf, oversizedIn} from './mirror-snapshot'
+import {keptStateLeavesOutIn} from './mirror-snapshot'
 import {hasDerivedTable} from './routes'
 
 /**
@@ -119,13 +119,9 @@ export async function proposalSnapshotsAt(conn: DuckDBConnection, governor: stri
  */
 async function stateLeavesOutAmounts(conn: DuckDBConnection): Promise<boolean> {
   if (!(await hasDerivedTable(conn, 'delegate_power')) || !(await hasDerivedTable(conn, 'balance_total'))) return true
-  // Inside a suite, from its snapshot (mirror-snapshot.ts) instead of a statement.
-  const snapshot = mirrorSnapshotOf(conn)
-  const transfers = oversizedIn(conn, 'token_transfer')
-  const voteChanges = oversizedIn(conn, 'votes_change')
-  if (snapshot?.balanceSumsOutOfRange !== undefined && transfers !== undefined && voteChanges !== undefined) {
-    return transfers > 0 || voteChanges > 0 || snapshot.balanceSumsOutOfRange > 0
-  }
+  // Inside a suite, from its snapshot instead of a statement.
+  const held = keptStateLeavesOutIn(conn)
+  if (held !== undefined) return held
   const row = await queryOne(
     conn,
     `SELECT ${TRANSFERS_LEFT_OUT_OF_BALANCES} > 0 OR ${VOTE_CHANGES_LEFT_OUT_OF_POWER} > 0 OR NOT (${KEPT_SUMS_IN_RANGE}) AS left_out`,
