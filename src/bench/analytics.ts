@@ -25,7 +25,9 @@ import {createRandomDatabase, dropDatabase} from '../db/databases'
 import {applyMigrations} from '../db/migrate'
 import {parseContractsConfig, type ContractsConfig} from '../processor/contracts-config'
 import {readIndexStatus} from '../processor/status'
+import {backendCpuBetween, backendCpuSeconds} from './backend-cpu'
 import {postgresForBench} from './postgres'
+import {threadCpuSeconds} from './process-cpu'
 
 /**
  * `npm run bench:analytics`: the analytics engine over a synthetic audit log (issue: 1M accounts, 10M events).
@@ -805,6 +807,18 @@ interface IncrementalFigures {
   incWriteMs: number[]
   /** Of the rounds that neither built the kept state (the first) nor rewrote the fairness tables. */
   typicalMs: number[]
+  /** The CPU of those rounds, undefined when Postgres' backends are not visible from here. */
+  typicalCpu: RoundCpu[] | undefined
+}
+
+/** The CPU one refresh cost, in ms. */
+interface RoundCpu {
+  /** This process: the JavaScript thread, DuckDB's threads, V8's background threads (compiler, garbage collector). */
+  process: number
+  /** The JavaScript thread alone (with the parsing and planning DuckDB does on the calling thread). */
+  javascript: number
+  /** The Postgres backends serving the bench database (the sync's copy, the results' upserts). */
+  postgres: number
 }
 
 /**
@@ -819,6 +833,7 @@ async function incrementalRounds(ctx: IncrementalContext): Promise<IncrementalFi
   const syncMs: number[] = []
   const incSuiteMs: number[] = []
   const incWriteMs: number[] = []
+  let typicalCpu: RoundCpu[] | undefined = []
   const incBlocks = Math.max(20, Math.ceil(increment / perBlock))
   const unfinalized = arg('unfinalized', 0)
   if (unfinalized < 0 || unfinalized > incBlocks) throw new Error(`--unfinalized must be between 0 and ${incBlocks} (the blocks of one round)`)
@@ -842,6 +857,8 @@ async function incrementalRounds(ctx: IncrementalContext): Promise<IncrementalFi
     // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
     // Both connections, so the sync's statements, the suite's on the syncing connection and those on the side
     // connection are each summed: what a refresh spends outside DuckDB (Postgres, the process) is the rest.
+    const backendsBefore = await backendCpuSeconds(gen)
+    const jsBefore = threadCpuSeconds(process.pid, process.pid)
     const origin = performance.now()
     const cpuBefore = process.cpuUsage()
     const faultsBefore = process.resourceUsage().minorPageFault
@@ -869,12 +886,21 @@ async function incrementalRounds(ctx: IncrementalContext): Promise<IncrementalFi
     // Page faults: memory the process touched for the first time since the kernel mapped it (or since an allocator
     // gave it back). On a VM whose faults are slow they are a cost of their own, counted in the system CPU time.
     const faults = process.resourceUsage().minorPageFault - faultsBefore
+    const jsAfter = threadCpuSeconds(process.pid, process.pid)
+    const postgresS = backendCpuBetween(backendsBefore, await backendCpuSeconds(gen))
+    const roundCpu: RoundCpu | undefined =
+      jsBefore === undefined || jsAfter === undefined || postgresS === undefined
+        ? undefined
+        : {process: (cpu.user + cpu.system) / 1000, javascript: (jsAfter - jsBefore) * 1000, postgres: postgresS * 1000}
     if (!reorgRound) {
       refreshMs.push(run.ms)
       syncMs.push(run.sync.ms)
       incSuiteMs.push(run.suiteMs)
       incWriteMs.push(run.writeMs)
-      if (round > 1 && run.fairnessRows === 0) typicalMs.push(run.ms)
+      if (round > 1 && run.fairnessRows === 0) {
+        typicalMs.push(run.ms)
+        typicalCpu = roundCpu && typicalCpu ? [...typicalCpu, roundCpu] : undefined
+      }
     }
     console.log(
       `${reorgRound ? 'reorg round (not in the medians)' : `incremental round ${round}`}: +${fmtInt(n)} rows in blocks ${head - incBlocks + 1}..${head} (inserted in ${fmtMs(insertMs)})` +
@@ -882,14 +908,39 @@ async function incrementalRounds(ctx: IncrementalContext): Promise<IncrementalFi
         `${run.sync.keptUnfinalized > 0 ? `, ${fmtInt(run.sync.keptUnfinalized)} unfinalized rows checked and kept` : ''}; ` +
         `refreshAnalytics ${fmtMs(run.ms)} = sync ${fmtMs(run.sync.ms)} + suite ${fmtMs(run.suiteMs)} + write ${fmtMs(run.writeMs)} ` +
         `+ bookkeeping ${fmtMs(run.ms - run.sync.ms - run.suiteMs - run.writeMs)} (${run.metricValues} values, ${fmtInt(run.fairnessRows)} fairness table rows); ` +
-        `CPU ${fmtMs((cpu.user + cpu.system) / 1000)} (system ${fmtMs(cpu.system / 1000)}), ${fmtInt(faults)} page faults`,
+        `CPU ${fmtMs((cpu.user + cpu.system) / 1000)} (system ${fmtMs(cpu.system / 1000)}${roundCpu ? `; the JavaScript thread ${fmtMs(roundCpu.javascript)}` : ''}), ` +
+        `${roundCpu ? `Postgres ${fmtMs(roundCpu.postgres)}, ` : ''}${fmtInt(faults)} page faults`,
     )
   }
   console.log(`incremental refresh median of ${rounds}: ${fmtMs(median(refreshMs))} (target < ${fmtMs(TARGET_INCREMENTAL_MS)}); medians of its parts: sync ${fmtMs(median(syncMs))}, suite ${fmtMs(median(incSuiteMs))}, write ${fmtMs(median(incWriteMs))}`)
   if (typicalMs.length > 0) {
     console.log(`  typical rounds (not the first, which builds the kept state, nor one that rewrites the fairness tables): ${typicalMs.map((ms) => ms.toFixed(0)).join(', ')} ms, median ${fmtMs(median(typicalMs))}`)
+    console.log(`  ${cpuFloorText(typicalCpu)}`)
   }
-  return {head, refreshMs, syncMs, incSuiteMs, incWriteMs, typicalMs}
+  return {head, refreshMs, syncMs, incSuiteMs, incWriteMs, typicalMs, typicalCpu}
+}
+
+/**
+ * The wall-time floor the typical rounds' CPU puts on a refresh: this process's CPU and Postgres' (both on this
+ * machine's cores) can take no less than their sum divided by the cores, however the work overlaps. The median of the
+ * rounds' sums, not the sum of the medians.
+ */
+function cpuFloorText(rounds: readonly RoundCpu[] | undefined): string {
+  const floor = cpuFloorMs(rounds)
+  if (rounds === undefined || floor === undefined) return `CPU of the typical rounds: Postgres' backends not visible from here, so no floor from CPU`
+  const cores = os.availableParallelism()
+  const total = floor * cores
+  return (
+    `CPU of the typical rounds (medians): this process ${fmtMs(median(rounds.map((r) => r.process)))}, of which the JavaScript thread ` +
+    `${fmtMs(median(rounds.map((r) => r.javascript)))}; Postgres ${fmtMs(median(rounds.map((r) => r.postgres)))}; together ${fmtMs(total)}: ` +
+    `on ${cores} cores a refresh takes at least ${fmtMs(floor)} however its work overlaps (target < ${fmtMs(TARGET_INCREMENTAL_MS)})`
+  )
+}
+
+/** The floor of cpuFloorText in ms; undefined without rounds or without Postgres' figures. */
+function cpuFloorMs(rounds: readonly RoundCpu[] | undefined): number | undefined {
+  if (rounds === undefined || rounds.length === 0) return undefined
+  return median(rounds.map((r) => r.process + r.postgres)) / os.availableParallelism()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1091,10 +1142,12 @@ async function main(): Promise<void> {
     console.log(history)
     console.log(`peak RSS (VmHWM of this process, DuckDB in-process): ${rssMiB.toFixed(0)} MiB (target < ${TARGET_RSS_MIB} MiB); ${await duckMemory(duck)}`)
     const ok = (b: boolean) => (b ? 'ok' : 'MISSED')
+    const floorMs = cpuFloorMs(inc.typicalCpu)
     console.log(
       `SUMMARY analytics bench, ${fmtInt(events)} events / ${fmtInt(accounts)} accounts: load ${fmtInt(loadRowsPerS)} rows/s; ` +
         `full suite median ${fmtMs(suiteMedian)} (< 5 s: ${ok(suiteMedian < TARGET_SUITE_MS)}), writeResults ${fmtMs(writeMedian)}; ` +
-        `incremental refresh (+${fmtInt(increment)}) median ${fmtMs(refreshMedian)} (< 500 ms: ${ok(refreshMedian < TARGET_INCREMENTAL_MS)}), sync ${fmtMs(syncMedian)}; ` +
+        `incremental refresh (+${fmtInt(increment)}) median ${fmtMs(refreshMedian)} (< 500 ms: ${ok(refreshMedian < TARGET_INCREMENTAL_MS)}), sync ${fmtMs(syncMedian)}` +
+        `${floorMs === undefined ? '' : `, floor from its CPU ${fmtMs(floorMs)}`}; ` +
         `peak RSS ${rssMiB.toFixed(0)} MiB (< 2048 MiB: ${ok(rssMiB < TARGET_RSS_MIB)}); bench wall time ${fmtMs(performance.now() - benchStart)}`,
     )
   } finally {

@@ -12,6 +12,7 @@ import {runScenario} from '../devnet/scenario'
 import {spawnProcessor} from '../processor/spawn'
 import {readIndexStatus} from '../processor/status'
 import {postgresForBench} from './postgres'
+import {backendCpuSeconds} from './backend-cpu'
 import {processCpuSeconds} from './process-cpu'
 
 /**
@@ -140,15 +141,9 @@ interface RunCpu {
 async function runCpu(c: Client, processorPid: number): Promise<RunCpu> {
   const processor = processCpuSeconds(processorPid)
   if (processor === undefined) throw new Error(`processor process ${processorPid} is gone before its CPU was read`)
-  const {rows} = await c.query<{pid: number}>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
-  )
-  let postgres: number | undefined = 0
-  for (const {pid} of rows) {
-    const s = processCpuSeconds(pid)
-    postgres = s === undefined || postgres === undefined ? undefined : postgres + s
-  }
-  return {processor, postgres: rows.length ? postgres : undefined}
+  const backends = [...(await backendCpuSeconds(c)).values()]
+  const postgres = backends.length > 0 && backends.every((s) => s !== undefined) ? backends.reduce<number>((a, s) => a + s!, 0) : undefined
+  return {processor, postgres}
 }
 
 /** The wall-time floor the run's CPU puts on this machine (see the header), from the medians of the runs. */

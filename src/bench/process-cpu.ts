@@ -16,9 +16,21 @@ const TICKS_PER_SECOND = (() => {
  * is not visible from here (gone, or a Postgres on another machine).
  */
 export function processCpuSeconds(pid: number): number | undefined {
+  return cpuSecondsOf(`/proc/${pid}/stat`)
+}
+
+/**
+ * User + system CPU seconds one thread of a live process has used (/proc/PID/task/TID/stat); the main thread's TID is
+ * the PID. Undefined when the thread is not visible from here.
+ */
+export function threadCpuSeconds(pid: number, tid: number): number | undefined {
+  return cpuSecondsOf(`/proc/${pid}/task/${tid}/stat`)
+}
+
+function cpuSecondsOf(file: string): number | undefined {
   let stat: string
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    stat = readFileSync(file, 'utf8')
   } catch {
     return undefined
   }
@@ -27,6 +39,6 @@ export function processCpuSeconds(pid: number): number | undefined {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const utime = Number(fields[11])
   const stime = Number(fields[12])
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unexpected /proc/${pid}/stat: ${stat.slice(0, 200)}`)
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unexpected ${file}: ${stat.slice(0, 200)}`)
   return (utime + stime) / TICKS_PER_SECOND
 }
