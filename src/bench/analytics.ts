@@ -854,11 +854,12 @@ async function incrementalRounds(ctx: IncrementalContext): Promise<IncrementalFi
     await setIndexStatus(gen, head - unfinalized, head)
     const insertMs = performance.now() - ti
     const status = await readIndexStatus(gen)
+    // The CPU of Postgres' backends and of the JavaScript thread, read around the refresh: where its CPU goes.
+    const backendsBefore = await backendCpuSeconds(gen)
+    const jsBefore = threadCpuSeconds(process.pid, process.pid)
     // --profile: every DuckDB statement of the last round that writes no fairness table (the typical refresh).
     // Both connections, so the sync's statements, the suite's on the syncing connection and those on the side
     // connection are each summed: what a refresh spends outside DuckDB (Postgres, the process) is the rest.
-    const backendsBefore = await backendCpuSeconds(gen)
-    const jsBefore = threadCpuSeconds(process.pid, process.pid)
     const origin = performance.now()
     const cpuBefore = process.cpuUsage()
     const faultsBefore = process.resourceUsage().minorPageFault
