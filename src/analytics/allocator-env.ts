@@ -8,7 +8,7 @@
  * refresh gets its memory from the OS anew, one page fault per 4 KiB page. On a virtual machine a page fault can be
  * slow: 13 µs where bare metal takes well under 1 µs, on the machine this was measured on. There a refresh at the
  * benchmark's size took 10,000–25,000 faults and 230–500 ms of system CPU; with 30 s, 1,900–8,700 faults in most
- * rounds and ~1/5 less wall time (README, Performance).
+ * rounds and ~1/5 less wall time (docs/analytics-performance.md).
  *
  * jemalloc returns freed pages gradually over the decay time (along a smoothstep curve), so with 30 s less than a
  * tenth of what a refresh freed is returned before the next one, 5 s later. Not never (-1): pages never returned keep
