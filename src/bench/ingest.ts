@@ -12,7 +12,7 @@ import {runScenario} from '../devnet/scenario'
 import {spawnProcessor} from '../processor/spawn'
 import {readIndexStatus} from '../processor/status'
 import {postgresForBench} from './postgres'
-import {backendCpuSeconds} from './backend-cpu'
+import {backendCpuBetween, backendCpuSeconds} from './backend-cpu'
 import {processCpuSeconds} from './process-cpu'
 
 /**
@@ -141,9 +141,9 @@ interface RunCpu {
 async function runCpu(c: Client, processorPid: number): Promise<RunCpu> {
   const processor = processCpuSeconds(processorPid)
   if (processor === undefined) throw new Error(`processor process ${processorPid} is gone before its CPU was read`)
-  const backends = [...(await backendCpuSeconds(c)).values()]
-  const postgres = backends.length > 0 && backends.every((s) => s !== undefined) ? backends.reduce<number>((a, s) => a + s!, 0) : undefined
-  return {processor, postgres}
+  // Every backend's CPU since it started: the sum between no reading and this one.
+  const backends = await backendCpuSeconds(c)
+  return {processor, postgres: backends.size > 0 ? backendCpuBetween(new Map(), backends) : undefined}
 }
 
 /** The wall-time floor the run's CPU puts on this machine (see the header), from the medians of the runs. */
